@@ -1,0 +1,1 @@
+"""apiweld.codegen"""
