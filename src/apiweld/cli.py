@@ -7,10 +7,11 @@ this module only assembles them, so that `import apiweld.cli` stays cheap.
 from __future__ import annotations
 
 import importlib
+import pkgutil
 
 import typer
 
-from apiweld import __version__
+from apiweld import __version__, commands
 
 app = typer.Typer(
     name="apiweld",
@@ -20,8 +21,11 @@ app = typer.Typer(
     pretty_exceptions_enable=False,
 )
 
-# Modules under apiweld.commands that define `register(app)`; each adds its own commands.
-COMMAND_MODULES: tuple[str, ...] = ()
+# Every module under apiweld.commands defines `register(app)` and adds its own commands; the
+# modules import their heavy dependencies inside the command functions, so startup stays cheap.
+COMMAND_MODULES: tuple[str, ...] = tuple(
+    sorted(m.name for m in pkgutil.iter_modules(commands.__path__) if not m.name.startswith("_"))
+)
 
 
 def _version(value: bool) -> None:
