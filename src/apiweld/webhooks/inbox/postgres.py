@@ -1,0 +1,149 @@
+"""The scale-out inbox: PostgreSQL (psycopg 3), for several receivers and workers on many hosts.
+
+Workers claim with `FOR UPDATE SKIP LOCKED`, so concurrent claimers never wait on each other and
+never take the same event. Times are Unix seconds from the hosts' clocks (keep them in NTP sync;
+the lease, 5 minutes by default, dwarfs ordinary skew).
+"""
+
+# ruff: noqa: S608  (SQL is built only from constants and the table prefix, which settings
+# validate as an SQL identifier; every value is a bound parameter)
+
+from __future__ import annotations
+
+from collections.abc import Iterator, Sequence
+from contextlib import contextmanager, suppress
+from typing import Any
+
+from apiweld.webhooks._errors import InboxError
+from apiweld.webhooks.inbox._base import EVENT_COLUMNS, Inbox
+
+_SCHEMA = """
+CREATE TABLE IF NOT EXISTS {p}events (
+    id BIGSERIAL PRIMARY KEY,
+    receiver TEXT NOT NULL,
+    event_id TEXT NOT NULL,
+    event_type TEXT NOT NULL,
+    status TEXT NOT NULL,
+    attempts INTEGER NOT NULL DEFAULT 0,
+    deliveries INTEGER NOT NULL DEFAULT 1,
+    received_at DOUBLE PRECISION NOT NULL,
+    next_attempt_at DOUBLE PRECISION NOT NULL,
+    lease_until DOUBLE PRECISION,
+    claim_token TEXT,
+    completed_at DOUBLE PRECISION,
+    last_error TEXT,
+    headers TEXT NOT NULL,
+    body BYTEA NOT NULL,
+    url TEXT,
+    UNIQUE (receiver, event_id)
+);
+CREATE INDEX IF NOT EXISTS {p}events_due ON {p}events (status, next_attempt_at);
+CREATE INDEX IF NOT EXISTS {p}events_lease ON {p}events (status, lease_until);
+CREATE INDEX IF NOT EXISTS {p}events_received ON {p}events (received_at);
+CREATE TABLE IF NOT EXISTS {p}attempts (
+    seq BIGSERIAL PRIMARY KEY,
+    event_pk BIGINT NOT NULL REFERENCES {p}events (id) ON DELETE CASCADE,
+    attempt INTEGER NOT NULL,
+    worker TEXT,
+    started_at DOUBLE PRECISION NOT NULL,
+    finished_at DOUBLE PRECISION,
+    outcome TEXT,
+    error TEXT
+);
+CREATE INDEX IF NOT EXISTS {p}attempts_event ON {p}attempts (event_pk)
+"""
+
+
+def _pg_params(sql: str) -> str:
+    # The shared SQL uses `?`; psycopg wants `%s`. No statement here contains a literal `?` or `%`.
+    return sql.replace("?", "%s")
+
+
+class PostgresInbox(Inbox):
+    def __init__(self, url: str, *, table_prefix: str = "apiweld_webhook_") -> None:
+        super().__init__(table_prefix=table_prefix)
+        self.url = url
+        self._connections: list[Any] = []
+        try:
+            with self._transaction() as conn:
+                # Several processes start at once: serialise the DDL (CREATE ... IF NOT EXISTS
+                # is not safe against concurrent creators in PostgreSQL).
+                conn.execute("SELECT pg_advisory_xact_lock(hashtext(%s))", (self.prefix,))
+                for statement in self.sql(_SCHEMA).split(";"):
+                    if statement.strip():
+                        conn.execute(statement)
+        except InboxError:
+            raise
+
+    def __repr__(self) -> str:
+        from psycopg.conninfo import conninfo_to_dict
+
+        try:
+            info = conninfo_to_dict(self.url)
+        except Exception:
+            return "PostgresInbox(<unparseable url>)"
+        return f"PostgresInbox(host={info.get('host')!r}, dbname={info.get('dbname')!r})"
+
+    def _connection(self) -> Any:
+        import psycopg
+
+        conn = getattr(self._local, "conn", None)
+        if conn is None or conn.closed or conn.broken:
+            try:
+                conn = psycopg.connect(self.url, autocommit=True)
+            except psycopg.Error as exc:
+                raise InboxError(f"cannot connect to the PostgreSQL inbox: {exc}") from None
+            self._local.conn = conn
+            self._connections.append(conn)
+        return conn
+
+    @contextmanager
+    def _transaction(self, *, write: bool = True) -> Iterator[Any]:
+        import psycopg
+
+        conn = self._connection()
+        try:
+            with conn.transaction():
+                yield conn
+        except psycopg.Error as exc:
+            raise InboxError(f"PostgreSQL inbox: {exc}") from None
+
+    def _execute(self, conn: Any, sql: str, params: Sequence[Any] = ()) -> Any:
+        return conn.execute(_pg_params(sql), tuple(params))
+
+    def _lock_suffix(self) -> str:
+        return " FOR UPDATE"
+
+    def _claim_row(self, conn: Any, now: float) -> Sequence[Any] | None:
+        row = self._execute(
+            conn,
+            self.sql(
+                f"SELECT {EVENT_COLUMNS} FROM {{p}}events"
+                " WHERE status = 'processing' AND lease_until < ?"
+                " ORDER BY lease_until LIMIT 1 FOR UPDATE SKIP LOCKED"
+            ),
+            (now,),
+        ).fetchone()
+        if row is None:
+            row = self._execute(
+                conn,
+                self.sql(
+                    f"SELECT {EVENT_COLUMNS} FROM {{p}}events"
+                    " WHERE status = 'pending' AND next_attempt_at <= ?"
+                    " ORDER BY next_attempt_at, id LIMIT 1 FOR UPDATE SKIP LOCKED"
+                ),
+                (now,),
+            ).fetchone()
+        return row  # type: ignore[no-any-return]
+
+    def drop_tables(self) -> None:
+        """Remove this inbox's tables (tests and teardown)."""
+        with self._transaction() as conn:
+            conn.execute(self.sql("DROP TABLE IF EXISTS {p}attempts, {p}events CASCADE"))
+
+    def close(self) -> None:
+        for conn in self._connections:
+            with suppress(Exception):  # closing a broken connection may fail; nothing to do
+                conn.close()
+        self._connections.clear()
+        self._local.__dict__.clear()
