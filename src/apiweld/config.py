@@ -43,17 +43,12 @@ KeyPath = tuple[str | int, ...]
 
 
 _ENV_NAME = re.compile(r"[A-Z_][A-Z0-9_]*")
-# Prefixes of well-known credential formats (Stripe, GitHub, Slack, AWS, Google, JWTs, PEM).
-_SECRET_PREFIXES = ("sk_", "pk_", "rk_", "ghp_", "gho_", "ghs_", "github_pat_", "xox", "akia")
-_SECRET_PREFIXES_CS = ("AIza", "eyJ", "-----BEGIN")
 
 
 def _looks_like_secret(value: str) -> bool:
-    lowered = value.lower()
-    if lowered.startswith(_SECRET_PREFIXES) or value.startswith(_SECRET_PREFIXES_CS):
-        return True
-    # Environment variable names are words joined by underscores; a long run of letters and
-    # digits with no underscore is far more likely a key pasted in by mistake.
+    # Most pasted keys fail the UPPER_SNAKE_CASE pattern already (sk_live_..., ghp_..., JWTs).
+    # Those that pass (AWS key ids, some API keys) are long runs of capitals and digits with no
+    # underscore, which no sensible variable name is.
     return len(value) >= 20 and "_" not in value and any(c.isdigit() for c in value)
 
 
@@ -579,14 +574,45 @@ def format_key_path(key_path: KeyPath) -> str:
         if isinstance(part, int):
             text += f"[{part}]"
             continue
-        key = part if _BARE_KEY.fullmatch(part) else _quote(part)
-        text += f".{key}" if text else key
+        text += f".{toml_key(part)}" if text else toml_key(part)
     return text
 
 
-def _quote(key: str) -> str:
-    escaped = key.replace("\\", "\\\\").replace('"', '\\"')
-    return '"' + "".join(c if c.isprintable() else f"\\u{ord(c):04x}" for c in escaped) + '"'
+_TOML_ESCAPES = {
+    '"': '\\"',
+    "\\": "\\\\",
+    "\b": "\\b",
+    "\t": "\\t",
+    "\n": "\\n",
+    "\f": "\\f",
+    "\r": "\\r",
+}
+
+
+def toml_string(value: str) -> str:
+    """`value` as a TOML basic string, quotes included; safe for any Python string.
+
+    TOML allows no raw control characters (DEL included) and no surrogate code points, so those
+    are escaped, and a lone surrogate (possible in a str parsed from JSON) becomes U+FFFD.
+    """
+    out = ['"']
+    for char in value:
+        code = ord(char)
+        if char in _TOML_ESCAPES:
+            out.append(_TOML_ESCAPES[char])
+        elif 0xD800 <= code <= 0xDFFF:
+            out.append("\\ufffd")
+        elif code < 0x20 or code == 0x7F or not char.isprintable():
+            out.append(f"\\u{code:04x}" if code <= 0xFFFF else f"\\U{code:08x}")
+        else:
+            out.append(char)
+    out.append('"')
+    return "".join(out)
+
+
+def toml_key(key: str) -> str:
+    """`key` bare when TOML allows it, else quoted."""
+    return key if _BARE_KEY.fullmatch(key) else toml_string(key)
 
 
 def load_config(path: str | Path) -> ApiweldConfig:
