@@ -1,0 +1,171 @@
+"""What both limiter backends share: configuration, waiting (sync and async) and adaptation."""
+
+from __future__ import annotations
+
+import abc
+import asyncio
+import math
+import time
+from collections.abc import Callable, Mapping
+
+from ._adaptive import AdaptivePolicy, Throttle, plan_throttle
+from ._config import DEFAULT_GROUP, RateLimit, RateLimitTimeout
+from ._headers import parse_rate_limit_headers
+
+__all__ = ["BaseRateLimiter"]
+
+
+def _check_weight(weight: float) -> float:
+    if isinstance(weight, bool) or not isinstance(weight, int | float):
+        raise TypeError(f"rate limit weight must be a number, not {type(weight).__name__}")
+    if not math.isfinite(weight) or weight <= 0:
+        raise ValueError(f"rate limit weight must be a positive finite number, got {weight!r}")
+    return float(weight)
+
+
+def _check_timeout(timeout: float | None) -> float | None:
+    if timeout is None:
+        return None
+    if isinstance(timeout, bool) or not isinstance(timeout, int | float) or math.isnan(timeout):
+        raise TypeError(f"rate limit timeout must be a number or None, got {timeout!r}")
+    return max(0.0, float(timeout))
+
+
+class BaseRateLimiter(abc.ABC):
+    """A client-side limiter: per API (the `"default"` group) and per endpoint group.
+
+    Every call counts against the API-wide `limit` and against its own group's limit when one is
+    configured. With `adaptive=True` (the default), `observe()` learns from each response's
+    rate-limit headers and `Retry-After`, per group, and slows the group down before the server
+    answers 429 (see `_adaptive.py`).
+    """
+
+    def __init__(
+        self,
+        limit: RateLimit | None = None,
+        *,
+        groups: Mapping[str, RateLimit] | None = None,
+        adaptive: bool = True,
+        policy: AdaptivePolicy | None = None,
+        wall_clock: Callable[[], float] = time.time,
+    ) -> None:
+        limits: dict[str, RateLimit] = {}
+        for name, group_limit in (groups or {}).items():
+            if not isinstance(group_limit, RateLimit):
+                raise TypeError(f"limit of group {name!r} must be a RateLimit")
+            limits[name] = group_limit
+        if limit is not None:
+            if not isinstance(limit, RateLimit):
+                raise TypeError("limit must be a RateLimit")
+            if DEFAULT_GROUP in limits and limits[DEFAULT_GROUP] != limit:
+                raise ValueError(
+                    f"the API-wide limit is given twice: as `limit` and as group {DEFAULT_GROUP!r}"
+                )
+            limits[DEFAULT_GROUP] = limit
+        self._limits = limits
+        self._adaptive = adaptive
+        self._policy = policy or AdaptivePolicy()
+        self._wall_clock = wall_clock
+
+    @property
+    def limits(self) -> Mapping[str, RateLimit]:
+        return dict(self._limits)
+
+    def _bucket_limits(self, group: str) -> list[tuple[str, RateLimit]]:
+        """The configured buckets a call of `group` draws from (its own, then the API-wide)."""
+        buckets: list[tuple[str, RateLimit]] = []
+        own = self._limits.get(group)
+        if own is not None:
+            buckets.append((group, own))
+        if group != DEFAULT_GROUP:
+            api = self._limits.get(DEFAULT_GROUP)
+            if api is not None:
+                buckets.append((DEFAULT_GROUP, api))
+        return buckets
+
+    # -- backend primitives -------------------------------------------------------------------
+
+    @abc.abstractmethod
+    def reserve(self, group: str, weight: float = 1.0, max_wait: float | None = None) -> float:
+        """Take budget for one call now and return how many seconds to wait before sending it.
+
+        Raises `RateLimitTimeout` (taking nothing) when the wait would exceed `max_wait`.
+        """
+
+    @abc.abstractmethod
+    async def reserve_async(
+        self, group: str, weight: float = 1.0, max_wait: float | None = None
+    ) -> float: ...
+
+    @abc.abstractmethod
+    def pause_remaining(self, group: str) -> float:
+        """Seconds until a pause of `group` (`Retry-After`, an empty quota) ends; 0 if none."""
+
+    @abc.abstractmethod
+    async def pause_remaining_async(self, group: str) -> float: ...
+
+    @abc.abstractmethod
+    def _apply(self, group: str, throttle: Throttle) -> None: ...
+
+    @abc.abstractmethod
+    async def _apply_async(self, group: str, throttle: Throttle) -> None: ...
+
+    # -- the surface the client calls ---------------------------------------------------------
+
+    def acquire(
+        self, group: str = DEFAULT_GROUP, weight: float = 1.0, timeout: float | None = None
+    ) -> None:
+        """Block (this thread only) until a call of `group` may start.
+
+        `timeout`: the longest wait allowed; `RateLimitTimeout` when more is needed. None waits
+        as long as it takes.
+        """
+        weight = _check_weight(weight)
+        timeout = _check_timeout(timeout)
+        started = time.monotonic()
+        wait = self.reserve(group, weight, timeout)
+        while wait > 0:
+            time.sleep(wait)
+            # A pause may have been learned while this call slept (another caller's 429).
+            wait = self.pause_remaining(group)
+            if wait > 0 and timeout is not None:
+                self._check_deadline(group, wait, timeout, time.monotonic() - started)
+
+    async def acquire_async(
+        self, group: str = DEFAULT_GROUP, weight: float = 1.0, timeout: float | None = None
+    ) -> None:
+        """`acquire` for asyncio: waits with `asyncio.sleep`, never blocking the event loop."""
+        weight = _check_weight(weight)
+        timeout = _check_timeout(timeout)
+        started = time.monotonic()
+        wait = await self.reserve_async(group, weight, timeout)
+        while wait > 0:
+            await asyncio.sleep(wait)
+            wait = await self.pause_remaining_async(group)
+            if wait > 0 and timeout is not None:
+                self._check_deadline(group, wait, timeout, time.monotonic() - started)
+
+    @staticmethod
+    def _check_deadline(group: str, wait: float, timeout: float, waited: float) -> None:
+        if waited + wait > timeout:
+            raise RateLimitTimeout(group, waited + wait, timeout)
+
+    def _plan(self, status: int, headers: Mapping[str, str]) -> Throttle | None:
+        if not self._adaptive:
+            return None
+        signals = parse_rate_limit_headers(headers, status, self._wall_clock())
+        if not signals and status != 429:
+            return None
+        return plan_throttle(signals, status, self._policy)
+
+    def observe(self, group: str, status: int, headers: Mapping[str, str]) -> None:
+        """Learn from a response of `group`. Malformed headers are ignored, never raised."""
+        throttle = self._plan(status, headers)
+        if throttle is not None:
+            self._apply(group, throttle)
+
+    async def observe_async(self, group: str, status: int, headers: Mapping[str, str]) -> None:
+        """`observe` for asyncio (a shared backend updates its state without blocking the loop)."""
+        throttle = self._plan(status, headers)
+        if throttle is not None:
+            await self._apply_async(group, throttle)

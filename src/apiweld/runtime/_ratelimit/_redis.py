@@ -1,0 +1,290 @@
+"""The Redis limiter: many processes on many machines share one budget.
+
+Each call runs one Lua script that reads the Redis server's clock (`TIME`), so the machines' own
+clocks never matter, and computes and reserves the call's start atomically (the GCRA of `_gcra.py`).
+The script returns how long to wait; the caller sleeps that long locally, then re-checks only the
+group's pause (a `Retry-After` another process may have learned meanwhile).
+
+State, one hash per group under `{namespace}:<group>` (the braces keep all of a namespace's keys on
+one Redis Cluster slot): `tat` of the configured limit, `pause_until`, and the learned spreading
+`spacing`, `spacing_until`, `learned_tat`; times are Redis-server epoch seconds. Keys expire a
+minute after the last time they refer to.
+
+The configured limits travel with each call: every process of one deployment must configure the
+same limits (they come from the same `apiweld.toml` or generated client).
+"""
+
+from __future__ import annotations
+
+import asyncio
+import time
+from collections.abc import Callable, Mapping
+from typing import TYPE_CHECKING, Any
+
+from .._state._redis_clients import RedisHandles, running_loop
+from ._adaptive import AdaptivePolicy, Throttle
+from ._base import BaseRateLimiter
+from ._config import RateLimit, RateLimitTimeout
+
+if TYPE_CHECKING:
+    import redis
+    import redis.asyncio
+
+__all__ = ["RedisRateLimiter"]
+
+# Older servers (< 5.0) need script effects replication to write after reading TIME.
+_PRELUDE = """
+if redis.replicate_commands then pcall(redis.replicate_commands) end
+local t = redis.call('TIME')
+local now = tonumber(t[1]) + tonumber(t[2]) / 1000000
+local function fmt(x) return string.format('%.6f', x) end
+local function keep_until(key, until_time)
+  local ms = math.ceil((until_time - now + 60) * 1000)
+  if redis.call('PTTL', key) < ms then redis.call('PEXPIRE', key, ms) end
+end
+"""
+
+# KEYS[1] the group's hash, KEYS[2] the API-wide hash.
+# ARGV weight, max_wait (<0: none), group interval, group burst, api interval, api burst
+# (interval 0: no configured limit). Returns {reserved 0/1, wait seconds as a string}.
+_RESERVE = (
+    _PRELUDE
+    + """
+local weight = tonumber(ARGV[1])
+local max_wait = tonumber(ARGV[2])
+local own_iv, own_burst = tonumber(ARGV[3]), tonumber(ARGV[4])
+local api_iv, api_burst = tonumber(ARGV[5]), tonumber(ARGV[6])
+local s = redis.call('HMGET', KEYS[1],
+  'tat', 'pause_until', 'learned_tat', 'spacing', 'spacing_until')
+local tat = tonumber(s[1]) or 0
+local pause_until = tonumber(s[2]) or 0
+local learned_tat = tonumber(s[3]) or 0
+local spacing = tonumber(s[4]) or 0
+local spacing_until = tonumber(s[5]) or 0
+local api_tat = 0
+if api_iv > 0 then api_tat = tonumber(redis.call('HGET', KEYS[2], 'tat')) or 0 end
+
+local function earliest(cur_tat, not_before, iv, burst)
+  local allowance = math.max(burst, weight)
+  return math.max(not_before, cur_tat + (weight - allowance) * iv)
+end
+local start = math.max(now, pause_until)
+if own_iv > 0 then start = earliest(tat, start, own_iv, own_burst) end
+if api_iv > 0 then start = earliest(api_tat, start, api_iv, api_burst) end
+local spreading = spacing > 0 and now < spacing_until
+if spreading then start = earliest(learned_tat, start, spacing, 1) end
+local wait = start - now
+if max_wait >= 0 and wait > max_wait then return {0, tostring(wait)} end
+
+local horizon = math.max(start, pause_until, spacing_until)
+if own_iv > 0 then
+  tat = math.max(tat, start) + weight * own_iv
+  redis.call('HSET', KEYS[1], 'tat', fmt(tat))
+  horizon = math.max(horizon, tat)
+end
+if spreading then
+  learned_tat = math.max(learned_tat, start) + weight * spacing
+  redis.call('HSET', KEYS[1], 'learned_tat', fmt(learned_tat))
+  horizon = math.max(horizon, learned_tat)
+end
+if own_iv > 0 or spreading then keep_until(KEYS[1], horizon) end
+if api_iv > 0 then
+  api_tat = math.max(api_tat, start) + weight * api_iv
+  redis.call('HSET', KEYS[2], 'tat', fmt(api_tat))
+  keep_until(KEYS[2], api_tat)
+end
+return {1, tostring(wait)}
+"""
+)
+
+_PAUSE_REMAINING = (
+    _PRELUDE
+    + """
+local pause_until = tonumber(redis.call('HGET', KEYS[1], 'pause_until')) or 0
+return tostring(math.max(0, pause_until - now))
+"""
+)
+
+# ARGV relax (1/0), pause_for, spacing, spacing_for (seconds from now).
+_APPLY = (
+    _PRELUDE
+    + """
+if ARGV[1] == '1' then
+  if redis.call('EXISTS', KEYS[1]) == 1 then
+    redis.call('HSET', KEYS[1], 'spacing', '0', 'spacing_until', '0')
+  end
+  return 1
+end
+local pause_for, spacing, spacing_for = tonumber(ARGV[2]), tonumber(ARGV[3]), tonumber(ARGV[4])
+local horizon = now
+if pause_for > 0 then
+  local pause_until = tonumber(redis.call('HGET', KEYS[1], 'pause_until')) or 0
+  pause_until = math.max(pause_until, now + pause_for)
+  redis.call('HSET', KEYS[1], 'pause_until', fmt(pause_until))
+  horizon = math.max(horizon, pause_until)
+end
+if spacing > 0 then
+  redis.call('HSET', KEYS[1], 'spacing', fmt(spacing), 'spacing_until', fmt(now + spacing_for))
+  horizon = math.max(horizon, now + spacing_for)
+end
+keep_until(KEYS[1], horizon)
+return 1
+"""
+)
+
+
+def _seconds(raw: Any) -> float:
+    return float(raw.decode() if isinstance(raw, bytes) else raw)
+
+
+class RedisRateLimiter(BaseRateLimiter):
+    """A limiter whose budget and learned state live in Redis, shared by every process using it.
+
+    `url_or_client`: a `redis://` URL (sync and asyncio clients are made from it on first use), a
+    `redis.Redis` (sync use; give `async_client=` for async use too) or a `redis.asyncio.Redis`
+    (async use). `namespace` separates APIs (or deployments) sharing one Redis.
+    """
+
+    def __init__(
+        self,
+        url_or_client: str | redis.Redis | redis.asyncio.Redis,
+        limit: RateLimit | None = None,
+        *,
+        groups: Mapping[str, RateLimit] | None = None,
+        namespace: str = "apiweld:ratelimit",
+        adaptive: bool = True,
+        policy: AdaptivePolicy | None = None,
+        async_client: redis.asyncio.Redis | None = None,
+        wall_clock: Callable[[], float] = time.time,
+    ) -> None:
+        super().__init__(
+            limit, groups=groups, adaptive=adaptive, policy=policy, wall_clock=wall_clock
+        )
+        if not namespace or "{" in namespace or "}" in namespace:
+            raise ValueError(f"namespace must be non-empty and free of braces, got {namespace!r}")
+        self._namespace = namespace
+        self._redis = RedisHandles.create(url_or_client, async_client)
+        self._sync_scripts: dict[str, Any] = {}
+        self._async_scripts: dict[str, Any] = {}
+        # Groups this process told to spread; only those get a "relax" write, so a comfortable
+        # response does not cost a Redis round trip on every call.
+        self._spreading: set[str] = set()
+        self._background: set[asyncio.Task[None]] = set()
+
+    def __repr__(self) -> str:
+        return (
+            f"RedisRateLimiter({self._redis.where}, namespace={self._namespace!r}, "
+            f"limits={self._limits!r}, adaptive={self._adaptive})"
+        )
+
+    def key(self, group: str) -> str:
+        return f"{{{self._namespace}}}:{group}"
+
+    def _script(self, name: str, source: str) -> Any:
+        script = self._sync_scripts.get(name)
+        if script is None:
+            script = self._sync_scripts[name] = self._redis.sync.register_script(source)
+        return script
+
+    def _async_script(self, name: str, source: str) -> Any:
+        script = self._async_scripts.get(name)
+        if script is None:
+            script = self._async_scripts[name] = self._redis.async_.register_script(source)
+        return script
+
+    def _reserve_args(
+        self, group: str, weight: float, max_wait: float | None
+    ) -> tuple[list[str], list[str]]:
+        own = self._limits.get(group)
+        api = self._limits.get("default") if group != "default" else None
+        args = [
+            repr(weight),
+            "-1" if max_wait is None else repr(max_wait),
+            repr(own.interval) if own else "0",
+            repr(own.burst) if own else "0",
+            repr(api.interval) if api else "0",
+            repr(api.burst) if api else "0",
+        ]
+        return [self.key(group), self.key("default")], args
+
+    @staticmethod
+    def _reserved(group: str, reply: Any, max_wait: float | None) -> float:
+        reserved, wait = int(reply[0]), _seconds(reply[1])
+        if not reserved:
+            raise RateLimitTimeout(group, wait, max_wait if max_wait is not None else 0.0)
+        return max(0.0, wait)
+
+    def reserve(self, group: str, weight: float = 1.0, max_wait: float | None = None) -> float:
+        keys, args = self._reserve_args(group, weight, max_wait)
+        script = self._script("reserve", _RESERVE)
+        reply = self._redis.call("rate-limit reserve", lambda: script(keys=keys, args=args))
+        return self._reserved(group, reply, max_wait)
+
+    async def reserve_async(
+        self, group: str, weight: float = 1.0, max_wait: float | None = None
+    ) -> float:
+        keys, args = self._reserve_args(group, weight, max_wait)
+        script = self._async_script("reserve", _RESERVE)
+        reply = await self._redis.call_async(
+            "rate-limit reserve", lambda: script(keys=keys, args=args)
+        )
+        return self._reserved(group, reply, max_wait)
+
+    def pause_remaining(self, group: str) -> float:
+        script = self._script("pause", _PAUSE_REMAINING)
+        reply = self._redis.call("rate-limit pause check", lambda: script(keys=[self.key(group)]))
+        return _seconds(reply)
+
+    async def pause_remaining_async(self, group: str) -> float:
+        script = self._async_script("pause", _PAUSE_REMAINING)
+        reply = await self._redis.call_async(
+            "rate-limit pause check", lambda: script(keys=[self.key(group)])
+        )
+        return _seconds(reply)
+
+    def _apply_args(self, group: str, throttle: Throttle) -> list[str] | None:
+        if throttle.relax:
+            if group not in self._spreading:
+                return None
+            self._spreading.discard(group)
+            return ["1", "0", "0", "0"]
+        if throttle.spacing > 0:
+            self._spreading.add(group)
+        return ["0", repr(throttle.pause_for), repr(throttle.spacing), repr(throttle.spacing_for)]
+
+    def _apply(self, group: str, throttle: Throttle) -> None:
+        args = self._apply_args(group, throttle)
+        if args is None:
+            return
+        if not self._redis.has_sync:
+            # Only an asyncio client: a sync observe() from async code is written in the background.
+            loop = running_loop()
+            if loop is None:
+                raise TypeError("observe() needs a sync Redis client; use observe_async()")
+            task = loop.create_task(self._apply_args_async(group, args))
+            self._background.add(task)
+            task.add_done_callback(self._background.discard)
+            return
+        script = self._script("apply", _APPLY)
+        self._redis.call("rate-limit observe", lambda: script(keys=[self.key(group)], args=args))
+
+    async def _apply_args_async(self, group: str, args: list[str]) -> None:
+        script = self._async_script("apply", _APPLY)
+        await self._redis.call_async(
+            "rate-limit observe", lambda: script(keys=[self.key(group)], args=args)
+        )
+
+    async def _apply_async(self, group: str, throttle: Throttle) -> None:
+        args = self._apply_args(group, throttle)
+        if args is not None:
+            await self._apply_args_async(group, args)
+
+    def reset(self, group: str) -> None:
+        """Forget all state of `group` (budget, pause, learned spreading), for every process."""
+        self._redis.call("rate-limit reset", lambda: self._redis.sync.delete(self.key(group)))
+
+    def close(self) -> None:
+        self._redis.close()
+
+    async def aclose(self) -> None:
+        await self._redis.aclose()
