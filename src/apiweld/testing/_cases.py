@@ -1,0 +1,305 @@
+"""Test cases for one operation: valid requests, schema-violating ones, unauthenticated ones.
+
+Valid data comes from the description's examples first, then from Hypothesis strategies built
+from the IR schemas (seeded, so a run is reproducible). Hypothesis is used as a generator only: the
+values are drawn up front and the HTTP calls happen afterwards, so a slow API does not trip
+Hypothesis' deadlines and a failing check is reported rather than shrunk against a live server.
+"""
+
+from __future__ import annotations
+
+import re
+import warnings
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass, field, replace
+from typing import Any, Literal
+
+from apiweld.spec.ir import Api, MediaType, Operation, Parameter, Schema
+from apiweld.testing._jsonschema import is_json_media_type
+from apiweld.testing._strategies import StrategyBuilder
+from apiweld.testing._wire import NOT_SET, scalar_text
+
+CaseKind = Literal["positive", "negative", "unauthenticated", "bad_credentials"]
+ParamKey = tuple[str, str]
+"""(location, wire name) of a parameter."""
+
+_SENDABLE_BODY_TYPES = (
+    "application/x-www-form-urlencoded",
+    "multipart/form-data",
+    "text/plain",
+    "application/octet-stream",
+)
+_HEADER_SAFE = re.compile(r"[!-~]+(?: [!-~]+)*")
+_COOKIE_SAFE = re.compile(r"[!#-+\--:<-\[\]-~]+")
+_WRONG_TYPE_TEXT = "apiweld-wrong-type"
+_MAX_NEGATIVE_CASES = 6
+
+
+@dataclass(frozen=True, slots=True)
+class Case:
+    """One request to make against an operation, before credentials are applied."""
+
+    operation: Operation
+    kind: CaseKind
+    label: str
+    """How the data was made, for reports: `examples`, `generated #3`, `missing required ...`."""
+    params: Mapping[ParamKey, Any] = field(default_factory=dict)
+    body: Any = NOT_SET
+    media_type: str | None = None
+
+    def values_in(self, location: str) -> dict[str, Any]:
+        return {name: value for (loc, name), value in self.params.items() if loc == location}
+
+
+def pick_media_type(content: tuple[MediaType, ...]) -> MediaType | None:
+    """The request media type the checks can send: JSON first, then form, text or bytes."""
+    for media in content:
+        if is_json_media_type(media.media_type):
+            return media
+    for wanted in _SENDABLE_BODY_TYPES:
+        for media in content:
+            if media.media_type.split(";", 1)[0].strip().lower() == wanted:
+                return media
+    return None
+
+
+def _wire_safe(location: str) -> Callable[[Any], bool]:
+    def ok(value: Any) -> bool:
+        text = scalar_text(value)
+        if location == "header":
+            return bool(_HEADER_SAFE.fullmatch(text))
+        if location == "cookie":
+            return bool(_COOKIE_SAFE.fullmatch(text))
+        if location == "path":
+            return text not in ("", ".", "..")
+        return True
+
+    return ok
+
+
+def _strategy_for(builder: StrategyBuilder, schema: Schema, location: str) -> Any:
+    strategy = builder.valid(schema)
+    if location in ("header", "cookie", "path"):
+        strategy = strategy.filter(_wire_safe(location))
+    return strategy
+
+
+def _parameter_example(api: Api, param: Parameter) -> Any:
+    for example in param.examples:
+        if example.value is not None:
+            return example.value
+    schema = api.resolve(param.schema)
+    if schema.examples:
+        return schema.examples[0]
+    if param.schema.examples:
+        return param.schema.examples[0]
+    return NOT_SET
+
+
+def _media_example(api: Api, media: MediaType) -> Any:
+    for example in media.examples:
+        if example.value is not None:
+            return example.value
+    if media.schema is not None:
+        schema = api.resolve(media.schema)
+        if schema.examples:
+            return schema.examples[0]
+    return NOT_SET
+
+
+class CaseGenerationError(Exception):
+    """The description gives no way to produce valid data for an operation."""
+
+
+@dataclass(slots=True)
+class OperationCases:
+    positive: list[Case]
+    negative: list[Case]
+    notes: list[str]
+
+
+def _draw(strategy: Any, count: int, seed: int) -> list[Any]:
+    from hypothesis import HealthCheck, Phase, Verbosity, given, settings
+    from hypothesis import seed as hypothesis_seed
+
+    drawn: list[Any] = []
+
+    @settings(
+        max_examples=count,
+        database=None,
+        deadline=None,
+        derandomize=False,
+        phases=[Phase.generate],
+        suppress_health_check=list(HealthCheck),
+        verbosity=Verbosity.quiet,
+    )
+    @hypothesis_seed(seed)
+    @given(strategy)
+    def collect(value: Any) -> None:
+        drawn.append(value)
+
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        collect()
+    return drawn
+
+
+def _operation_strategy(api: Api, operation: Operation, media: MediaType | None) -> Any:
+    from hypothesis import strategies as st
+
+    builder = StrategyBuilder(api)
+    required: dict[Any, Any] = {}
+    optional: dict[Any, Any] = {}
+    for param in operation.parameters:
+        strategy = _strategy_for(builder, param.schema, param.location)
+        key = (param.location, param.name)
+        (required if param.required or param.location == "path" else optional)[key] = strategy
+    body = operation.request_body
+    if body is not None and media is not None:
+        body_strategy = (
+            _strategy_for(builder, media.schema, "body")
+            if media.schema is not None
+            else st.just({})
+        )
+        (required if body.required else optional)[("body", "")] = body_strategy
+    return st.fixed_dictionaries(required, optional=optional)
+
+
+def _split(operation: Operation, drawn: Mapping[Any, Any]) -> tuple[dict[ParamKey, Any], Any]:
+    params = {key: value for key, value in drawn.items() if key[0] != "body"}
+    return params, drawn.get(("body", ""), NOT_SET)
+
+
+def positive_cases(
+    api: Api, operation: Operation, *, max_examples: int, seed: int
+) -> tuple[list[Case], list[str]]:
+    """Schema-valid cases: one from the examples (when the description has any), then generated."""
+    notes: list[str] = []
+    body = operation.request_body
+    media = pick_media_type(body.content) if body is not None else None
+    if body is not None and media is None and body.required:
+        kinds = ", ".join(m.media_type for m in body.content)
+        raise CaseGenerationError(f"no request media type the checks can send ({kinds})")
+    media_type = media.media_type if media is not None else None
+    try:
+        drawn = _draw(_operation_strategy(api, operation, media), max(1, max_examples), seed)
+    except Exception as exc:  # hypothesis-jsonschema raises many types for unsatisfiable schemas
+        raise CaseGenerationError(
+            f"cannot generate valid data: {type(exc).__name__}: {exc}"
+        ) from exc
+    if not drawn:
+        raise CaseGenerationError("cannot generate valid data: every attempt was filtered out")
+    cases: list[Case] = []
+    seen: set[str] = set()
+    examples = _example_overlay(api, operation, media)
+    if examples:
+        params, body_value = _split(operation, drawn[0])
+        params.update({k: v for k, v in examples.items() if k[0] != "body"})
+        body_value = examples.get(("body", ""), body_value)
+        cases.append(Case(operation, "positive", "examples", params, body_value, media_type))
+        seen.add(repr((sorted(params.items(), key=repr), body_value)))
+    for index, value in enumerate(drawn, start=1):
+        params, body_value = _split(operation, value)
+        fingerprint = repr((sorted(params.items(), key=repr), body_value))
+        if fingerprint in seen:
+            continue
+        seen.add(fingerprint)
+        cases.append(
+            Case(operation, "positive", f"generated #{index}", params, body_value, media_type)
+        )
+        if len(cases) >= max_examples:
+            break
+    return cases, notes
+
+
+def _example_overlay(api: Api, operation: Operation, media: MediaType | None) -> dict[Any, Any]:
+    overlay: dict[Any, Any] = {}
+    for param in operation.parameters:
+        value = _parameter_example(api, param)
+        if value is not NOT_SET:
+            overlay[(param.location, param.name)] = value
+    if media is not None:
+        value = _media_example(api, media)
+        if value is not NOT_SET:
+            overlay[("body", "")] = value
+    return overlay
+
+
+def _is_strictly_typed(api: Api, schema: Schema, kinds: set[str]) -> bool:
+    resolved = api.resolve(schema)
+    types = set(resolved.non_null_types)
+    return bool(types) and types <= kinds
+
+
+def negative_cases(api: Api, operation: Operation, base: Case) -> list[Case]:
+    """Requests that break the description in ways no lenient reading can accept."""
+    cases: list[Case] = []
+
+    def add(label: str, params: dict[ParamKey, Any], body: Any = NOT_SET) -> None:
+        chosen_body = base.body if body is NOT_SET else body
+        cases.append(replace(base, kind="negative", label=label, params=params, body=chosen_body))
+
+    for param in operation.parameters:
+        key = (param.location, param.name)
+        if param.required and param.location in ("query", "header", "cookie"):
+            params = dict(base.params)
+            params.pop(key, None)
+            add(f"missing required {param.location} parameter '{param.name}'", params)
+        if param.location in ("query", "path") and _is_strictly_typed(
+            api, param.schema, {"integer", "number", "boolean"}
+        ):
+            add(
+                f"{param.location} parameter '{param.name}' of the wrong type (a string)",
+                {**base.params, key: _WRONG_TYPE_TEXT},
+            )
+        enum = api.resolve(param.schema).enum
+        if param.location == "query" and enum and all(isinstance(v, str) for v in enum):
+            add(
+                f"query parameter '{param.name}' outside its enum",
+                {**base.params, key: "apiweld-not-in-enum"},
+            )
+    cases.extend(_negative_bodies(api, operation, base))
+    return cases[:_MAX_NEGATIVE_CASES]
+
+
+def _negative_bodies(api: Api, operation: Operation, base: Case) -> list[Case]:
+    body = operation.request_body
+    if body is None or base.media_type is None or not is_json_media_type(base.media_type):
+        return []
+    cases: list[Case] = []
+    if body.required:
+        cases.append(replace(base, kind="negative", label="required body missing", body=NOT_SET))
+    media = pick_media_type(body.content)
+    if media is None or media.schema is None:
+        return cases
+    schema = api.resolve(media.schema)
+    if set(schema.non_null_types) == {"object"} and not schema.one_of and not schema.any_of:
+        cases.append(
+            replace(
+                base,
+                kind="negative",
+                label="body of the wrong type (a string instead of an object)",
+                body=_WRONG_TYPE_TEXT,
+            )
+        )
+        if isinstance(base.body, dict):
+            for prop in schema.properties:
+                prop_schema = api.resolve(prop.schema)
+                if prop.required and not prop_schema.read_only and prop.name in base.body:
+                    trimmed = {k: v for k, v in base.body.items() if k != prop.name}
+                    cases.append(
+                        replace(
+                            base,
+                            kind="negative",
+                            label=f"body without its required property '{prop.name}'",
+                            body=trimmed,
+                        )
+                    )
+                    break
+    return cases
+
+
+def unauthenticated_case(base: Case, *, bogus: bool) -> Case:
+    kind: CaseKind = "bad_credentials" if bogus else "unauthenticated"
+    label = "invalid credentials" if bogus else "no credentials"
+    return replace(base, kind=kind, label=label)
