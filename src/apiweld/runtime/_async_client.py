@@ -1,0 +1,357 @@
+"""The async client: the same send loop as `Client`, over an `AsyncTransport`."""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import time
+from collections.abc import AsyncIterator, Iterable, Mapping
+from contextlib import asynccontextmanager
+from typing import Any
+
+from ._auth import AuthProvider, AuthTarget, encode_form
+from ._base import BaseClient, PreparedCall
+from ._errors import APIConnectionError, APITimeoutError
+from ._hooks import Hooks, RateLimitWaitEvent, RequestEvent, ResponseEvent, RetryEvent, run_async
+from ._models import NOT_GIVEN, Headers, OperationSpec, RequestOptions, Timeout
+from ._response import APIResponse
+from ._retry import RetryPolicy
+from ._transports._base import AsyncTransport, TransportRequest
+
+__all__ = ["AsyncClient"]
+
+_EMPTY: Mapping[str, Any] = {}
+
+
+class AsyncClient(BaseClient):
+    """Async client; its default transport (aiohttp) opens a session lazily in the running loop."""
+
+    def __init__(
+        self,
+        *,
+        base_url: str,
+        auth: Mapping[str, AuthProvider] | AuthProvider | None = None,
+        headers: Mapping[str, str] | None = None,
+        timeout: Timeout | float | None = None,
+        retry: RetryPolicy | None = None,
+        rate_limiter: Any = None,
+        transport: AsyncTransport | Any | None = None,
+        hooks: Hooks | None = None,
+        idempotency_header: str | None = "Idempotency-Key",
+        redact: Iterable[str] = (),
+        proxy: str | None = None,
+        logger: logging.Logger | None = None,
+    ) -> None:
+        super().__init__(
+            base_url=base_url,
+            auth=auth,
+            headers=headers,
+            timeout=timeout,
+            retry=retry,
+            rate_limiter=rate_limiter,
+            hooks=hooks,
+            idempotency_header=idempotency_header,
+            redact=redact,
+            proxy=proxy,
+            logger=logger,
+        )
+        if transport is not None and self.proxy is not None:
+            raise ValueError(
+                "proxy= configures the default transport; set it on your transport instead"
+            )
+        if transport is None:
+            from ._transports._aiohttp import AiohttpTransport
+
+            transport = AiohttpTransport(proxy=self.proxy)
+        elif not isinstance(transport, AsyncTransport):
+            transport = _adapt_async(transport)
+        self.transport = transport
+
+    # -- public surface ---------------------------------------------------------------------
+    async def request(
+        self,
+        op: OperationSpec,
+        *,
+        path: Mapping[str, Any] = _EMPTY,
+        query: Mapping[str, Any] = _EMPTY,
+        headers: Mapping[str, Any] = _EMPTY,
+        cookies: Mapping[str, Any] = _EMPTY,
+        body: Any = NOT_GIVEN,
+        content_type: str | None = None,
+        cast_to: Any = None,
+        options: RequestOptions | None = None,
+    ) -> Any:
+        call = self._prepare(
+            op, path, query, headers, cookies, body, content_type, cast_to, options
+        )
+        response = await self._send(call)
+        if cast_to is None:
+            return None
+        return response.parse()
+
+    async def request_raw(
+        self,
+        op: OperationSpec,
+        *,
+        path: Mapping[str, Any] = _EMPTY,
+        query: Mapping[str, Any] = _EMPTY,
+        headers: Mapping[str, Any] = _EMPTY,
+        cookies: Mapping[str, Any] = _EMPTY,
+        body: Any = NOT_GIVEN,
+        content_type: str | None = None,
+        cast_to: Any = None,
+        options: RequestOptions | None = None,
+        stream: bool = False,
+    ) -> APIResponse:
+        """The final response (status, headers, body); `.parse()` gives the value.
+
+        With `stream=True` the body is not read: iterate `aiter_bytes()` and `aclose()` it.
+        """
+        call = self._prepare(
+            op, path, query, headers, cookies, body, content_type, cast_to, options, stream
+        )
+        return await self._send(call)
+
+    @asynccontextmanager
+    async def stream(
+        self,
+        op: OperationSpec,
+        *,
+        path: Mapping[str, Any] = _EMPTY,
+        query: Mapping[str, Any] = _EMPTY,
+        headers: Mapping[str, Any] = _EMPTY,
+        cookies: Mapping[str, Any] = _EMPTY,
+        body: Any = NOT_GIVEN,
+        content_type: str | None = None,
+        options: RequestOptions | None = None,
+    ) -> AsyncIterator[APIResponse]:
+        """`async with client.stream(op) as r: async for chunk in r.aiter_bytes(): ...`"""
+        response = await self.request_raw(
+            op,
+            path=path,
+            query=query,
+            headers=headers,
+            cookies=cookies,
+            body=body,
+            content_type=content_type,
+            options=options,
+            stream=True,
+        )
+        try:
+            yield response
+        finally:
+            await response.aclose()
+
+    def paginate(
+        self,
+        op: OperationSpec,
+        *,
+        path: Mapping[str, Any] = _EMPTY,
+        query: Mapping[str, Any] = _EMPTY,
+        headers: Mapping[str, Any] = _EMPTY,
+        cookies: Mapping[str, Any] = _EMPTY,
+        body: Any = NOT_GIVEN,
+        content_type: str | None = None,
+        cast_to: Any = None,
+        item_type: Any = None,
+        options: RequestOptions | None = None,
+    ) -> Any:
+        from ._paging_bridge import async_pager
+
+        return async_pager(
+            self, op, path, query, headers, cookies, body, content_type, cast_to, item_type, options
+        )
+
+    async def aclose(self) -> None:
+        await self.transport.aclose()
+
+    async def __aenter__(self) -> AsyncClient:
+        return self
+
+    async def __aexit__(self, *exc_info: object) -> None:
+        await self.aclose()
+
+    # -- the send loop ----------------------------------------------------------------------
+    async def _token_http(
+        self, url: str, form: Mapping[str, str], headers: Mapping[str, str]
+    ) -> tuple[int, Headers, bytes]:
+        request = TransportRequest(
+            "POST", url, list(headers.items()), encode_form(form), self.timeout.capped(60.0)
+        )
+        try:
+            response = await self.transport.handle(request)
+        except APIConnectionError as error:
+            error.method, error.url = "POST", self.redactor.url(url)
+            raise
+        return response.status, response.headers, response.content or b""
+
+    async def _send(self, call: PreparedCall) -> APIResponse:
+        op = call.op
+        logger = self.logger
+        hooks = self.hooks
+        limiter = self.rate_limiter
+        policy = call.retry
+        target: AuthTarget | None = None
+        if call.providers:
+            target = AuthTarget()
+            for provider in call.providers:
+                await provider.apply_async(target, self._token_http)
+        replayed_unauthorized = False
+        attempt = 0
+        while True:
+            attempt += 1
+            url, header_list = self._wire_headers(call, target)
+            remaining = self._remaining(call)
+            if remaining is not None and remaining <= 0:
+                raise self._fill(APITimeoutError("the call's deadline passed"), call, url)
+            if limiter is not None:
+                remaining = await self._acquire(call, url, remaining)
+            timeout = call.timeout if remaining is None else call.timeout.capped(remaining)
+            if hooks.before_request:
+                header_list = await self._before_request(call, url, header_list, attempt)
+            debug = logger.isEnabledFor(logging.DEBUG)
+            if debug:
+                logger.debug("%s %s (attempt %d)", op.method, self.redactor.url(url), attempt)
+            started = time.perf_counter()
+            try:
+                raw = await self.transport.handle(
+                    TransportRequest(
+                        op.method, url, header_list, call.content, timeout, call.stream
+                    )
+                )
+            except APIConnectionError as error:
+                self._fill(error, call, url)
+                policy = policy.increment(error=type(error).__name__)
+                decision = policy.decide(
+                    may_resend=call.may_resend,
+                    connection_error=True,
+                    timeout_error=isinstance(error, APITimeoutError),
+                    never_sent=error.never_sent,
+                    remaining=self._remaining(call),
+                )
+                if not decision.retry:
+                    raise
+                await self._on_retry(call, url, attempt, decision.delay, None, str(error))
+                await asyncio.sleep(decision.delay)
+                continue
+            elapsed = time.perf_counter() - started
+            response = self._response(call, url, raw, elapsed)
+            status = raw.status
+            if debug:
+                logger.debug(
+                    "%s %s -> %d in %.1f ms", op.method, response.url, status, elapsed * 1000
+                )
+            if limiter is not None:
+                limiter.observe(op.group, status, raw.headers)
+            if hooks.after_response:
+                await run_async(
+                    hooks.after_response,
+                    ResponseEvent(
+                        op.id,
+                        op.method,
+                        response.url,
+                        status,
+                        self.redactor.headers_dict(raw.headers),
+                        elapsed,
+                        attempt,
+                    ),
+                )
+            if self._is_success(call, status):
+                return response
+            if call.stream:
+                await response.aread()
+            if status == 401 and target is not None and not replayed_unauthorized:
+                replayed_unauthorized = True
+                refreshed = [
+                    await provider.refresh_after_unauthorized_async(target, self._token_http)
+                    for provider in call.providers
+                ]
+                if any(refreshed):
+                    continue
+            policy = policy.increment(status=status)
+            decision = policy.decide(
+                may_resend=call.may_resend,
+                status=status,
+                headers=raw.headers,
+                remaining=self._remaining(call),
+            )
+            if not decision.retry:
+                raise self._status_error(call, response)
+            await self._on_retry(call, url, attempt, decision.delay, status, None)
+            await asyncio.sleep(decision.delay)
+
+    async def _acquire(self, call: PreparedCall, url: str, remaining: float | None) -> float | None:
+        started = time.monotonic()
+        try:
+            await self.rate_limiter.acquire_async(call.op.group, 1.0, remaining)
+        except TimeoutError:
+            raise self._fill(
+                APITimeoutError(
+                    f"rate limiter for group {call.op.group!r} could not admit the call in time"
+                ),
+                call,
+                url,
+            ) from None
+        waited = time.monotonic() - started
+        if waited > 0.001:
+            if self.hooks.on_rate_limit_wait:
+                await run_async(
+                    self.hooks.on_rate_limit_wait,
+                    RateLimitWaitEvent(call.op.id, call.op.group, waited),
+                )
+            if remaining is not None:
+                return remaining - waited
+        return remaining
+
+    async def _before_request(
+        self, call: PreparedCall, url: str, header_list: list[tuple[str, str]], attempt: int
+    ) -> list[tuple[str, str]]:
+        visible = {
+            name: value for name, value in header_list if name.lower() not in self.redactor.headers
+        }
+        event = RequestEvent(
+            call.op.id, call.op.method, self.redactor.url(url), dict(visible), attempt
+        )
+        await run_async(self.hooks.before_request, event)
+        if event.headers != visible:
+            merged = dict(header_list)
+            merged.update(event.headers)
+            return list(merged.items())
+        return header_list
+
+    async def _on_retry(
+        self,
+        call: PreparedCall,
+        url: str,
+        attempt: int,
+        delay: float,
+        status: int | None,
+        error: str | None,
+    ) -> None:
+        redacted = self.redactor.url(url)
+        if self.logger.isEnabledFor(logging.INFO):
+            self.logger.info(
+                "retrying %s %s in %.2fs after attempt %d (%s)",
+                call.op.method,
+                redacted,
+                delay,
+                attempt,
+                f"status {status}" if status is not None else error,
+            )
+        if self.hooks.on_retry:
+            await run_async(
+                self.hooks.on_retry,
+                RetryEvent(call.op.id, call.op.method, redacted, attempt, delay, status, error),
+            )
+
+
+def _adapt_async(transport: Any) -> AsyncTransport:
+    module = type(transport).__module__.split(".")[0]
+    if module in ("httpx", "httpx2") and hasattr(transport, "send"):
+        from ._transports._httpx import HttpxAsyncTransport
+
+        return HttpxAsyncTransport(transport)
+    raise TypeError(
+        "transport must implement apiweld.runtime.AsyncTransport or be an httpx.AsyncClient, "
+        f"not {transport!r}"
+    )

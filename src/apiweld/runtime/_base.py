@@ -1,0 +1,360 @@
+"""What `Client` and `AsyncClient` share: configuration, request preparation, error building.
+
+The sync and async send loops live in `_client.py` and `_async_client.py`; everything that does not
+wait on I/O is here so both behave identically.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import logging
+import time
+import uuid
+from collections.abc import Iterable, Mapping
+from dataclasses import dataclass
+from typing import Any, Final
+
+from pydantic import ValidationError
+
+from . import __name__ as _package_name
+from ._auth import AuthProvider, AuthTarget, missing_credentials
+from ._bodies import encode_body
+from ._errors import APIConnectionError, APIStatusError, status_error_class
+from ._hooks import Hooks
+from ._models import OperationSpec, RequestOptions, Timeout, default_param
+from ._params import (
+    encode_extra_query,
+    serialize_content,
+    serialize_cookie,
+    serialize_header,
+    serialize_path,
+    serialize_query,
+)
+from ._redact import Redactor
+from ._response import APIResponse, decode_error_body, parse_content
+from ._retry import RetryPolicy
+from ._transports._base import TransportResponse
+
+_DEFAULT_LOGGER: Final = logging.getLogger(_package_name)
+_USER_AGENT: Final = "apiweld"
+_EMPTY: Final[Mapping[str, Any]] = {}
+
+
+@dataclass(slots=True)
+class PreparedCall:
+    """One logical call: everything fixed before the first attempt."""
+
+    op: OperationSpec
+    url: str
+    """Absolute, encoded, without auth query parameters."""
+    headers: dict[str, str]
+    cookies: list[tuple[str, str]]
+    content: bytes | None
+    timeout: Timeout
+    deadline: float | None
+    """Monotonic time by which the call must end, or None."""
+    retry: RetryPolicy
+    may_resend: bool
+    providers: tuple[AuthProvider, ...]
+    cast_to: Any
+    stream: bool
+
+
+class BaseClient:
+    def __init__(
+        self,
+        *,
+        base_url: str,
+        auth: Mapping[str, AuthProvider] | AuthProvider | None = None,
+        headers: Mapping[str, str] | None = None,
+        timeout: Timeout | float | None = None,
+        retry: RetryPolicy | None = None,
+        rate_limiter: Any = None,
+        hooks: Hooks | None = None,
+        idempotency_header: str | None = "Idempotency-Key",
+        redact: Iterable[str] = (),
+        proxy: str | None = None,
+        logger: logging.Logger | None = None,
+    ) -> None:
+        if not base_url or "://" not in base_url:
+            raise ValueError(f"base_url must be an absolute http(s) URL, got {base_url!r}")
+        self.base_url = base_url.rstrip("/")
+        if isinstance(auth, AuthProvider):
+            self._auth: dict[str, AuthProvider] = {"default": auth}
+        elif auth is None:
+            self._auth = {}
+        else:
+            for name, provider in auth.items():
+                if not isinstance(provider, AuthProvider):
+                    raise TypeError(f"auth[{name!r}] must be an AuthProvider, not {provider!r}")
+            self._auth = dict(auth)
+        self._default_headers: dict[str, str] = {
+            "Accept": "application/json",
+            "User-Agent": _USER_AGENT,
+        }
+        self._default_headers.update(headers or {})
+        self.timeout = Timeout.coerce(timeout) if timeout is not None else Timeout()
+        self.retry = retry if retry is not None else RetryPolicy()
+        self.rate_limiter = rate_limiter
+        self.hooks = hooks if hooks is not None else Hooks()
+        self.idempotency_header = idempotency_header
+        sensitive: set[str] = set(redact)
+        for provider in self._auth.values():
+            sensitive.update(provider.sensitive_names)
+        self.redactor = Redactor(sensitive)
+        self.proxy = proxy
+        self.logger = logger if logger is not None else _DEFAULT_LOGGER
+        self._security_cache: dict[Any, tuple[AuthProvider, ...]] = {}
+
+    # -- auth -----------------------------------------------------------------------------
+    def _providers_for(self, op: OperationSpec) -> tuple[AuthProvider, ...]:
+        security = op.security
+        cached = self._security_cache.get(security)
+        if cached is not None:
+            return cached
+        if security is None:
+            chosen = tuple(self._auth.values())
+        elif not security:
+            chosen = ()
+        else:
+            for requirement in security:
+                if all(name in self._auth for name in requirement):
+                    chosen = tuple(self._auth[name] for name in requirement)
+                    break
+            else:
+                raise missing_credentials(op.id, security)
+        self._security_cache[security] = chosen
+        return chosen
+
+    # -- building the call ------------------------------------------------------------------
+    def _prepare(
+        self,
+        op: OperationSpec,
+        path: Mapping[str, Any],
+        query: Mapping[str, Any],
+        headers: Mapping[str, Any],
+        cookies: Mapping[str, Any],
+        body: Any,
+        content_type: str | None,
+        cast_to: Any,
+        options: RequestOptions | None,
+        stream: bool = False,
+    ) -> PreparedCall:
+        template, compiled = op._compiled
+        if template.fields:
+            pieces = [template.pieces[0]]
+            for index, (arg, spec) in enumerate(template.fields):
+                value = path.get(arg)
+                if value is None:
+                    value = path.get(spec.wire_name)
+                    if value is None:
+                        raise ValueError(f"{op.id}: missing path parameter {arg!r}")
+                pieces.append(
+                    spec.encode(serialize_content(value))
+                    if spec.is_content
+                    else serialize_path(
+                        spec.wire_name, value, spec.style, spec.explode, spec.encode
+                    )
+                )
+                pieces.append(template.pieces[index + 1])
+            url = self.base_url + "".join(pieces)
+        else:
+            url = self.base_url + template.pieces[0]
+
+        query_parts: list[str] = []
+        for arg, value in query.items():
+            if value is None:
+                continue
+            spec = compiled.get(arg) or default_param(arg, "query")
+            if spec.is_content:
+                query_parts.append(
+                    f"{spec.encode(spec.wire_name)}={spec.encode(serialize_content(value))}"
+                )
+            else:
+                serialize_query(
+                    spec.wire_name, value, spec.style, spec.explode, spec.encode, query_parts
+                )
+        if options is not None and options.extra_query:
+            encode_extra_query(options.extra_query, query_parts)
+        if query_parts:
+            url = f"{url}{'&' if '?' in url else '?'}{'&'.join(query_parts)}"
+
+        call_headers = dict(self._default_headers)
+        for arg, value in headers.items():
+            if value is None:
+                continue
+            spec = compiled.get(arg) or default_param(arg, "header")
+            call_headers[spec.wire_name] = (
+                serialize_content(value)
+                if spec.is_content
+                else serialize_header(value, spec.explode)
+            )
+        cookie_pairs: list[tuple[str, str]] = []
+        for arg, value in cookies.items():
+            if value is None:
+                continue
+            spec = compiled.get(arg) or default_param(arg, "cookie")
+            cookie_pairs.extend(serialize_cookie(spec.wire_name, value, spec.explode))
+
+        content, body_type = encode_body(
+            body, content_type, options.extra_body if options else None
+        )
+        if body_type is not None:
+            call_headers["Content-Type"] = body_type
+
+        retry = op.retry if op.retry is not None else self.retry
+        timeout = self.timeout
+        deadline_seconds = retry.total_deadline
+        idempotency_key: str | None = None
+        if options is not None:
+            if options.extra_headers:
+                call_headers.update(options.extra_headers)
+            if options.timeout is not None:
+                timeout = Timeout.coerce(options.timeout)
+            if options.max_retries is not None:
+                retry = retry.with_max_retries(options.max_retries)
+            if options.deadline is not None:
+                deadline_seconds = _min_or(options.deadline, deadline_seconds)
+            idempotency_key = options.idempotency_key
+        if timeout.total is not None:
+            deadline_seconds = _min_or(timeout.total, deadline_seconds)
+
+        may_resend = op.is_idempotent
+        header_name = op.idempotency_header or self.idempotency_header
+        if header_name is not None and not op.is_idempotent:
+            if idempotency_key is None and retry.max_attempts > 1:
+                idempotency_key = str(uuid.uuid4())
+            if idempotency_key is not None:
+                call_headers[header_name] = idempotency_key
+                may_resend = True
+
+        return PreparedCall(
+            op=op,
+            url=url,
+            headers=call_headers,
+            cookies=cookie_pairs,
+            content=content,
+            timeout=timeout,
+            deadline=None if deadline_seconds is None else time.monotonic() + deadline_seconds,
+            retry=retry,
+            may_resend=may_resend,
+            providers=self._providers_for(op),
+            cast_to=cast_to,
+            stream=stream,
+        )
+
+    def _wire_headers(
+        self, call: PreparedCall, target: AuthTarget | None
+    ) -> tuple[str, list[tuple[str, str]]]:
+        """(URL with auth query, header list) for one attempt."""
+        url = call.url
+        headers = call.headers
+        cookies = call.cookies
+        if target is not None:
+            if target.headers:
+                headers = {**headers, **target.headers}
+            if target.query:
+                extra: list[str] = []
+                encode_extra_query(target.query, extra)
+                url = f"{url}{'&' if '?' in url else '?'}{'&'.join(extra)}"
+            if target.cookies:
+                cookies = [*cookies, *target.cookies.items()]
+        header_list = list(headers.items())
+        if cookies:
+            header_list.append(("Cookie", "; ".join(f"{name}={value}" for name, value in cookies)))
+        return url, header_list
+
+    # -- results ----------------------------------------------------------------------------
+    def _response(
+        self, call: PreparedCall, url: str, response: TransportResponse, elapsed: float
+    ) -> APIResponse:
+        return APIResponse(
+            status_code=response.status,
+            headers=response.headers,
+            content=response.content,
+            method=call.op.method,
+            url=url,
+            redactor=self.redactor,
+            operation_id=call.op.id,
+            elapsed=elapsed,
+            http_version=response.http_version,
+            cast_to=call.cast_to,
+            stream=response.stream,
+        )
+
+    def _is_success(self, call: PreparedCall, status: int) -> bool:
+        accepted = call.op.success_statuses
+        if accepted is not None:
+            return status in accepted
+        return 200 <= status < 400
+
+    def _status_error(self, call: PreparedCall, response: APIResponse) -> APIStatusError:
+        status = response.status_code
+        content = response.content
+        content_type = response.headers.get("content-type", "")
+        body = self.redactor.body(decode_error_body(content, content_type))
+        model = call.op.error_models.get(status)
+        if model is not None and content:
+            # An error model is best effort: when it does not fit, the plain JSON body is kept.
+            with contextlib.suppress(ValidationError, ValueError):
+                body = parse_content(content, content_type, model)
+        detail = _error_detail(body)
+        message = f"{status} {_REASONS.get(status, 'error')}" + (f": {detail}" if detail else "")
+        return status_error_class(status)(
+            message,
+            status_code=status,
+            method=call.op.method,
+            url=response.url,
+            headers=self.redactor.headers_dict(response.headers),
+            body=body,
+        )
+
+    def _fill(self, error: APIConnectionError, call: PreparedCall, url: str) -> APIConnectionError:
+        error.method = call.op.method
+        error.url = self.redactor.url(url)
+        return error
+
+    def _remaining(self, call: PreparedCall) -> float | None:
+        if call.deadline is None:
+            return None
+        return call.deadline - time.monotonic()
+
+    def __repr__(self) -> str:
+        return f"{type(self).__name__}(base_url={self.redactor.url(self.base_url)!r})"
+
+
+def _min_or(value: float, other: float | None) -> float:
+    return value if other is None else min(value, other)
+
+
+def _error_detail(body: Any) -> str:
+    if isinstance(body, str):
+        return body[:200]
+    if isinstance(body, Mapping):
+        for key in ("message", "error_description", "detail", "title", "error"):
+            value = body.get(key)
+            if isinstance(value, str):
+                return value[:200]
+            if isinstance(value, Mapping) and isinstance(value.get("message"), str):
+                return str(value["message"])[:200]
+    return ""
+
+
+_REASONS: Final = {
+    400: "Bad Request",
+    401: "Unauthorized",
+    403: "Forbidden",
+    404: "Not Found",
+    405: "Method Not Allowed",
+    408: "Request Timeout",
+    409: "Conflict",
+    410: "Gone",
+    413: "Payload Too Large",
+    415: "Unsupported Media Type",
+    422: "Unprocessable Entity",
+    429: "Too Many Requests",
+    500: "Internal Server Error",
+    502: "Bad Gateway",
+    503: "Service Unavailable",
+    504: "Gateway Timeout",
+}

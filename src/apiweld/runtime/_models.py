@@ -1,0 +1,273 @@
+"""Declarative request shapes shared by generated code and hand-written integrations."""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Iterable, Iterator, Mapping
+from dataclasses import dataclass, field
+from typing import TYPE_CHECKING, Any, Final, Literal
+
+from ._params import Encoder, check_style, default_style, encoder
+
+if TYPE_CHECKING:
+    from ._retry import RetryPolicy
+
+__all__ = [
+    "NOT_GIVEN",
+    "Headers",
+    "NotGiven",
+    "OperationSpec",
+    "ParamSpec",
+    "RequestOptions",
+    "Timeout",
+]
+
+
+class NotGiven:
+    """Marks an argument that was not passed (distinct from an explicit None)."""
+
+    __slots__ = ()
+    _instance: NotGiven | None = None
+
+    def __new__(cls) -> NotGiven:
+        if cls._instance is None:
+            cls._instance = super().__new__(cls)
+        return cls._instance
+
+    def __bool__(self) -> bool:
+        return False
+
+    def __repr__(self) -> str:
+        return "NOT_GIVEN"
+
+
+NOT_GIVEN: Final = NotGiven()
+
+
+@dataclass(frozen=True, slots=True)
+class Timeout:
+    """Per-attempt timeouts in seconds, plus an optional total deadline for the whole call.
+
+    `total` covers every attempt, the back-off sleeps between them and rate-limiter waits.
+    """
+
+    connect: float | None = 5.0
+    read: float | None = 60.0
+    write: float | None = 60.0
+    pool: float | None = 10.0
+    total: float | None = None
+
+    @classmethod
+    def coerce(cls, value: Timeout | float | None) -> Timeout:
+        if isinstance(value, Timeout):
+            return value
+        if value is None:
+            return cls(None, None, None, None, None)
+        seconds = float(value)
+        return cls(seconds, seconds, seconds, seconds, None)
+
+    def capped(self, remaining: float) -> Timeout:
+        """These timeouts, none longer than `remaining` seconds (what is left of the deadline)."""
+
+        def cap(value: float | None) -> float:
+            return remaining if value is None else min(value, remaining)
+
+        return Timeout(cap(self.connect), cap(self.read), cap(self.write), cap(self.pool), None)
+
+
+@dataclass(frozen=True, slots=True)
+class RequestOptions:
+    """Per-request overrides; every generated method takes `options=` as its last argument."""
+
+    extra_headers: Mapping[str, str] | None = None
+    extra_query: Mapping[str, Any] | None = None
+    extra_body: Mapping[str, Any] | None = None
+    timeout: Timeout | float | None = None
+    max_retries: int | None = None
+    """Retries after the first attempt (0 disables retrying for this call)."""
+    idempotency_key: str | None = None
+    """Sent in the idempotency header instead of a generated key; reused across retries."""
+    deadline: float | None = None
+    """Total seconds for the call, including retries and rate-limit waits."""
+
+
+@dataclass(frozen=True, slots=True)
+class ParamSpec:
+    name: str
+    """As on the wire."""
+    location: Literal["path", "query", "header", "cookie"]
+    style: str | None = None
+    """None: the location's default (simple for path and header, form for query and cookie)."""
+    explode: bool | None = None
+    """None: True for form style, False otherwise (the OpenAPI default)."""
+    allow_reserved: bool = False
+    content_type: str | None = None
+    """Set for a parameter declared with `content`; its value is serialised as JSON."""
+
+    @property
+    def effective_style(self) -> str:
+        return self.style or default_style(self.location)
+
+    @property
+    def effective_explode(self) -> bool:
+        if self.explode is not None:
+            return self.explode
+        return self.effective_style == "form"
+
+
+_IDEMPOTENT_METHODS: Final = frozenset({"GET", "HEAD", "OPTIONS", "PUT", "DELETE", "TRACE"})
+_PATH_FIELD = re.compile(r"\{([^{}]+)\}")
+
+
+@dataclass(frozen=True, slots=True)
+class _CompiledParam:
+    """A ParamSpec with everything the hot path needs decided once."""
+
+    wire_name: str
+    location: str
+    style: str
+    explode: bool
+    is_content: bool
+    encode: Encoder
+
+
+@dataclass(frozen=True, slots=True)
+class _PathTemplate:
+    """`/pets/{petId}/toys` split once: literal pieces and, between them, for each field the
+    Python argument name that supplies it and how it is serialised."""
+
+    pieces: tuple[str, ...]
+    fields: tuple[tuple[str, _CompiledParam], ...]
+
+
+@dataclass(frozen=True, slots=True)
+class OperationSpec:
+    """One endpoint, built once at import time by generated code (or by hand)."""
+
+    id: str
+    """Names the endpoint in logs and, unless `rate_limit_group` is set, nothing else."""
+    method: str
+    path: str
+    params: Mapping[str, ParamSpec] = field(default_factory=dict)
+    """By Python argument name."""
+    security: tuple[tuple[str, ...], ...] | None = None
+    """OR of AND-sets of scheme names; None: the client's default (all configured schemes)."""
+    idempotent: bool | None = None
+    """None: decided by the HTTP method (GET, HEAD, OPTIONS, PUT, DELETE, TRACE are idempotent)."""
+    idempotency_header: str | None = None
+    pagination: Any = None
+    """A `PaginationSpec`, for operations that page."""
+    rate_limit_group: str | None = None
+    retry: RetryPolicy | None = None
+    success_statuses: frozenset[int] | None = None
+    """None: any 2xx (and 3xx that is not followed) is a success."""
+    error_models: Mapping[int, Any] = field(default_factory=dict)
+    """Status -> type the error body is parsed into (best effort; falls back to plain JSON)."""
+    _compiled: tuple[_PathTemplate, dict[str, _CompiledParam]] = field(
+        init=False, repr=False, compare=False
+    )
+    """Decided once here so the per-call path does no parsing."""
+
+    def __post_init__(self) -> None:
+        method = self.method.upper()
+        if method != self.method:
+            object.__setattr__(self, "method", method)
+        if self.idempotent is None:
+            object.__setattr__(self, "idempotent", method in _IDEMPOTENT_METHODS)
+        where = f"operation {self.id!r}"
+        compiled = {
+            arg: _compile_param(spec, f"{where}, parameter {arg!r}")
+            for arg, spec in self.params.items()
+        }
+        object.__setattr__(self, "_compiled", (_compile_path(self.path, compiled), compiled))
+
+    @property
+    def group(self) -> str:
+        return self.rate_limit_group or "default"
+
+    @property
+    def is_idempotent(self) -> bool:
+        return bool(self.idempotent)
+
+
+def _compile_param(spec: ParamSpec, where: str) -> _CompiledParam:
+    style = spec.effective_style
+    check_style(spec.location, style, where)
+    return _CompiledParam(
+        wire_name=spec.name,
+        location=spec.location,
+        style=style,
+        explode=spec.effective_explode,
+        is_content=spec.content_type is not None,
+        encode=encoder(spec.allow_reserved),
+    )
+
+
+def _compile_path(template: str, compiled: Mapping[str, _CompiledParam]) -> _PathTemplate:
+    by_wire = {
+        spec.wire_name: (arg, spec) for arg, spec in compiled.items() if spec.location == "path"
+    }
+    pieces: list[str] = []
+    fields: list[tuple[str, _CompiledParam]] = []
+    last = 0
+    for match in _PATH_FIELD.finditer(template):
+        pieces.append(template[last : match.start()])
+        wire = match.group(1)
+        fields.append(by_wire.get(wire) or (wire, default_param(wire, "path")))
+        last = match.end()
+    pieces.append(template[last:])
+    return _PathTemplate(tuple(pieces), tuple(fields))
+
+
+def default_param(name: str, location: str) -> _CompiledParam:
+    style = default_style(location)
+    return _CompiledParam(name, location, style, style == "form", False, encoder(False))
+
+
+class Headers(Mapping[str, str]):
+    """Case-insensitive, read-only view of response headers; repeated fields joined by ", ".
+
+    The lower-cased index is built on first lookup, so a response nobody inspects costs one list.
+    """
+
+    __slots__ = ("_index", "raw")
+
+    def __init__(self, raw: Iterable[tuple[str, str]] = ()) -> None:
+        self.raw: list[tuple[str, str]] = list(raw)
+        self._index: dict[str, str] | None = None
+
+    def _build(self) -> dict[str, str]:
+        index: dict[str, str] = {}
+        for name, value in self.raw:
+            key = name.lower()
+            previous = index.get(key)
+            index[key] = value if previous is None else f"{previous}, {value}"
+        self._index = index
+        return index
+
+    def __getitem__(self, name: str) -> str:
+        index = self._index if self._index is not None else self._build()
+        return index[name.lower()]
+
+    def get(self, name: str, default: Any = None) -> Any:
+        index = self._index if self._index is not None else self._build()
+        return index.get(name.lower(), default)
+
+    def get_list(self, name: str) -> list[str]:
+        key = name.lower()
+        return [value for field_name, value in self.raw if field_name.lower() == key]
+
+    def __contains__(self, name: object) -> bool:
+        index = self._index if self._index is not None else self._build()
+        return isinstance(name, str) and name.lower() in index
+
+    def __iter__(self) -> Iterator[str]:
+        index = self._index if self._index is not None else self._build()
+        return iter(index)
+
+    def __len__(self) -> int:
+        index = self._index if self._index is not None else self._build()
+        return len(index)
+
+    def __repr__(self) -> str:
+        return f"Headers({len(self.raw)} fields)"

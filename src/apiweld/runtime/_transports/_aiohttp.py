@@ -1,0 +1,168 @@
+"""Default async transport: aiohttp.
+
+Measured on loopback with 50 concurrent requests, aiohttp is about 30x raw `httpx.AsyncClient`
+(httpx issue #3215). One `ClientSession` per transport, created lazily inside the running loop
+(a session is bound to the loop it was created in).
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import ssl
+from collections.abc import AsyncIterator
+from typing import Any
+
+import aiohttp
+from yarl import URL
+
+from .._errors import APIConnectionError
+from .._models import Headers, Timeout
+from ._base import TransportRequest, TransportResponse, transport_error
+
+__all__ = ["AiohttpTransport"]
+
+_CHUNK = 64 * 1024
+
+# Order matters: subclasses first. (exception class, is a timeout, proves the request never left)
+_ERROR_MAP: tuple[tuple[type[BaseException], bool, bool], ...] = (
+    (aiohttp.ConnectionTimeoutError, True, True),
+    (aiohttp.SocketTimeoutError, True, False),
+    (aiohttp.ServerTimeoutError, True, False),
+    (asyncio.TimeoutError, True, False),
+    (aiohttp.ClientConnectorError, False, True),
+    (aiohttp.InvalidURL, False, True),
+    (aiohttp.ClientError, False, False),
+    (OSError, False, False),
+)
+
+
+def _translate(exc: BaseException) -> APIConnectionError:
+    for kind, is_timeout, never_sent in _ERROR_MAP:
+        if isinstance(exc, kind):
+            return transport_error(exc, timeout=is_timeout, never_sent=never_sent)
+    return transport_error(exc, timeout=False, never_sent=False)
+
+
+class _AiohttpStream:
+    __slots__ = ("_response",)
+
+    def __init__(self, response: aiohttp.ClientResponse) -> None:
+        self._response = response
+
+    async def __aiter__(self) -> AsyncIterator[bytes]:
+        try:
+            async for chunk in self._response.content.iter_chunked(_CHUNK):
+                yield chunk
+        except (TimeoutError, aiohttp.ClientError, OSError) as exc:
+            raise _translate(exc) from exc
+
+    async def aclose(self) -> None:
+        self._response.release()
+
+
+class AiohttpTransport:
+    """Async transport over one `aiohttp.ClientSession` with a bounded `TCPConnector`."""
+
+    def __init__(
+        self,
+        *,
+        max_connections: int = 100,
+        max_connections_per_host: int = 0,
+        keepalive_expiry: float = 30.0,
+        proxy: str | None = None,
+        verify: ssl.SSLContext | bool = True,
+    ) -> None:
+        self._limits = (max_connections, max_connections_per_host, keepalive_expiry)
+        self._proxy = proxy
+        self._verify = verify
+        self._session: aiohttp.ClientSession | None = None
+        self._loop: asyncio.AbstractEventLoop | None = None
+        self._timeouts: dict[Timeout, aiohttp.ClientTimeout] = {}
+
+    def _session_for_loop(self) -> aiohttp.ClientSession:
+        loop = asyncio.get_running_loop()
+        session = self._session
+        if session is not None and self._loop is loop and not session.closed:
+            return session
+        limit, per_host, keepalive = self._limits
+        ssl_option: ssl.SSLContext | bool = self._verify
+        connector = aiohttp.TCPConnector(
+            limit=limit, limit_per_host=per_host, keepalive_timeout=keepalive, ssl=ssl_option
+        )
+        # A dummy jar: cookies are the caller's business (auth, explicit params), never ambient.
+        self._session = aiohttp.ClientSession(
+            connector=connector, cookie_jar=aiohttp.DummyCookieJar(), auto_decompress=True
+        )
+        self._loop = loop
+        return self._session
+
+    def _client_timeout(self, timeout: Timeout) -> aiohttp.ClientTimeout:
+        cached = self._timeouts.get(timeout)
+        if cached is not None:
+            return cached
+        # aiohttp's `connect` covers waiting for a pooled connection and connecting; `sock_connect`
+        # only the TCP/TLS handshake. It has no write timeout: the attempt total bounds writes.
+        connect_total = (
+            None
+            if timeout.pool is None or timeout.connect is None
+            else timeout.pool + timeout.connect
+        )
+        result = aiohttp.ClientTimeout(
+            total=timeout.total,
+            connect=connect_total,
+            sock_connect=timeout.connect,
+            sock_read=timeout.read,
+        )
+        if timeout.total is None and len(self._timeouts) < 64:
+            self._timeouts[timeout] = result
+        return result
+
+    async def handle(self, request: TransportRequest) -> TransportResponse:
+        session = self._session_for_loop()
+        options: dict[str, Any] = {
+            "headers": request.headers,
+            "data": request.content,
+            "timeout": self._client_timeout(request.timeout),
+            "allow_redirects": False,
+        }
+        if self._proxy is not None:
+            options["proxy"] = self._proxy
+        try:
+            response = await session.request(
+                request.method, URL(request.url, encoded=True), **options
+            )
+        except (TimeoutError, aiohttp.ClientError, OSError) as exc:
+            raise _translate(exc) from exc
+        headers = Headers(
+            [
+                (name.decode("latin-1"), value.decode("latin-1"))
+                for name, value in response.raw_headers
+            ]
+        )
+        version = (
+            f"HTTP/{response.version.major}.{response.version.minor}"
+            if response.version
+            else "HTTP/1.1"
+        )
+        if request.stream:
+            return TransportResponse(
+                response.status, headers, None, _AiohttpStream(response), version
+            )
+        try:
+            content = await response.read()
+        except (TimeoutError, aiohttp.ClientError, OSError) as exc:
+            raise _translate(exc) from exc
+        finally:
+            response.release()
+        return TransportResponse(response.status, headers, content, None, version)
+
+    async def aclose(self) -> None:
+        session, self._session = self._session, None
+        if session is not None and not session.closed:
+            # RuntimeError: the session's loop is gone (asyncio.run returned); nothing to flush.
+            with contextlib.suppress(RuntimeError):
+                await session.close()
+
+    def __repr__(self) -> str:
+        return f"{type(self).__name__}()"
