@@ -1,0 +1,362 @@
+"""Answering one matched operation: validation, idempotency, negotiation, state and pages."""
+
+from __future__ import annotations
+
+from collections.abc import AsyncGenerator, Mapping
+from dataclasses import dataclass, field
+from typing import TYPE_CHECKING, Any
+
+import orjson
+
+from apiweld.mock import _responses as responses
+from apiweld.mock._delivery import Reply
+from apiweld.mock._state import (
+    CollectionBinding,
+    CollectionStore,
+    IdempotencyStore,
+    StoredResponse,
+)
+from apiweld.mock._validation import (
+    DecodedRequest,
+    MalformedBody,
+    RequestValidator,
+    ValidationProblem,
+    ValidatorCache,
+    body_media,
+    form_fields_to_object,
+    parse_form,
+    parse_json,
+)
+from apiweld.mock.datagen import DataGenerator
+from apiweld.mock.faults import FaultPlan
+from apiweld.spec.ir import Api, MediaType, Operation, Response
+
+if TYPE_CHECKING:
+    from apiweld.mock._app import MockSettings
+
+PROBLEM_JSON = "application/problem+json"
+
+
+@dataclass(slots=True)
+class IncomingRequest:
+    method: str
+    path: str
+    query_string: str
+    headers: dict[str, str]
+    base_url: str
+    client: str
+    query: dict[str, list[str]] = field(default_factory=dict)
+    cookies: dict[str, str] = field(default_factory=dict)
+    body: bytes = b""
+
+
+@dataclass(slots=True)
+class Outcome:
+    operation_id: str | None = None
+    problems: list[str] = field(default_factory=list)
+
+
+def problem(
+    status: int, title: str, detail: str, errors: list[ValidationProblem] | None = None
+) -> Reply:
+    body: dict[str, Any] = {"type": "about:blank", "title": title, "status": status}
+    if detail:
+        body["detail"] = detail
+    if errors:
+        body["errors"] = [e.as_json() for e in errors]
+    return Reply(status=status, body=orjson.dumps(body), content_type=PROBLEM_JSON)
+
+
+@dataclass(slots=True)
+class Handlers:
+    api: Api
+    settings: MockSettings
+    validators: ValidatorCache
+    generator: DataGenerator
+    collections: dict[str, CollectionBinding]
+    store: CollectionStore
+    idempotency: IdempotencyStore
+    bodies: responses.BodyFactory = field(init=False)
+    pools: dict[str, list[Any]] = field(default_factory=dict)
+
+    def __post_init__(self) -> None:
+        self.bodies = responses.BodyFactory(
+            self.api, self.validators, self.generator, self.settings.seed
+        )
+
+    def injected_status(self, op: Operation, plan: FaultPlan) -> Reply:
+        status = plan.status or 500
+        reply = self.error(op, status, "injected by the mock's fault plan")
+        if plan.retry_after is not None:
+            reply.headers.append(("Retry-After", plan.retry_after))
+        return reply
+
+    def error(self, op: Operation, status: int, detail: str) -> Reply:
+        """An error the operation declares (with a body valid against it), else problem+json."""
+        declared = responses.error_response(op, status)
+        if declared is not None and declared.content:
+            media = declared.content[0]
+            value = self.bodies.body(op, declared, media)
+            if value is not responses.NO_BODY:
+                rendered = responses.render(value, media.media_type)
+                return Reply(status, body=rendered.body, content_type=rendered.content_type)
+        return problem(status, _reason(status), detail)
+
+    async def answer(
+        self,
+        op: Operation,
+        validator: RequestValidator,
+        request: IncomingRequest,
+        path_params: Mapping[str, str],
+        outcome: Outcome,
+    ) -> Reply:
+        problems: list[ValidationProblem] = []
+        decoded = validator.parameters(
+            path_params, request.query, request.headers, request.cookies, problems
+        )
+        try:
+            rejected = await self._body(op, validator, request, decoded, problems)
+        except MalformedBody as exc:
+            outcome.problems.append(f"/body: {exc}")
+            return problem(
+                400, "Malformed request", str(exc), [ValidationProblem("body", "/body", str(exc))]
+            )
+        if rejected is not None:
+            outcome.problems.append(rejected.body.decode())
+            return rejected
+        if problems:
+            outcome.problems.extend(f"{p.pointer}: {p.message}" for p in problems)
+            return problem(
+                422,
+                "Request validation failed",
+                f"{len(problems)} problem(s) in the request",
+                problems,
+            )
+        key_header = (op.idempotency_header or self.settings.idempotency_header).lower()
+        key = request.headers.get(key_header) if not op.idempotent else None
+        fingerprint = IdempotencyStore.fingerprint(request.body)
+        if key:
+            stored = self.idempotency.get(request.method, request.path, key)
+            if stored is not None:
+                if stored.fingerprint != fingerprint:
+                    return problem(
+                        422,
+                        "Idempotency key reused",
+                        f"{key_header} was already used with a different request",
+                    )
+                headers = [*stored.headers, ("Idempotent-Replayed", "true")]
+                return Reply(
+                    stored.status,
+                    headers,
+                    stored.body,
+                    next((v for k, v in stored.headers if k == "content-type"), None),
+                )
+        reply = self._success(op, request, decoded)
+        if key and reply.status < 500:
+            stored_headers = (
+                *reply.headers,
+                *((("content-type", reply.content_type),) if reply.content_type else ()),
+            )
+            self.idempotency.put(
+                request.method,
+                request.path,
+                key,
+                StoredResponse(fingerprint, reply.status, tuple(stored_headers), reply.body),
+            )
+        return reply
+
+    async def _body(
+        self,
+        op: Operation,
+        validator: RequestValidator,
+        request: IncomingRequest,
+        decoded: DecodedRequest,
+        problems: list[ValidationProblem],
+    ) -> Reply | None:
+        spec = op.request_body
+        if spec is None or not spec.content:
+            return None
+        if not request.body:
+            if spec.required:
+                problems.append(ValidationProblem("body", "/body", "request body is required"))
+            return None
+        content_type = request.headers.get("content-type")
+        media = body_media(spec, content_type)
+        if media is None:
+            accepted = ", ".join(m.media_type for m in spec.content)
+            return problem(
+                415,
+                "Unsupported Media Type",
+                f"Content-Type {content_type or '(none)'} is not one of: {accepted}",
+            )
+        essence = media.media_type.split(";", 1)[0].lower()
+        sent = (content_type or "").split(";", 1)[0].strip().lower()
+        value: Any
+        if "json" in sent or (sent in ("", "*/*") and "json" in essence):
+            value = parse_json(request.body)
+        elif sent == "application/x-www-form-urlencoded":
+            value = parse_form(request.body, media, self.api)
+        elif sent.startswith("multipart/"):
+            value = await _parse_multipart(request, media, self.api)
+        else:
+            decoded.body, decoded.has_body, decoded.media_type = request.body, True, sent
+            return None
+        decoded.body, decoded.has_body, decoded.media_type = value, True, sent
+        validator.body_schema_problems(media, value, problems)
+        return None
+
+    def _success(self, op: Operation, request: IncomingRequest, decoded: DecodedRequest) -> Reply:
+        preferred = _preferred_code(request.headers.get("prefer"))
+        if preferred is not None and not 200 <= preferred < 300:
+            return self.error(op, preferred, "requested with Prefer: code")
+        status, response = responses.success_response(op, preferred)
+        media: MediaType | None = None
+        if response is not None and response.content:
+            media = responses.negotiate(request.headers.get("accept"), response.content)
+            if media is None:
+                offered = ", ".join(m.media_type for m in response.content)
+                return problem(
+                    406,
+                    "Not Acceptable",
+                    f"Accept {request.headers.get('accept')!r} matches none of: {offered}",
+                )
+        binding = self.collections.get(op.id)
+        value: Any = responses.NO_BODY
+        headers: list[tuple[str, str]] = []
+        if binding is not None and binding.id_property is not None:
+            stateful = self._stateful(op, binding, request, decoded, status)
+            if isinstance(stateful, Reply):
+                return stateful
+            status, value, headers = stateful
+        if value is responses.NO_BODY and response is not None and media is not None:
+            value = self._paged_or_static(op, response, media, request, decoded, headers)
+        if response is not None:
+            headers = [*self.bodies.header_values(op, response), *headers]
+        if value is responses.NO_BODY or media is None or status in (204, 304):
+            return Reply(status, headers)
+        rendered = responses.render(value, media.media_type)
+        return Reply(status, headers, rendered.body, rendered.content_type)
+
+    def _paged_or_static(
+        self,
+        op: Operation,
+        response: Response,
+        media: MediaType,
+        request: IncomingRequest,
+        decoded: DecodedRequest,
+        headers: list[tuple[str, str]],
+    ) -> Any:
+        static = self.bodies.body(op, response, media)
+        pagination = op.pagination
+        if pagination is None or media.schema is None or static is responses.NO_BODY:
+            return static
+        item_schema = responses.items_schema(
+            self.api, self.generator, media.schema, pagination.items_path
+        )
+        if item_schema is None:
+            return static
+        pool = self._item_pool(op, item_schema, request)
+        start, size, next_query = responses.page_window(
+            pagination, decoded.query, len(pool), self.settings.page_size
+        )
+        items = pool[start : start + size]
+        next_url = None
+        next_value: str | None = None
+        if next_query is not None:
+            merged = {k: v[-1] for k, v in request.query.items()} | next_query
+            from urllib.parse import urlencode
+
+            next_url = f"{request.base_url}{request.path}?{urlencode(merged)}"
+            cursor_key = pagination.cursor_param or ""
+            next_value = next_query.get(cursor_key) if pagination.style == "cursor" else next_url
+        if pagination.style == "link" and next_url is not None:
+            headers.append(("Link", f'<{next_url}>; rel="next"'))
+        if pagination.next_cursor_header and next_value is not None:
+            headers.append((pagination.next_cursor_header, next_value))
+        body = responses.paged_body(
+            pagination, static, items, next_value, len(pool), next_query is not None
+        )
+        if (
+            next_value is None
+            and isinstance(body, dict)
+            and not self.bodies.valid(media.schema, body)
+        ):
+            for path in (pagination.next_cursor_path, pagination.next_url_path):
+                _drop(body, path)
+        return body
+
+    def _item_pool(self, op: Operation, item_schema: Any, request: IncomingRequest) -> list[Any]:
+        """The collection a list operation pages over: its stored collection, or a fixed pool."""
+        binding = self.collections.get(op.id)
+        if binding is not None and binding.role == "list" and binding.id_property is not None:
+            return list(self.store.collection(request.path, binding).items.values())
+        pool = self.pools.get(op.id)
+        if pool is None:
+            pool = [
+                self.bodies.generate_valid(item_schema, f"{op.id}:pool:{index}")
+                for index in range(self.settings.collection_size)
+            ]
+            self.pools[op.id] = pool
+        return pool
+
+    def _stateful(
+        self,
+        op: Operation,
+        binding: CollectionBinding,
+        request: IncomingRequest,
+        decoded: DecodedRequest,
+        status: int,
+    ) -> Reply | tuple[int, Any, list[tuple[str, str]]]:
+        from apiweld.mock import _stateful
+
+        return _stateful.handle(self, op, binding, request, decoded, status)
+
+
+def _drop(body: dict[str, Any], path: tuple[str, ...]) -> None:
+    node: Any = body
+    for key in path[:-1]:
+        node = node.get(key) if isinstance(node, dict) else None
+    if path and isinstance(node, dict):
+        node.pop(path[-1], None)
+
+
+def _preferred_code(prefer: str | None) -> int | None:
+    if not prefer:
+        return None
+    for part in prefer.split(","):
+        for item in part.split(";"):
+            key, _, value = item.strip().partition("=")
+            if key.strip().lower() == "code" and value.strip().isdigit():
+                return int(value.strip())
+    return None
+
+
+def _reason(status: int) -> str:
+    from http import HTTPStatus
+
+    try:
+        return HTTPStatus(status).phrase
+    except ValueError:
+        return "Error"
+
+
+async def _parse_multipart(request: IncomingRequest, media: MediaType, api: Api) -> Any:
+    from starlette.datastructures import Headers, UploadFile
+    from starlette.formparsers import MultiPartException, MultiPartParser
+
+    async def stream() -> AsyncGenerator[bytes, None]:
+        yield request.body
+        yield b""
+
+    raw = [(k.encode("latin-1"), v.encode("latin-1")) for k, v in request.headers.items()]
+    try:
+        form = await MultiPartParser(Headers(raw=raw), stream()).parse()
+    except (MultiPartException, ValueError) as exc:
+        raise MalformedBody(f"multipart body does not parse: {exc}") from exc
+    fields: dict[str, list[Any]] = {}
+    for key, value in form.multi_items():
+        if isinstance(value, UploadFile):
+            fields.setdefault(key, []).append(value.filename or "upload")
+        else:
+            fields.setdefault(key, []).append(value)
+    return form_fields_to_object(fields, media, api)

@@ -1,0 +1,306 @@
+"""What the mock answers: the response chosen, its media type, body, headers and pages.
+
+Bodies come from the description's examples when they validate against the schema, else from
+`datagen`; every candidate is checked with the compiled validator and regenerated with another
+seed when it fails, and the result is cached per (response, media type), so a hot endpoint
+costs a dict lookup.
+"""
+
+from __future__ import annotations
+
+import base64
+import random
+from collections.abc import Mapping
+from dataclasses import dataclass
+from typing import Any
+from urllib.parse import urlencode
+from xml.sax.saxutils import escape
+
+import orjson
+
+from apiweld.mock._validation import ValidatorCache
+from apiweld.mock.datagen import DataGenerator
+from apiweld.spec.ir import Api, Header, MediaType, Operation, Pagination, Response, Schema
+
+NO_BODY = object()
+
+
+def parse_accept(accept: str | None) -> list[tuple[str, float]]:
+    if not accept:
+        return [("*/*", 1.0)]
+    ranges: list[tuple[str, float]] = []
+    for part in accept.split(","):
+        pieces = [p.strip() for p in part.split(";")]
+        if not pieces[0]:
+            continue
+        quality = 1.0
+        for param in pieces[1:]:
+            key, _, value = param.partition("=")
+            if key.strip().lower() == "q":
+                try:
+                    quality = float(value)
+                except ValueError:
+                    quality = 0.0
+        ranges.append((pieces[0].lower(), quality))
+    return ranges
+
+
+def _range_matches(media_range: str, media_type: str) -> bool:
+    if media_range in ("*/*", "*"):
+        return True
+    kind, _, sub = media_range.partition("/")
+    m_kind, _, m_sub = media_type.partition("/")
+    return kind == m_kind and (sub == "*" or sub == m_sub)
+
+
+def negotiate(accept: str | None, content: tuple[MediaType, ...]) -> MediaType | None:
+    """The declared media type the client accepts best (declaration order breaks ties)."""
+    ranges = parse_accept(accept)
+    best: tuple[float, int, MediaType] | None = None
+    for index, media in enumerate(content):
+        essence = media.media_type.split(";", 1)[0].strip().lower()
+        quality = max((q for r, q in ranges if _range_matches(r, essence)), default=0.0)
+        if quality <= 0:
+            continue
+        # Prefer JSON when the client accepts anything, since that is what tests read.
+        rank = (quality, -index + (100 if "json" in essence else 0))
+        if best is None or rank > best[:2]:
+            best = (rank[0], rank[1], media)
+    return best[2] if best else None
+
+
+def success_response(op: Operation, preferred: int | None = None) -> tuple[int, Response | None]:
+    """The status and declared response to serve (a `Prefer: code=` asks for a specific one)."""
+    if preferred is not None:
+        for response in op.responses:
+            if response.status == str(preferred) or response.status == f"{str(preferred)[0]}XX":
+                return preferred, response
+    explicit = sorted(
+        (r for r in op.responses if r.status.isdigit() and r.status.startswith("2")),
+        key=lambda r: r.status,
+    )
+    if explicit:
+        return int(explicit[0].status), explicit[0]
+    for response in op.responses:
+        if response.status == "2XX":
+            return 200, response
+    for response in op.responses:
+        if response.status == "default":
+            return (201 if op.method == "post" else 200), response
+    return (204 if op.method == "delete" else 200), None
+
+
+def error_response(op: Operation, status: int) -> Response | None:
+    for candidate in (str(status), f"{str(status)[0]}XX", "default"):
+        for response in op.responses:
+            if response.status == candidate:
+                return response
+    return None
+
+
+@dataclass(frozen=True, slots=True)
+class Rendered:
+    content_type: str
+    body: bytes
+
+
+def render(value: Any, media_type: str) -> Rendered:
+    essence = media_type.split(";", 1)[0].strip().lower()
+    if "json" in essence or essence == "*/*":
+        return Rendered(essence if essence != "*/*" else "application/json", orjson.dumps(value))
+    if "xml" in essence:
+        return Rendered(essence, _to_xml("root", value).encode())
+    if essence.startswith("text/"):
+        text = value if isinstance(value, str) else orjson.dumps(value).decode()
+        return Rendered(f"{essence}; charset=utf-8", text.encode())
+    if essence == "application/x-www-form-urlencoded" and isinstance(value, dict):
+        return Rendered(essence, urlencode({k: str(v) for k, v in value.items()}).encode())
+    if isinstance(value, str):
+        try:
+            return Rendered(essence, base64.b64decode(value, validate=True))
+        except ValueError:
+            return Rendered(essence, value.encode())
+    return Rendered(essence, orjson.dumps(value))
+
+
+def _to_xml(tag: str, value: Any) -> str:
+    if isinstance(value, dict):
+        inner = "".join(_to_xml(str(k), v) for k, v in value.items())
+    elif isinstance(value, list):
+        inner = "".join(_to_xml("item", v) for v in value)
+    elif value is None:
+        inner = ""
+    else:
+        inner = escape(str(value).lower() if isinstance(value, bool) else str(value))
+    return f"<{tag}>{inner}</{tag}>"
+
+
+class BodyFactory:
+    """Valid bodies per (response, media type), from examples or generated, cached."""
+
+    ATTEMPTS = 12
+
+    def __init__(self, api: Api, validators: ValidatorCache, generator: DataGenerator, seed: int):
+        self._api = api
+        self._validators = validators
+        self._generator = generator
+        self._no_examples = DataGenerator(api, options=_without_examples(generator))
+        self._seed = seed
+        self._cache: dict[tuple[str, str, str], Any] = {}
+
+    def body(self, op: Operation, response: Response, media: MediaType) -> Any:
+        key = (op.id, response.status, media.media_type)
+        if key not in self._cache:
+            self._cache[key] = self._build(op, response, media)
+        return self._cache[key]
+
+    def _build(self, op: Operation, response: Response, media: MediaType) -> Any:
+        schema = media.schema
+        for example in media.examples:
+            if example.external_value is None and (
+                schema is None or self.valid(schema, example.value)
+            ):
+                return example.value
+        if schema is None:
+            return NO_BODY if not media.examples else media.examples[0].value
+        return self.generate_valid(schema, f"{op.id}:{response.status}:{media.media_type}")
+
+    def valid(self, schema: Schema, value: Any) -> bool:
+        return not self._validators.get(schema, "response").errors(value)
+
+    def generate_valid(self, schema: Schema, salt: str) -> Any:
+        """Generated until valid (a bounded number of seeds); the last candidate otherwise."""
+        candidate: Any = None
+        for attempt in range(self.ATTEMPTS):
+            rng = random.Random(f"{self._seed}:{salt}:{attempt}")
+            generator = self._generator if attempt < self.ATTEMPTS // 2 else self._no_examples
+            candidate = generator.generate(schema, rng)
+            if self.valid(schema, candidate):
+                return candidate
+        return candidate
+
+    def header_values(self, op: Operation, response: Response) -> list[tuple[str, str]]:
+        out: list[tuple[str, str]] = []
+        for header in response.headers:
+            if header.name.lower() in ("content-type", "content-length", "transfer-encoding"):
+                continue
+            value = self._header_value(op, header)
+            if value is not None:
+                out.append((header.name, value))
+        return out
+
+    def _header_value(self, op: Operation, header: Header) -> str | None:
+        value = self.generate_valid(header.schema, f"{op.id}:header:{header.name}")
+        if value is None:
+            return None if not header.required else ""
+        if isinstance(value, bool):
+            return "true" if value else "false"
+        if isinstance(value, list):
+            return ",".join(str(v) for v in value)
+        if isinstance(value, dict):
+            return ",".join(f"{k}={v}" for k, v in value.items())
+        text = str(value)
+        return text if text.isprintable() and "\n" not in text else None
+
+
+def _without_examples(generator: DataGenerator) -> Any:
+    from dataclasses import replace
+
+    return replace(generator.options, use_examples=False)
+
+
+def items_schema(
+    api: Api, generator: DataGenerator, schema: Schema, path: tuple[str, ...]
+) -> Schema | None:
+    """The schema of the items of the array found at `path` inside `schema`."""
+    node = generator.flatten(schema)
+    for key in path:
+        props = {p.name: p.schema for p in node.properties}
+        if key not in props:
+            return None
+        node = generator.flatten(props[key])
+    return node.items if node.items is not None else None
+
+
+def _set_path(body: dict[str, Any], path: tuple[str, ...], value: Any) -> None:
+    node = body
+    for key in path[:-1]:
+        child = node.get(key)
+        if not isinstance(child, dict):
+            child = {}
+            node[key] = child
+        node = child
+    node[path[-1]] = value
+
+
+@dataclass(frozen=True, slots=True)
+class Page:
+    items: list[Any]
+    next_query: dict[str, str] | None
+    total: int
+
+
+def page_window(
+    pagination: Pagination, query: Mapping[str, Any], total: int, default_size: int
+) -> tuple[int, int, dict[str, str] | None]:
+    """(start, size, query overrides for the next page or None) for one request."""
+    size_param = pagination.size_param or pagination.limit_param
+    size = query.get(size_param) if size_param else None
+    size = size if isinstance(size, int) and size > 0 else default_size
+    start = 0
+    next_query: dict[str, str] = {}
+    if pagination.style == "page" or (pagination.page_param and pagination.style != "cursor"):
+        page = query.get(pagination.page_param or "page")
+        page = page if isinstance(page, int) and page >= 1 else 1
+        start = (page - 1) * size
+        next_query[pagination.page_param or "page"] = str(page + 1)
+    elif pagination.style == "offset" or pagination.offset_param:
+        offset = query.get(pagination.offset_param or "offset")
+        start = offset if isinstance(offset, int) and offset >= 0 else 0
+        next_query[pagination.offset_param or "offset"] = str(start + size)
+    else:
+        start = decode_cursor(query.get(pagination.cursor_param or "cursor"))
+        next_query[pagination.cursor_param or "cursor"] = encode_cursor(start + size)
+    if size_param and size_param in query:
+        next_query[size_param] = str(size)
+    return start, size, (next_query if start + size < total else None)
+
+
+def encode_cursor(offset: int) -> str:
+    return base64.urlsafe_b64encode(f"o:{offset}".encode()).decode().rstrip("=")
+
+
+def decode_cursor(value: Any) -> int:
+    """The offset a cursor stands for; an unknown cursor starts from the beginning."""
+    if not isinstance(value, str) or not value:
+        return 0
+    try:
+        text = base64.urlsafe_b64decode(value + "=" * (-len(value) % 4)).decode()
+    except ValueError:
+        return 0
+    kind, _, number = text.partition(":")
+    return int(number) if kind == "o" and number.isdigit() else 0
+
+
+def paged_body(
+    pagination: Pagination,
+    wrapper: Any,
+    items: list[Any],
+    next_value: str | None,
+    total: int,
+    has_more: bool,
+) -> Any:
+    """The page body: items placed at `items_path` and the paging fields set consistently."""
+    if not pagination.items_path:
+        return items
+    body = dict(wrapper) if isinstance(wrapper, dict) else {}
+    _set_path(body, pagination.items_path, items)
+    if pagination.next_cursor_path:
+        _set_path(body, pagination.next_cursor_path, next_value)
+    if pagination.next_url_path:
+        _set_path(body, pagination.next_url_path, next_value)
+    if pagination.has_more_path:
+        _set_path(body, pagination.has_more_path, has_more)
+    if pagination.total_path:
+        _set_path(body, pagination.total_path, total)
+    return body

@@ -1,0 +1,182 @@
+"""Stateful collections and idempotency keys.
+
+Where the paths follow the usual pattern (`/pets` with GET/POST beside `/pets/{petId}` with
+GET/PUT/PATCH/DELETE), the mock keeps the collection in memory: seeded with generated items on
+first use, POST adds one with a fresh id, item reads and list reads see it, PUT/PATCH change it,
+DELETE removes it. Each concrete collection path (`/users/1/repos` apart from `/users/2/repos`)
+is its own collection. Everything else is stateless.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import random
+import uuid
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from typing import Any
+
+from apiweld.spec.ir import Api, Operation, Schema
+
+
+@dataclass(frozen=True, slots=True)
+class CollectionBinding:
+    """How an operation takes part in a collection."""
+
+    role: str
+    """`list`, `create`, `read`, `replace`, `update` or `delete`."""
+    collection_template: str
+    item_param: str
+    item_schema: Schema | None
+    id_property: str | None
+    id_schema: Schema | None
+
+
+def _json_schema_of(op: Operation, statuses: tuple[str, ...]) -> Schema | None:
+    for response in op.responses:
+        if response.status in statuses or (response.status.startswith("2") and not statuses):
+            for media in response.content:
+                if "json" in media.media_type and media.schema is not None:
+                    return media.schema
+    return None
+
+
+def _id_property(api: Api, item: Schema | None, param: str) -> tuple[str | None, Schema | None]:
+    if item is None:
+        return None, None
+    from apiweld.mock.datagen import DataGenerator
+
+    props = {p.name: p.schema for p in DataGenerator(api).flatten(item).properties}
+    normalised = param.lower().replace("_", "").replace("-", "")
+    for candidate in (param, "id"):
+        if candidate in props:
+            return candidate, props[candidate]
+    for name, schema in props.items():
+        if name.lower().replace("_", "").replace("-", "") == normalised:
+            return name, schema
+    return None, None
+
+
+def find_collections(api: Api) -> dict[str, CollectionBinding]:
+    """Operation id -> its collection role, for paths that follow the collection/item pattern."""
+    by_path: dict[str, dict[str, Operation]] = {}
+    for op in api.operations:
+        by_path.setdefault(op.path.rstrip("/") or "/", {})[op.method] = op
+    bindings: dict[str, CollectionBinding] = {}
+    for item_path, item_ops in by_path.items():
+        parent, _, last = item_path.rpartition("/")
+        if not (last.startswith("{") and last.endswith("}") and last.count("{") == 1):
+            continue
+        collection_ops = by_path.get(parent or "/")
+        if not collection_ops or not ({"get", "post"} & collection_ops.keys()):
+            continue
+        param = last[1:-1]
+        item_schema = (
+            _json_schema_of(item_ops["get"], ("200",)) if "get" in item_ops else None
+        ) or (_json_schema_of(collection_ops["post"], ()) if "post" in collection_ops else None)
+        id_prop, id_schema = _id_property(api, item_schema, param)
+        roles = {
+            (parent, "get"): "list",
+            (parent, "post"): "create",
+            (item_path, "get"): "read",
+            (item_path, "put"): "replace",
+            (item_path, "patch"): "update",
+            (item_path, "delete"): "delete",
+        }
+        for (path, method), role in roles.items():
+            bound = (collection_ops if path == parent else item_ops).get(method)
+            if bound is not None:
+                bindings[bound.id] = CollectionBinding(
+                    role, parent or "/", param, item_schema, id_prop, id_schema
+                )
+    return bindings
+
+
+@dataclass(slots=True)
+class Collection:
+    items: dict[str, dict[str, Any]] = field(default_factory=dict)
+    deleted: set[str] = field(default_factory=set)
+    counter: int = 0
+
+
+class CollectionStore:
+    """The in-memory collections of one mock server (touched only from its event loop)."""
+
+    def __init__(
+        self, size: int, seed: int, generate: Callable[[Schema, random.Random], Any]
+    ) -> None:
+        self._size = size
+        self._seed = seed
+        self._generate = generate
+        self._collections: dict[str, Collection] = {}
+
+    def collection(self, concrete_path: str, binding: CollectionBinding) -> Collection:
+        found = self._collections.get(concrete_path)
+        if found is None:
+            found = Collection()
+            self._collections[concrete_path] = found
+            if binding.item_schema is not None:
+                rng = random.Random(f"{self._seed}:{concrete_path}")
+                for _ in range(self._size):
+                    item = self._generate(binding.item_schema, rng)
+                    if isinstance(item, dict):
+                        self.insert(found, binding, item, rng)
+        return found
+
+    def new_id(self, collection: Collection, binding: CollectionBinding, rng: random.Random) -> Any:
+        collection.counter += 1
+        schema = binding.id_schema
+        types = schema.types if schema is not None else ()
+        fmt = schema.format if schema is not None else None
+        if "integer" in types or "number" in types:
+            return collection.counter
+        if fmt == "uuid":
+            return str(uuid.UUID(int=rng.getrandbits(128), version=4))
+        if schema is not None and (schema.pattern or schema.enum or schema.min_length):
+            for _ in range(20):
+                candidate = self._generate(schema, rng)
+                if str(candidate) not in collection.items:
+                    return candidate
+        return str(collection.counter)
+
+    def insert(
+        self,
+        collection: Collection,
+        binding: CollectionBinding,
+        item: dict[str, Any],
+        rng: random.Random,
+    ) -> str:
+        if binding.id_property is not None:
+            item[binding.id_property] = self.new_id(collection, binding, rng)
+            key = str(item[binding.id_property])
+        else:
+            collection.counter += 1
+            key = str(collection.counter)
+        collection.items[key] = item
+        collection.deleted.discard(key)
+        return key
+
+
+@dataclass(frozen=True, slots=True)
+class StoredResponse:
+    fingerprint: str
+    status: int
+    headers: tuple[tuple[str, str], ...]
+    body: bytes
+
+
+class IdempotencyStore:
+    """First response per (method, path, key); a replay returns it and creates nothing."""
+
+    def __init__(self) -> None:
+        self._responses: dict[tuple[str, str, str], StoredResponse] = {}
+
+    @staticmethod
+    def fingerprint(body: bytes) -> str:
+        return hashlib.sha256(body).hexdigest()
+
+    def get(self, method: str, path: str, key: str) -> StoredResponse | None:
+        return self._responses.get((method, path, key))
+
+    def put(self, method: str, path: str, key: str, response: StoredResponse) -> None:
+        self._responses.setdefault((method, path, key), response)

@@ -1,0 +1,104 @@
+"""Collection semantics for operations bound to a collection/item path pair."""
+
+from __future__ import annotations
+
+import random
+from typing import TYPE_CHECKING, Any
+from urllib.parse import unquote
+
+from apiweld.mock import _responses as responses
+from apiweld.mock._delivery import Reply
+from apiweld.mock._state import CollectionBinding
+from apiweld.mock._validation import DecodedRequest
+from apiweld.spec.ir import Operation
+
+if TYPE_CHECKING:
+    from apiweld.mock._handlers import Handlers, IncomingRequest
+
+Result = Reply | tuple[int, Any, list[tuple[str, str]]]
+
+
+def handle(
+    handlers: Handlers,
+    op: Operation,
+    binding: CollectionBinding,
+    request: IncomingRequest,
+    decoded: DecodedRequest,
+    status: int,
+) -> Result:
+    if binding.role == "list":
+        return _list(handlers, op, binding, request, status)
+    if binding.role == "create":
+        return _create(handlers, binding, request, decoded, status)
+    return _item(handlers, op, binding, request, decoded, status)
+
+
+def _list(
+    handlers: Handlers,
+    op: Operation,
+    binding: CollectionBinding,
+    request: IncomingRequest,
+    status: int,
+) -> Result:
+    if op.pagination is not None:
+        return status, responses.NO_BODY, []
+    for response in op.success_responses:
+        for media in response.content:
+            if media.schema is not None and "json" in media.media_type:
+                shape = handlers.generator.flatten(media.schema)
+                if "array" in shape.types and shape.max_items is None:
+                    items = handlers.store.collection(request.path, binding).items
+                    return status, list(items.values()), []
+    return status, responses.NO_BODY, []
+
+
+def _create(
+    handlers: Handlers,
+    binding: CollectionBinding,
+    request: IncomingRequest,
+    decoded: DecodedRequest,
+    status: int,
+) -> Result:
+    if binding.item_schema is None:
+        return status, responses.NO_BODY, []
+    collection = handlers.store.collection(request.path, binding)
+    rng = random.Random(f"{handlers.settings.seed}:create:{request.path}:{collection.counter}")
+    base = handlers.generator.generate(binding.item_schema, rng)
+    item = dict(base) if isinstance(base, dict) else {}
+    if isinstance(decoded.body, dict):
+        item.update(decoded.body)
+    key = handlers.store.insert(collection, binding, item, rng)
+    location = f"{request.path.rstrip('/')}/{key}"
+    return status, item, [("Location", location)]
+
+
+def _item(
+    handlers: Handlers,
+    op: Operation,
+    binding: CollectionBinding,
+    request: IncomingRequest,
+    decoded: DecodedRequest,
+    status: int,
+) -> Result:
+    collection_path, _, raw_key = request.path.rstrip("/").rpartition("/")
+    key = unquote(raw_key)
+    collection = handlers.store.collection(collection_path or "/", binding)
+    item = collection.items.get(key)
+    if item is None:
+        declares_404 = any(r.status in ("404", "4XX") for r in op.responses)
+        if key in collection.deleted or declares_404:
+            return handlers.error(op, 404, f"no item {key!r} in {collection_path or '/'}")
+        return status, responses.NO_BODY, []
+    if binding.role == "read":
+        return status, item, []
+    if binding.role == "delete":
+        del collection.items[key]
+        collection.deleted.add(key)
+        returns_body = any(r.content for r in op.success_responses)
+        return status, item if returns_body else responses.NO_BODY, []
+    changes = decoded.body if isinstance(decoded.body, dict) else {}
+    updated = {**item, **changes}
+    if binding.id_property is not None:
+        updated[binding.id_property] = item.get(binding.id_property)
+    collection.items[key] = updated
+    return status, updated, []

@@ -1,0 +1,170 @@
+"""Export an IR `Schema` as a standalone JSON Schema (draft 2020-12) document, for validators.
+
+The IR keeps named schemas in `Api.schemas` and refers to them by name; a validator needs one
+document. `to_json_schema` returns the schema with every named schema it reaches under `$defs`
+(and only those), with each IR `ref` written as `{"$ref": "#/$defs/<name>"}`.
+
+OpenAPI's `readOnly`/`writeOnly` change what "required" means by direction: a read-only property
+is not sent in requests, a write-only one never comes back. `mode` applies that: in `"request"`
+mode a required read-only property is not required (and in `"response"` mode likewise for
+write-only); `"any"` exports the schema as written.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from typing import Any, Literal
+
+from apiweld.spec.ir import Api, Schema
+
+Mode = Literal["request", "response", "any"]
+JsonSchema = dict[str, Any]
+
+DRAFT_2020_12 = "https://json-schema.org/draft/2020-12/schema"
+
+
+class JsonSchemaExporter:
+    """Converts IR schemas of one API in one mode, converting each named schema once."""
+
+    def __init__(self, schemas: Mapping[str, Schema] | Api, *, mode: Mode = "any") -> None:
+        self._schemas: Mapping[str, Schema] = (
+            schemas.schemas if isinstance(schemas, Api) else schemas
+        )
+        self._mode = mode
+        self._defs: dict[str, JsonSchema] = {}
+        self._refs_of: dict[str, frozenset[str]] = {}
+
+    def export(self, schema: Schema) -> JsonSchema:
+        """The schema as a standalone document: `$schema`, its keywords and the `$defs` it needs."""
+        refs: set[str] = set()
+        root = self._convert(schema, refs)
+        needed = self._closure(refs)
+        document: JsonSchema = {"$schema": DRAFT_2020_12, **root}
+        if needed:
+            document["$defs"] = {name: self._definition(name) for name in sorted(needed)}
+        return document
+
+    def _definition(self, name: str) -> JsonSchema:
+        if name not in self._defs:
+            refs: set[str] = set()
+            # Reserve the slot first so a self-referencing schema does not convert forever.
+            self._defs[name] = {}
+            self._defs[name] = self._convert(self._schemas[name], refs)
+            self._refs_of[name] = frozenset(refs)
+        return self._defs[name]
+
+    def _closure(self, roots: set[str]) -> set[str]:
+        seen: set[str] = set()
+        pending = [r for r in roots if r in self._schemas]
+        while pending:
+            name = pending.pop()
+            if name in seen:
+                continue
+            seen.add(name)
+            self._definition(name)
+            pending.extend(r for r in self._refs_of.get(name, ()) if r not in seen)
+        return seen
+
+    def _convert(self, schema: Schema, refs: set[str]) -> JsonSchema:
+        if schema.ref is not None:
+            if schema.ref not in self._schemas:
+                # A dangling reference was already reported by the loader; accept anything.
+                return {}
+            refs.add(schema.ref)
+            return {"$ref": f"#/$defs/{schema.ref}"}
+        out: JsonSchema = {}
+        types = list(schema.types)
+        if types:
+            out["type"] = types[0] if len(types) == 1 else types
+        if schema.format is not None:
+            out["format"] = schema.format
+        if schema.enum is not None:
+            enum = list(schema.enum)
+            # OpenAPI 3.0 `nullable: true` beside an enum still admits null.
+            if "null" in schema.types and None not in enum:
+                enum.append(None)
+            out["enum"] = enum
+        if schema.has_const:
+            out["const"] = schema.const
+        self._convert_object(schema, refs, out)
+        self._convert_array(schema, refs, out)
+        for keyword, branches in (
+            ("allOf", schema.all_of),
+            ("oneOf", schema.one_of),
+            ("anyOf", schema.any_of),
+        ):
+            if branches:
+                out[keyword] = [self._convert(b, refs) for b in branches]
+        if schema.not_ is not None:
+            out["not"] = self._convert(schema.not_, refs)
+        _copy_bounds(schema, out)
+        return out
+
+    def _convert_object(self, schema: Schema, refs: set[str], out: JsonSchema) -> None:
+        if schema.properties:
+            out["properties"] = {p.name: self._convert(p.schema, refs) for p in schema.properties}
+            required = [
+                p.name for p in schema.properties if p.required and not self._skipped(p.schema)
+            ]
+            if required:
+                out["required"] = required
+        if isinstance(schema.additional_properties, bool):
+            out["additionalProperties"] = schema.additional_properties
+        elif schema.additional_properties is not None:
+            out["additionalProperties"] = self._convert(schema.additional_properties, refs)
+        if schema.pattern_properties:
+            out["patternProperties"] = {
+                pattern: self._convert(sub, refs) for pattern, sub in schema.pattern_properties
+            }
+        if schema.min_properties is not None:
+            out["minProperties"] = schema.min_properties
+        if schema.max_properties is not None:
+            out["maxProperties"] = schema.max_properties
+
+    def _convert_array(self, schema: Schema, refs: set[str], out: JsonSchema) -> None:
+        if schema.prefix_items:
+            out["prefixItems"] = [self._convert(s, refs) for s in schema.prefix_items]
+        if schema.items is not None:
+            out["items"] = self._convert(schema.items, refs)
+        if schema.min_items is not None:
+            out["minItems"] = schema.min_items
+        if schema.max_items is not None:
+            out["maxItems"] = schema.max_items
+        if schema.unique_items:
+            out["uniqueItems"] = True
+
+    def _skipped(self, schema: Schema) -> bool:
+        """Whether a property is not expected in this direction (so "required" does not bind)."""
+        if self._mode == "any":
+            return False
+        target = schema
+        if schema.ref is not None and schema.ref in self._schemas:
+            target = self._schemas[schema.ref]
+        read_only = schema.read_only or target.read_only
+        write_only = schema.write_only or target.write_only
+        return read_only if self._mode == "request" else write_only
+
+
+def _copy_bounds(schema: Schema, out: JsonSchema) -> None:
+    for keyword, value in (
+        ("minimum", schema.minimum),
+        ("maximum", schema.maximum),
+        ("exclusiveMinimum", schema.exclusive_minimum),
+        ("exclusiveMaximum", schema.exclusive_maximum),
+        ("multipleOf", schema.multiple_of),
+        ("minLength", schema.min_length),
+        ("maxLength", schema.max_length),
+        ("pattern", schema.pattern),
+    ):
+        if value is not None:
+            out[keyword] = value
+
+
+def to_json_schema(
+    schema: Schema, schemas: Mapping[str, Schema] | Api, *, mode: Mode = "any"
+) -> JsonSchema:
+    """One IR schema as a standalone JSON Schema document with the `$defs` it reaches.
+
+    For many schemas of one API, keep a `JsonSchemaExporter`: it converts each named schema once.
+    """
+    return JsonSchemaExporter(schemas, mode=mode).export(schema)
