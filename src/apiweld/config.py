@@ -339,24 +339,23 @@ class OperationSelector(_Section):
         return not (self.tags or self.paths or self.ids)
 
 
+def _check_rename_target(target: str) -> str:
+    if target.count(".") > 1:
+        raise ValueError(f"rename target {target!r}: use 'method' or 'resource.method'")
+    for part in target.split("."):
+        _check_identifier(part)
+    return target
+
+
 class OperationsConfig(_Section):
     """`[operations]`: which operations are generated, and what they are called."""
 
     include: OperationSelector = OperationSelector()
     exclude: OperationSelector = OperationSelector()
-    rename: dict[str, str] = Field(
+    rename: dict[str, Annotated[str, AfterValidator(_check_rename_target)]] = Field(
         {},
         description="operation id -> new method name, or 'resource.method' to move it too.",
     )
-
-    @model_validator(mode="after")
-    def _valid_targets(self) -> OperationsConfig:
-        for target in self.rename.values():
-            for part in target.split("."):
-                _check_identifier(part)
-            if target.count(".") > 1:
-                raise ValueError(f"rename target {target!r}: use 'method' or 'resource.method'")
-        return self
 
 
 class ResourcesConfig(_Section):
@@ -430,6 +429,22 @@ class DeclaredEndpoint(_Section):
     idempotency_header: HeaderName | None = None
 
 
+def _check_receiver(receiver: WebhookReceiverSettings) -> WebhookReceiverSettings:
+    """Hold webhook receivers to the same environment-variable-name rule as [auth]."""
+    names = [
+        ("secret_env", receiver.secret_env),
+        ("verify_token_env", receiver.verify_token_env),
+        *(("rotated_secret_envs", name) for name in receiver.rotated_secret_envs),
+    ]
+    for key, name in names:
+        if name is not None:
+            try:
+                _check_env_var_name(name)
+            except ValueError as exc:
+                raise ValueError(f"{key}: {exc}") from None
+    return receiver
+
+
 class ApiweldConfig(_Section):
     """The whole of `apiweld.toml`."""
 
@@ -453,7 +468,7 @@ class ApiweldConfig(_Section):
     schemas: dict[str, dict[str, Any]] = Field(
         {}, description="Named JSON Schemas for declared endpoints ($ref them by name)."
     )
-    webhooks: dict[str, WebhookReceiverSettings] = {}
+    webhooks: dict[str, Annotated[WebhookReceiverSettings, AfterValidator(_check_receiver)]] = {}
     mock: MockSettings = MockSettings()
     generate: GenerateSettings = GenerateSettings()
 
@@ -684,7 +699,10 @@ def _problem_from_error(
 def _unknown_key_message(loc: KeyPath) -> str:
     key = str(loc[-1]) if loc else ""
     lowered = key.lower()
-    if lowered in _SECRET_KEYS or any(word in lowered for word in _SECRET_WORDS):
+    # A key like `api_key_evn` is a misspelt variable-name key, not a pasted secret.
+    names_a_variable = "env" in lowered or "evn" in lowered or "nev" in lowered
+    secret_like = lowered in _SECRET_KEYS or any(word in lowered for word in _SECRET_WORDS)
+    if secret_like and not names_a_variable:
         return (
             f"{key!r} would put a secret in the file, which apiweld refuses; keep the secret "
             f"in an environment variable and give its NAME, e.g. {_env_key_for(lowered)} = "
