@@ -1,0 +1,316 @@
+"""`load`: one description (path, URL or mapping) into an `Api`, problems collected on the way."""
+
+from __future__ import annotations
+
+import dataclasses
+import os
+from collections.abc import Mapping
+from pathlib import Path
+from typing import Any
+
+from apiweld.spec._errors import Problems, SpecError
+from apiweld.spec._naming import name_operations, tag_py_names
+from apiweld.spec._operations import OperationBuilder
+from apiweld.spec._pagination import detect_pagination
+from apiweld.spec._refs import MAIN_DOCUMENT, Location, RefResolver
+from apiweld.spec._schemas import Dialect, SchemaBuilder
+from apiweld.spec._security import security_schemes
+from apiweld.spec._source import fetch_url, parse_document, read_file
+from apiweld.spec._swagger2 import convert_swagger2
+from apiweld.spec.ir import Api, Operation, Problem, Tag, Webhook
+from apiweld.spec.names import to_snake, unique_name
+
+__all__ = ["Source", "load", "load_with_problems"]
+
+Source = str | os.PathLike[str] | Mapping[str, Any]
+_ROOT = Location(MAIN_DOCUMENT, "")
+
+
+def load(
+    source: Source,
+    *,
+    allow_network: bool = False,
+    allow_outside_root: bool = False,
+    root: str | os.PathLike[str] | None = None,
+) -> Api:
+    """Load an OpenAPI 3.0/3.1 or Swagger 2.0 description into the IR.
+
+    Survivable problems are in `Api.problems`; a description that cannot be used raises
+    `SpecError` naming the place. Remote documents (the source itself or `$ref`s) are fetched only
+    with `allow_network`; local `$ref`s may not leave `root` (default: the description's folder)
+    unless `allow_outside_root`.
+    """
+    display = _display_name(source)
+    try:
+        return _load(source, display, allow_network=allow_network,
+                     allow_outside_root=allow_outside_root, root=root)
+    except SpecError:
+        raise
+    except RecursionError:
+        raise SpecError(Problem("error", "", "description nested too deeply to process"),
+                        source=display) from None
+    except MemoryError:
+        raise SpecError(Problem("error", "", "description too large to process"),
+                        source=display) from None
+
+
+def load_with_problems(
+    source: Source,
+    *,
+    allow_network: bool = False,
+    allow_outside_root: bool = False,
+    root: str | os.PathLike[str] | None = None,
+) -> tuple[Api | None, tuple[Problem, ...]]:
+    """Like `load`, but never raises for a bad description: (api or None, every problem)."""
+    try:
+        api = load(source, allow_network=allow_network, allow_outside_root=allow_outside_root,
+                   root=root)
+    except SpecError as exc:
+        return None, exc.problems
+    return api, api.problems
+
+
+def _display_name(source: Source) -> str | None:
+    if isinstance(source, Mapping):
+        return None
+    return os.fspath(source)
+
+
+def _read(source: Source, allow_network: bool) -> tuple[Any, str | None]:
+    """The parsed main document and its address (real path or URL; None for a mapping)."""
+    if isinstance(source, Mapping):
+        return source, None
+    text = os.fspath(source)
+    if text.lower().startswith(("http://", "https://")):
+        if not allow_network:
+            raise SpecError(Problem("error", "", "loading a description from a URL needs "
+                                                 "allow_network=True", text), source=text)
+        return parse_document(fetch_url(text), text), text
+    path = Path(text)
+    return parse_document(read_file(path), text), os.path.realpath(path)
+
+
+def _dialect(doc: dict[str, Any], problems: Problems) -> Dialect:
+    version = doc.get("openapi")
+    if isinstance(version, str) and version.startswith("3."):
+        if version.startswith("3.0"):
+            return "3.0"
+        if not version.startswith("3.1"):
+            problems.warn("/openapi", f"OpenAPI {version} is newer than 3.1; read as 3.1")
+        return "3.1"
+    if "openapi" in doc:
+        raise SpecError(Problem("error", "/openapi",
+                                f"unsupported OpenAPI version {version!r} (3.0.x or 3.1.x)"))
+    if "swagger" in doc:
+        if str(doc["swagger"]).strip() in ("2.0", "2"):
+            return "2.0"
+        raise SpecError(Problem("error", "/swagger",
+                                f"unsupported Swagger version {doc['swagger']!r} (only 2.0)"))
+    raise SpecError(Problem("error", "", "not an OpenAPI or Swagger description: "
+                                         "no `openapi` or `swagger` field"))
+
+
+def _load(source: Source, display: str | None, *, allow_network: bool,
+          allow_outside_root: bool, root: str | os.PathLike[str] | None) -> Api:
+    raw, address = _read(source, allow_network)
+    if not isinstance(raw, Mapping):
+        raise SpecError(Problem("error", "", "the description must be an object at the top level"),
+                        source=display)
+    problems = Problems()
+    doc: dict[str, Any] = dict(raw)
+    try:
+        dialect = _dialect(doc, problems)
+    except SpecError as exc:
+        raise SpecError(exc.problems, source=display) from None
+    source_format = (f"swagger {doc.get('swagger')}" if dialect == "2.0"
+                     else f"openapi {doc.get('openapi')}")
+    if dialect == "2.0":
+        scheme = address.split(":", 1)[0] if address and "://" in address else "https"
+        doc = convert_swagger2(doc, problems, default_scheme=scheme)
+    if root is not None:
+        root_path: Path | None = Path(root)
+    elif address is not None and "://" not in address:
+        root_path = Path(address).parent
+    else:
+        root_path = None
+    resolver = RefResolver(doc, main_address=address, root=root_path,
+                           allow_network=allow_network, allow_outside_root=allow_outside_root,
+                           problems=problems)
+    return _Assembler(doc, dialect, resolver, problems).build(source_format, display)
+
+
+class _Assembler:
+    def __init__(self, doc: dict[str, Any], dialect: Dialect, resolver: RefResolver,
+                 problems: Problems) -> None:
+        self.doc = doc
+        self.dialect = dialect
+        self.resolver = resolver
+        self.problems = problems
+        self.schemas = SchemaBuilder(resolver, problems, dialect)
+        self.operations = OperationBuilder(resolver, problems, self.schemas)
+
+    def build(self, source_format: str, display: str | None) -> Api:
+        doc = self.doc
+        components = doc.get("components")
+        if components is not None and not isinstance(components, dict):
+            self.problems.warn("/components", "components must be an object; ignored")
+            components = None
+        components = components or {}
+        if self.dialect == "2.0":
+            self.schemas.register_components(doc.get("definitions"), _ROOT.child("definitions"))
+        else:
+            self.schemas.register_components(components.get("schemas"),
+                                             _ROOT.child("components", "schemas"))
+        info = doc.get("info")
+        if not isinstance(info, dict):
+            self.problems.warn("/info", "info is missing or not an object")
+            info = {}
+        title, version = info.get("title"), info.get("version")
+        if not isinstance(title, str):
+            self.problems.warn("/info/title", "info.title is missing or not a string")
+        if not isinstance(version, str):
+            self.problems.warn("/info/version", "info.version is missing or not a string")
+        operations, callbacks = self._operations()
+        webhooks = self._webhooks()
+        schemes = security_schemes(components.get("securitySchemes"),
+                                   _ROOT.child("components", "securitySchemes"), self.problems)
+        security = (self.operations.security(doc["security"], _ROOT.child("security"))
+                    if "security" in doc else ())
+        tags = self._tags(operations)
+        tag_names = {tag.name: tag.py_name for tag in tags}
+        operations = name_operations(operations, tag_names)
+        webhooks.extend(self._callbacks(callbacks, operations))
+        schemas = self.schemas.finish()
+        operations = [
+            dataclasses.replace(op, pagination=detect_pagination(op, schemas))
+            for op in operations
+        ]
+        self._check_security(operations, security, schemes)
+        return Api(
+            title=title if isinstance(title, str) else "Untitled API",
+            version=str(version) if isinstance(version, str | int | float) else "0",
+            source_format=source_format,
+            description=info.get("description") if isinstance(info.get("description"),
+                                                              str) else None,
+            servers=self.operations.servers(doc.get("servers"), _ROOT.child("servers")),
+            security_schemes=schemes,
+            security=security,
+            tags=tags,
+            operations=tuple(operations),
+            schemas=schemas,
+            webhooks=tuple(webhooks),
+            problems=self.problems.freeze(),
+            extensions={k: v for k, v in doc.items() if k[:2] == "x-"},
+            source=display,
+        )
+
+    def _operations(self) -> tuple[list[Operation], list[tuple[str, Any, Location]]]:
+        paths = self.doc.get("paths")
+        operations: list[Operation] = []
+        callbacks: list[tuple[str, Any, Location]] = []
+        if paths is None:
+            if self.dialect != "3.1":
+                self.problems.warn("/paths", "the description has no paths")
+            return operations, callbacks
+        if not isinstance(paths, dict):
+            self.problems.error("/paths", "paths must be an object; no operations loaded")
+            return operations, callbacks
+        for path, item in paths.items():
+            location = _ROOT.child("paths", path)
+            if path[:2] == "x-":
+                continue
+            if not path.startswith("/"):
+                self.problems.warn(location.pointer, "a path must start with '/'")
+            operations.extend(self.operations.path_item(path, item, location))
+        callbacks = list(self.operations.callbacks)
+        self.operations.callbacks.clear()
+        return operations, callbacks
+
+    def _event_operations(self, name: str, raw: Any, location: Location) -> list[Operation]:
+        return self.operations.path_item(name, raw, location, check_path_parameters=False)
+
+    def _webhooks(self) -> list[Webhook]:
+        raw = self.doc.get("webhooks")
+        if raw is None:
+            return []
+        if not isinstance(raw, dict):
+            self.problems.warn("/webhooks", "webhooks must be an object; ignored")
+            return []
+        found = []
+        for name, item in raw.items():
+            location = _ROOT.child("webhooks", name)
+            ops = self._event_operations(name, item, location)
+            found.append((name, ops, location))
+        return self._named_webhooks(
+            [(name, ops, location, "webhook", None, None) for name, ops, location in found]
+        )
+
+    def _callbacks(self, callbacks: list[tuple[str, Any, Location]],
+                   operations: list[Operation]) -> list[Webhook]:
+        by_pointer = {op.pointer: op.id for op in operations}
+        entries = []
+        for parent_pointer, raw, location in callbacks:
+            callback_map, location, _ = self.operations.deref(raw, location)
+            if not isinstance(callback_map, dict):
+                continue
+            for name, callback in callback_map.items():
+                item_map, here, _ = self.operations.deref(callback, location.child(name))
+                if not isinstance(item_map, dict):
+                    continue
+                for expression, item in item_map.items():
+                    if expression[:2] == "x-":
+                        continue
+                    where = here.child(expression)
+                    ops = self._event_operations(name, item, where)
+                    entries.append((name, ops, where, "callback", expression,
+                                    by_pointer.get(parent_pointer)))
+        return self._named_webhooks(entries)
+
+    def _named_webhooks(self, entries: list[Any]) -> list[Webhook]:
+        taken: set[str] = set()
+        webhooks = []
+        for name, ops, location, kind, expression, parent in entries:
+            named_ops = name_operations(ops, {}) if ops else []
+            webhooks.append(Webhook(
+                name=name,
+                py_name=unique_name(to_snake(name, fallback="webhook"), taken),
+                kind=kind,
+                operations=tuple(named_ops),
+                expression=expression,
+                parent_operation=parent,
+                pointer=location.pointer,
+            ))
+        return webhooks
+
+    def _tags(self, operations: list[Operation]) -> tuple[Tag, ...]:
+        declared = self.doc.get("tags")
+        described: dict[str, str | None] = {}
+        if isinstance(declared, list):
+            for index, tag in enumerate(declared):
+                if isinstance(tag, dict) and isinstance(tag.get("name"), str):
+                    description = tag.get("description")
+                    described.setdefault(tag["name"],
+                                         description if isinstance(description, str) else None)
+                else:
+                    self.problems.warn(f"/tags/{index}", "a tag needs a string name; ignored")
+        elif declared is not None:
+            self.problems.warn("/tags", "tags must be an array; ignored")
+        used = [t for op in operations for t in op.tags]
+        names = tag_py_names([*described, *used])
+        ordered = list(dict.fromkeys([*described, *used]))
+        return tuple(Tag(name=t, py_name=names[t], description=described.get(t)) for t in ordered)
+
+    def _check_security(self, operations: list[Operation], security: Any,
+                        schemes: Mapping[str, Any]) -> None:
+        def check(requirements: Any, pointer: str) -> None:
+            for index, requirement in enumerate(requirements):
+                for name, _ in requirement:
+                    if name not in schemes:
+                        self.problems.warn(f"{pointer}/{index}",
+                                           f"security scheme {name!r} is not defined")
+
+        check(security, "/security")
+        for op in operations:
+            if op.security:
+                check(op.security, op.pointer + "/security")
+

@@ -1,0 +1,102 @@
+"""Security schemes (`components.securitySchemes`, converted `securityDefinitions`) into the IR."""
+
+from __future__ import annotations
+
+from typing import Any, cast
+
+from apiweld.spec._errors import Problems
+from apiweld.spec._refs import Location
+from apiweld.spec._swagger2 import POINTER_KEY
+from apiweld.spec.ir import OAuthFlow, SecurityScheme
+from apiweld.spec.names import to_snake, unique_name
+
+__all__ = ["security_schemes"]
+
+_SCHEME_TYPES: frozenset[str] = frozenset(
+    {"apiKey", "http", "oauth2", "openIdConnect", "mutualTLS"}
+)
+_FLOW_KINDS = ("clientCredentials", "authorizationCode", "implicit", "password")
+_API_KEY_LOCATIONS = ("header", "query", "cookie")
+
+
+def _text(value: Any) -> str | None:
+    return value if isinstance(value, str) else None
+
+
+def security_schemes(raw: Any, location: Location, problems: Problems) -> dict[str, SecurityScheme]:
+    if raw is None:
+        return {}
+    if not isinstance(raw, dict):
+        problems.warn(location.pointer, "securitySchemes must be an object; ignored")
+        return {}
+    taken: set[str] = set()
+    py_names = {name: unique_name(to_snake(name, fallback="auth"), taken) for name in sorted(raw)}
+    schemes: dict[str, SecurityScheme] = {}
+    for name, entry in raw.items():
+        here = location.child(name)
+        if isinstance(entry, dict) and isinstance(entry.get(POINTER_KEY), str):
+            here = Location(here.doc, entry[POINTER_KEY])
+        scheme = _scheme(name, py_names[name], entry, here, problems)
+        if scheme is not None:
+            schemes[name] = scheme
+    return schemes
+
+
+def _scheme(name: str, py_name: str, raw: Any, location: Location,
+            problems: Problems) -> SecurityScheme | None:
+    pointer = location.pointer
+    if not isinstance(raw, dict):
+        problems.warn(pointer, "a security scheme must be an object; ignored")
+        return None
+    if "$ref" in raw:
+        problems.warn(pointer, "a $ref security scheme is not supported; ignored")
+        return None
+    kind = raw.get("type")
+    if kind not in _SCHEME_TYPES:
+        problems.warn(pointer + "/type", f"unknown security scheme type {kind!r}; ignored")
+        return None
+    common: dict[str, Any] = {
+        "name": name, "py_name": py_name, "type": kind,
+        "description": _text(raw.get("description")), "pointer": pointer,
+    }
+    if kind == "apiKey":
+        where = raw.get("in")
+        if where not in _API_KEY_LOCATIONS or not isinstance(raw.get("name"), str):
+            problems.warn(pointer, "an apiKey scheme needs `name` and `in` (header, query or "
+                                   "cookie); ignored")
+            return None
+        return SecurityScheme(**common, param_name=raw["name"], location=where)
+    if kind == "http":
+        scheme = raw.get("scheme")
+        if not isinstance(scheme, str):
+            problems.warn(pointer + "/scheme", "an http scheme needs `scheme`; assuming bearer")
+            scheme = "bearer"
+        return SecurityScheme(**common, scheme=scheme.lower(),
+                              bearer_format=_text(raw.get("bearerFormat")))
+    if kind == "oauth2":
+        return SecurityScheme(**common, flows=_flows(raw.get("flows"), pointer, problems))
+    if kind == "openIdConnect":
+        return SecurityScheme(**common, openid_connect_url=_text(raw.get("openIdConnectUrl")))
+    return SecurityScheme(**common)
+
+
+def _flows(raw: Any, pointer: str, problems: Problems) -> tuple[OAuthFlow, ...]:
+    if not isinstance(raw, dict):
+        problems.warn(pointer + "/flows", "an oauth2 scheme needs `flows`")
+        return ()
+    flows = []
+    for kind, flow in raw.items():
+        if kind not in _FLOW_KINDS or not isinstance(flow, dict):
+            if kind[:2] != "x-":
+                problems.warn(f"{pointer}/flows/{kind}", f"unknown OAuth2 flow {kind!r}; ignored")
+            continue
+        scopes = flow.get("scopes")
+        flows.append(OAuthFlow(
+            kind=cast(Any, kind),
+            token_url=_text(flow.get("tokenUrl")),
+            authorization_url=_text(flow.get("authorizationUrl")),
+            refresh_url=_text(flow.get("refreshUrl")),
+            scopes=tuple((str(k), str(v)) for k, v in scopes.items())
+            if isinstance(scopes, dict) else (),
+        ))
+    return tuple(flows)

@@ -1,0 +1,230 @@
+"""Python names for everything a description names: decided once, here, for every layer.
+
+The rules, in short:
+- `to_snake` / `to_pascal` split on case changes, digits-to-letters boundaries and any
+  non-alphanumeric character; accented letters are transliterated (NFKD), other non-ASCII letters
+  become `u<hex>` so two different unicode names never collapse into one.
+- A name that would start with a digit gets a prefix; a keyword gets a trailing `_`; an empty
+  result becomes a fallback (`field`, `value`, ...).
+- Class names never shadow builtins or names that generated modules import (typing, pydantic,
+  datetime, ...); property names never collide with pydantic `BaseModel` attributes.
+- `unique_name` resolves collisions with numeric suffixes, in the order the caller presents
+  names; callers present them in sorted or document order so the result is deterministic.
+"""
+
+from __future__ import annotations
+
+import builtins
+import keyword
+import re
+import unicodedata
+from collections.abc import Iterable, MutableSet
+
+__all__ = [
+    "BASEMODEL_ATTRIBUTES",
+    "RESERVED_CLASS_NAMES",
+    "RESERVED_PARAMETER_NAMES",
+    "class_name",
+    "is_valid_identifier",
+    "parameter_name",
+    "property_name",
+    "split_words",
+    "to_pascal",
+    "to_snake",
+    "unique_name",
+    "unique_names",
+]
+
+# Names a generated models module imports or relies on; a schema called `List` or `Field` must
+# not shadow them.
+RESERVED_CLASS_NAMES: frozenset[str] = frozenset(
+    {
+        *(name for name in dir(builtins) if not name.startswith("_")),
+        "Any",
+        "Annotated",
+        "ClassVar",
+        "Dict",
+        "List",
+        "Literal",
+        "Mapping",
+        "Optional",
+        "Sequence",
+        "Set",
+        "Tuple",
+        "Type",
+        "TypeAlias",
+        "Union",
+        "BaseModel",
+        "ConfigDict",
+        "Field",
+        "RootModel",
+        "TypeAdapter",
+        "AwareDatetime",
+        "SecretStr",
+        "AnyUrl",
+        "EmailStr",
+        "Json",
+        "StrictBool",
+        "StrictInt",
+        "StrictStr",
+        "StrictFloat",
+        "Base64Bytes",
+        "date",
+        "datetime",
+        "time",
+        "timedelta",
+        "Decimal",
+        "UUID",
+        "Enum",
+        "IntEnum",
+        "StrEnum",
+        "NotGiven",
+        "NOT_GIVEN",
+    }
+)
+
+# Attributes and methods of pydantic v2 `BaseModel` (and its deprecated v1 aliases): a field of
+# the same name would shadow or break them. Kept as a literal list so names do not change with
+# the installed pydantic version.
+BASEMODEL_ATTRIBUTES: frozenset[str] = frozenset(
+    {
+        "construct",
+        "copy",
+        "dict",
+        "fields",
+        "from_orm",
+        "json",
+        "parse_file",
+        "parse_obj",
+        "parse_raw",
+        "schema",
+        "schema_json",
+        "update_forward_refs",
+        "validate",
+        "model_computed_fields",
+        "model_config",
+        "model_construct",
+        "model_copy",
+        "model_dump",
+        "model_dump_json",
+        "model_extra",
+        "model_fields",
+        "model_fields_set",
+        "model_json_schema",
+        "model_parametrized_name",
+        "model_post_init",
+        "model_rebuild",
+        "model_validate",
+        "model_validate_json",
+        "model_validate_strings",
+        "self",
+    }
+)
+
+# Keyword arguments a generated method always has, or that would read badly as parameters.
+RESERVED_PARAMETER_NAMES: frozenset[str] = frozenset({"self", "cls", "options", "extra_headers"})
+
+_CASE_BOUNDARY = re.compile(
+    r"[A-Z]+(?=[A-Z][a-z])|[A-Z]?[a-z]+|[A-Z]+|[0-9]+",
+)
+
+
+def _transliterate(text: str) -> str:
+    """ASCII letters, digits and separators only; accents dropped, other letters spelled `uXXXX`.
+
+    Written by hand because `unidecode`-style tables are large and their output changes between
+    versions; names must stay stable.
+    """
+    if text.isascii():
+        return text
+    out: list[str] = []
+    for char in unicodedata.normalize("NFKD", text):
+        if char.isascii():
+            out.append(char)
+        elif unicodedata.combining(char):
+            continue
+        elif char.isalnum():
+            out.append(f" u{ord(char):04x} ")
+        else:
+            out.append(" ")
+    return "".join(out)
+
+
+def split_words(text: str) -> list[str]:
+    """The words of a name: `listPets` -> [list, Pets]; `HTTPServer2` -> [HTTP, Server, 2]."""
+    return _CASE_BOUNDARY.findall(_transliterate(text))
+
+
+def is_valid_identifier(name: str) -> bool:
+    return name.isidentifier() and name.isascii() and not keyword.iskeyword(name)
+
+
+def _fix_start_and_keywords(name: str, digit_prefix: str) -> str:
+    if name[:1].isdigit():
+        name = f"{digit_prefix}{name}"
+    if keyword.iskeyword(name):
+        name = f"{name}_"
+    return name
+
+
+def to_snake(text: str, *, fallback: str = "value", digit_prefix: str = "n") -> str:
+    """`listPets` -> `list_pets`; `2fa` -> `n2fa`; `class` -> `class_`; `` -> fallback."""
+    words = split_words(text)
+    if not words:
+        return fallback
+    return _fix_start_and_keywords("_".join(w.lower() for w in words), digit_prefix)
+
+
+def to_pascal(text: str, *, fallback: str = "Model", digit_prefix: str = "N") -> str:
+    """`simple-user` -> `SimpleUser`; acronyms are kept (`HTTPError` -> `HTTPError`)."""
+    words = split_words(text)
+    if not words:
+        return fallback
+    name = "".join(w[0].upper() + w[1:] for w in words)
+    return _fix_start_and_keywords(name, digit_prefix)
+
+
+def class_name(text: str) -> str:
+    """A schema class name: PascalCase, never shadowing builtins, typing or pydantic names."""
+    name = to_pascal(text)
+    if name in RESERVED_CLASS_NAMES:
+        name = f"{name}Model"
+    return name
+
+
+def property_name(text: str) -> str:
+    """A pydantic field name for a wire name: snake_case, clear of `BaseModel` attributes.
+
+    Names starting with `model_` are pydantic's protected namespace, so they get a trailing `_`
+    like the attributes themselves; leading underscores are dropped (pydantic treats them as
+    private).
+    """
+    name = to_snake(text, fallback="field", digit_prefix="field_")
+    if name in BASEMODEL_ATTRIBUTES or name.startswith("model_"):
+        name = f"{name}_"
+    return name
+
+
+def parameter_name(text: str) -> str:
+    """A keyword-argument name for an operation parameter."""
+    name = to_snake(text, fallback="param", digit_prefix="param_")
+    if name in RESERVED_PARAMETER_NAMES:
+        name = f"{name}_"
+    return name
+
+
+def unique_name(base: str, taken: MutableSet[str], *, separator: str = "_") -> str:
+    """`base`, or `base_2`, `base_3`, ... whichever is free first; the result is added to `taken`."""
+    name = base
+    counter = 2
+    while name in taken:
+        name = f"{base}{separator}{counter}"
+        counter += 1
+    taken.add(name)
+    return name
+
+
+def unique_names(bases: Iterable[str], *, separator: str = "_") -> list[str]:
+    """Unique names for `bases` in order: the first of equal bases keeps the bare name."""
+    taken: set[str] = set()
+    return [unique_name(base, taken, separator=separator) for base in bases]
