@@ -146,7 +146,7 @@ class Inbox(ABC):
     def _execute(self, conn: Any, sql: str, params: Sequence[Any] = ()) -> Any: ...
 
     @abstractmethod
-    def _claim_row(self, conn: Any, now: float) -> Sequence[Any] | None:
+    def _claim_row(self, conn: Any, now: float, receiver: str | None) -> Sequence[Any] | None:
         """Lock and return the next due event row (EVENT_COLUMNS order), or None."""
 
     @abstractmethod
@@ -182,7 +182,13 @@ class Inbox(ABC):
         return results
 
     def claim(
-        self, *, worker: str, max_attempts: int, now: float | None = None, lease_seconds: float
+        self,
+        *,
+        worker: str,
+        max_attempts: int,
+        lease_seconds: float,
+        receiver: str | None = None,
+        now: float | None = None,
     ) -> Claim | None:
         """Take the next due event, or None. Events whose worker died on their last allowed
         attempt are dead-lettered here instead of being run again."""
@@ -190,7 +196,7 @@ class Inbox(ABC):
             current = time.time() if now is None else now
             token = uuid.uuid4().hex
             with self._transaction() as conn:
-                row = self._claim_row(conn, current)
+                row = self._claim_row(conn, current, receiver)
                 if row is None:
                     return None
                 event = row_to_event(row)
@@ -321,6 +327,31 @@ class Inbox(ABC):
 
     def _lock_suffix(self) -> str:
         return ""
+
+    def _due_queries(self, receiver: str | None, lock: str) -> tuple[str, str]:
+        """The two claim lookups: dead workers' events first, then due ones (each indexed)."""
+        scope = " AND receiver = ?" if receiver is not None else ""
+        lost = self.sql(
+            f"SELECT {EVENT_COLUMNS} FROM {{p}}events"
+            f" WHERE status = 'processing' AND lease_until < ?{scope}"
+            f" ORDER BY lease_until LIMIT 1{lock}"
+        )
+        due = self.sql(
+            f"SELECT {EVENT_COLUMNS} FROM {{p}}events"
+            f" WHERE status = 'pending' AND next_attempt_at <= ?{scope}"
+            f" ORDER BY next_attempt_at, id LIMIT 1{lock}"
+        )
+        return lost, due
+
+    def _claim_with(
+        self, conn: Any, now: float, receiver: str | None, lock: str
+    ) -> Sequence[Any] | None:
+        params: tuple[Any, ...] = (now,) if receiver is None else (now, receiver)
+        for sql in self._due_queries(receiver, lock):
+            row = self._execute(conn, sql, params).fetchone()
+            if row is not None:
+                return row  # type: ignore[no-any-return]
+        return None
 
     def fail(
         self, claim: Claim, error: str, *, retry_at: float | None, now: float | None = None

@@ -5,7 +5,7 @@ never take the same event. Times are Unix seconds from the hosts' clocks (keep t
 the lease, 5 minutes by default, dwarfs ordinary skew).
 """
 
-# ruff: noqa: S608  (SQL is built only from constants and the table prefix, which settings
+
 # validate as an SQL identifier; every value is a bound parameter)
 
 from __future__ import annotations
@@ -15,7 +15,7 @@ from contextlib import contextmanager, suppress
 from typing import Any
 
 from apiweld.webhooks._errors import InboxError
-from apiweld.webhooks.inbox._base import EVENT_COLUMNS, Inbox
+from apiweld.webhooks.inbox._base import Inbox
 
 _SCHEMA = """
 CREATE TABLE IF NOT EXISTS {p}events (
@@ -114,27 +114,8 @@ class PostgresInbox(Inbox):
     def _lock_suffix(self) -> str:
         return " FOR UPDATE"
 
-    def _claim_row(self, conn: Any, now: float) -> Sequence[Any] | None:
-        row = self._execute(
-            conn,
-            self.sql(
-                f"SELECT {EVENT_COLUMNS} FROM {{p}}events"
-                " WHERE status = 'processing' AND lease_until < ?"
-                " ORDER BY lease_until LIMIT 1 FOR UPDATE SKIP LOCKED"
-            ),
-            (now,),
-        ).fetchone()
-        if row is None:
-            row = self._execute(
-                conn,
-                self.sql(
-                    f"SELECT {EVENT_COLUMNS} FROM {{p}}events"
-                    " WHERE status = 'pending' AND next_attempt_at <= ?"
-                    " ORDER BY next_attempt_at, id LIMIT 1 FOR UPDATE SKIP LOCKED"
-                ),
-                (now,),
-            ).fetchone()
-        return row  # type: ignore[no-any-return]
+    def _claim_row(self, conn: Any, now: float, receiver: str | None) -> Sequence[Any] | None:
+        return self._claim_with(conn, now, receiver, " FOR UPDATE SKIP LOCKED")
 
     def drop_tables(self) -> None:
         """Remove this inbox's tables (tests and teardown)."""

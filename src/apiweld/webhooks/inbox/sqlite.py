@@ -8,7 +8,7 @@ Several processes may share the file (WAL lets readers run beside the one writer
 transaction is `BEGIN IMMEDIATE`, so lock conflicts surface at BEGIN and wait on busy_timeout.
 """
 
-# ruff: noqa: S608  (SQL is built only from constants and the table prefix, which settings
+
 # validate as an SQL identifier; every value is a bound parameter)
 
 from __future__ import annotations
@@ -20,7 +20,7 @@ from pathlib import Path
 from typing import Any
 
 from apiweld.webhooks._errors import InboxError
-from apiweld.webhooks.inbox._base import EVENT_COLUMNS, Inbox
+from apiweld.webhooks.inbox._base import Inbox
 
 _SCHEMA = """
 CREATE TABLE IF NOT EXISTS {p}events (
@@ -130,27 +130,8 @@ class SqliteInbox(Inbox):
         except sqlite3.Error as exc:
             raise InboxError(f"SQLite inbox {self.path}: {exc}") from exc
 
-    def _claim_row(self, conn: Any, now: float) -> Sequence[Any] | None:
-        # Two indexed lookups rather than one OR: dead workers' events first, then due ones.
-        row = self._execute(
-            conn,
-            self.sql(
-                f"SELECT {EVENT_COLUMNS} FROM {{p}}events"
-                " WHERE status = 'processing' AND lease_until < ? ORDER BY lease_until LIMIT 1"
-            ),
-            (now,),
-        ).fetchone()
-        if row is None:
-            row = self._execute(
-                conn,
-                self.sql(
-                    f"SELECT {EVENT_COLUMNS} FROM {{p}}events"
-                    " WHERE status = 'pending' AND next_attempt_at <= ?"
-                    " ORDER BY next_attempt_at, id LIMIT 1"
-                ),
-                (now,),
-            ).fetchone()
-        return row  # type: ignore[no-any-return]
+    def _claim_row(self, conn: Any, now: float, receiver: str | None) -> Sequence[Any] | None:
+        return self._claim_with(conn, now, receiver, "")
 
     def close(self) -> None:
         for conn in self._connections:
