@@ -69,8 +69,6 @@ class ContractConfig:
     """Matched against both the IR id (`list_pets`) and the description's operationId."""
     allow_writes: bool = False
     checks: tuple[str, ...] = tuple(ALL_CHECKS)
-    conformance_on_negative: bool = True
-    """Also hold answers to schema-violating requests to the documented statuses and shapes."""
     timeout: float = 10.0
     headers: Mapping[str, str] = field(default_factory=dict)
     verify_tls: bool = True
@@ -268,9 +266,7 @@ class ContractRunner:
             return
         report.latencies.append(interaction.response.elapsed)
         ctx = CheckContext(self.api, case.operation, case, interaction.response, self.validators)
-        names = checks_for(
-            case, self.config.checks, conformance_on_negative=self.config.conformance_on_negative
-        )
+        names = checks_for(case, self.config.checks)
         for name, result in run_checks(ctx, names).items():
             tally = report.checks[name]
             if result is None:
