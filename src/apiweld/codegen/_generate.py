@@ -1,0 +1,413 @@
+"""Generation end to end: IR -> render model -> files in a staging folder -> ruff -> DIR.
+
+The package is written to a staging folder inside DIR, formatted there, then swapped into place,
+so an interrupted run never leaves half a package and `--check` can compare a fresh rendering
+with what is on disk.
+"""
+
+from __future__ import annotations
+
+import filecmp
+import shutil
+import tempfile
+import time
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from apiweld import __version__
+from apiweld.spec.ir import Api, Operation
+
+from ._layout import model_modules
+from ._names import (
+    client_class_name,
+    comment_text,
+    docstring_body,
+    env_prefix,
+    package_name,
+    safe_identifier,
+)
+from ._operations import OperationBuilder, OperationDef, ResourceDef, auth_defs, server_defs
+from ._render import Writer, environment, markdown_text, render, run_ruff
+from ._types import ModelDef, TypeBuilder
+
+Progress = Callable[[str, int, int], None]
+"""Called as (stage, done, total) while generating."""
+
+
+class GenerationError(Exception):
+    """Generation could not produce a package (the message says where and why)."""
+
+
+@dataclass(frozen=True)
+class SkippedOperation:
+    operation: str
+    pointer: str
+    reason: str
+
+
+@dataclass(frozen=True)
+class GenerationWarning:
+    pointer: str
+    message: str
+
+
+@dataclass
+class GenerationReport:
+    package: str
+    output: str
+    operations_total: int = 0
+    operations_generated: int = 0
+    skipped: list[SkippedOperation] = field(default_factory=list)
+    warnings: list[GenerationWarning] = field(default_factory=list)
+    models: int = 0
+    resources: int = 0
+    files: int = 0
+    seconds: float = 0.0
+    lint: list[str] = field(default_factory=list)
+    """What ruff still reports after fixing (empty on a clean run)."""
+
+    def to_json(self) -> dict[str, Any]:
+        return {
+            "package": self.package,
+            "output": self.output,
+            "operations_total": self.operations_total,
+            "operations_generated": self.operations_generated,
+            "skipped": [
+                {"operation": s.operation, "pointer": s.pointer, "reason": s.reason}
+                for s in self.skipped
+            ],
+            "warnings": [{"pointer": w.pointer, "message": w.message} for w in self.warnings],
+            "models": self.models,
+            "resources": self.resources,
+            "files": self.files,
+            "seconds": round(self.seconds, 3),
+            "lint": self.lint,
+        }
+
+
+_CONTROL_FILES = ("pyproject.toml", "README.md")
+
+
+def generate(
+    api: Api,
+    output: Path,
+    *,
+    package: str | None = None,
+    format_code: bool = True,
+    progress: Progress | None = None,
+) -> GenerationReport:
+    """Write the client package for `api` into `output` (created if needed); return the report."""
+    started = time.perf_counter()
+    output = Path(output)
+    output.mkdir(parents=True, exist_ok=True)
+    staging = Path(tempfile.mkdtemp(prefix=".apiweld-staging-", dir=output))
+    try:
+        report = _generate_into(api, staging, package, format_code, progress)
+        _swap_into_place(staging, output, report.package)
+    finally:
+        shutil.rmtree(staging, ignore_errors=True)
+    report.output = str(output)
+    report.seconds = time.perf_counter() - started
+    return report
+
+
+def check(api: Api, output: Path, *, package: str | None = None) -> list[str]:
+    """The files that differ between `output` and a fresh generation (empty: up to date)."""
+    output = Path(output)
+    with tempfile.TemporaryDirectory(prefix="apiweld-check-") as scratch:
+        fresh = Path(scratch)
+        report = _generate_into(api, fresh, package, True, None)
+        return _differences(fresh, output, report.package)
+
+
+def _generate_into(
+    api: Api, root: Path, package: str | None, format_code: bool, progress: Progress | None
+) -> GenerationReport:
+    package = safe_identifier(package or package_name(api.title), "api_client")
+    report = GenerationReport(package=package, output=str(root))
+
+    def warn(pointer: str, message: str) -> None:
+        report.warnings.append(GenerationWarning(pointer, message))
+
+    types = TypeBuilder(api, warn)
+    types.generate_all_components()
+    operations = OperationBuilder(api, types, warn)
+    report.operations_total = len(api.operations)
+    resources = _build_resources(api, operations, report)
+    types.drain()
+    report.models = len(types.classes)
+    report.resources = len(resources)
+
+    writer = Writer(root)
+    env = environment()
+    context = _context(api, package, resources)
+    modules = model_modules(types.classes)
+    class_module = {name: module for module, classes in modules for name in classes}
+    total = len(modules) + len(resources) + 6
+    done = 0
+
+    def tick(stage: str) -> None:
+        nonlocal done
+        done += 1
+        if progress is not None:
+            progress(stage, done, total)
+
+    writer.write("pyproject.toml", render(env, "pyproject.toml.jinja", **context))
+    writer.write("README.md", render(env, "README.md.jinja", **context))
+    writer.write(f"{package}/py.typed", "")
+    writer.write(f"{package}/__init__.py", render(env, "package_init.py.jinja", **context))
+    writer.write(f"{package}/_base.py", render(env, "base.py.jinja", **context))
+    writer.write(f"{package}/_client.py", render(env, "client.py.jinja", **context))
+    tick("client")
+    writer.write(
+        f"{package}/models/__init__.py",
+        render(
+            env,
+            "models_init.py.jinja",
+            exports=sorted((class_module[n], n) for n in class_module),
+            all_names=sorted(class_module),
+            **context,
+        ),
+    )
+    for module, classes in modules:
+        writer.write(
+            f"{package}/models/{module}.py",
+            _render_models_module(env, module, classes, types, class_module, context),
+        )
+        tick("models")
+    writer.write(
+        f"{package}/resources/__init__.py", render(env, "resources_init.py.jinja", **context)
+    )
+    for resource in resources:
+        writer.write(
+            f"{package}/resources/{resource.module}.py",
+            _render_resource(env, resource, class_module, context),
+        )
+        tick("resources")
+    report.files = len(writer.files)
+    if format_code:
+        report.lint = run_ruff(root, root / "pyproject.toml")
+    tick("format")
+    return report
+
+
+def _build_resources(
+    api: Api, operations: OperationBuilder, report: GenerationReport
+) -> list[ResourceDef]:
+    def skip(op: Operation, error: Exception) -> None:
+        reason = f"{type(error).__name__}: {error}"
+        report.skipped.append(SkippedOperation(op.operation_id or op.id, op.pointer, reason))
+
+    resources = operations.resources(api.operations, skip)
+    report.operations_generated = len(api.operations) - len(report.skipped)
+    return resources
+
+
+def _context(api: Api, package: str, resources: list[ResourceDef]) -> dict[str, Any]:
+    client = client_class_name(api.title)
+    prefix = env_prefix(package)
+    noop = lambda pointer, message: None  # noqa: E731 - warnings were collected in the first pass
+    auth = auth_defs(api, prefix, noop)
+    servers = server_defs(api)
+    title = comment_text(api.title, limit=120) or package
+    example = _usage_example(resources)
+    return {
+        "api_title": docstring_body(title).replace("\n", " "),
+        "api_title_doc": docstring_body(title).replace("\n", " "),
+        "title_md": markdown_text(api.title) or package,
+        "version_md": markdown_text(api.version),
+        "package": package,
+        "distribution": package.replace("_", "-"),
+        "version": _pep440(api.version),
+        "description": comment_text(api.title, limit=200),
+        "apiweld_version": __version__,
+        "client": client,
+        "client_doc": _client_doc(api),
+        "env_prefix": prefix,
+        "auth": [{**vars(a), "scheme_md": markdown_text(_unquote(a.scheme))} for a in auth],
+        "auth_defs": auth,
+        "env_names": [env for a in auth for _, env in a.arguments] + [f"{prefix}_BASE_URL"],
+        "first_auth": auth[0].arguments[0][0] if auth else "",
+        "servers": [
+            {**vars(s), "url_md": markdown_text(s.url), "doc_md": markdown_text(s.doc)}
+            for s in servers
+        ],
+        "resources": resources,
+        "example": example,
+    }
+
+
+def _unquote(literal: str) -> str:
+    return literal[1:-1] if len(literal) >= 2 and literal[0] in "'\"" else literal
+
+
+def _client_doc(api: Api) -> str:
+    head = docstring_body(f"{api.title} {api.version}".strip())
+    body = docstring_body(api.description)
+    return f"{head}\n\n{body}" if body else head
+
+
+def _usage_example(resources: list[ResourceDef]) -> dict[str, str] | None:
+    for resource in resources:
+        for op in resource.operations:
+            required = [a for a in op.arguments if a.required]
+            if len(required) <= 2:
+                arguments = ", ".join(f"{a.py_name}=..." for a in required)
+                return {
+                    "resource": resource.attribute,
+                    "method": op.method_name,
+                    "arguments": arguments,
+                }
+    return None
+
+
+def _pep440(version: str) -> str:
+    parts = [p for p in version.replace("-", ".").split(".") if p.isdigit()]
+    return ".".join(str(int(p)) for p in parts[:3]) if parts else "0.0.0"
+
+
+def _render_models_module(
+    env: Any,
+    module: str,
+    classes: list[str],
+    types: TypeBuilder,
+    class_module: dict[str, str],
+    context: dict[str, Any],
+) -> str:
+    defs = [types.classes[name] for name in classes]
+    local = set(classes)
+    imports: dict[str, set[str]] = {}
+    for item in defs:
+        if isinstance(item, ModelDef):
+            for ref in item.refs - local:
+                imports.setdefault(class_module[ref], set()).add(ref)
+    bases = sorted({"Model" if isinstance(d, ModelDef) else d.base for d in defs})
+    body = render(
+        env,
+        "models_module.py.jinja",
+        names=classes,
+        classes=defs,
+        imports=[(m, sorted(n)) for m, n in sorted(imports.items())],
+        bases=bases,
+        header_imports="{header}",
+        field_value=_field_value,
+        **context,
+    )
+    return body.replace("{header}", _header_imports(body), 1)
+
+
+def _field_value(item: Any) -> str:
+    arguments: list[str] = []
+    if not item.required:
+        arguments.append(f"default={item.default or 'None'}")
+    if item.alias is not None:
+        from ._names import py_literal
+
+        arguments.append(f"alias={py_literal(item.alias)}")
+    if not arguments:
+        return ""
+    if arguments == [f"default={item.default or 'None'}"] and item.default is None:
+        return " = None"
+    return f" = _pyd.Field({', '.join(arguments)})"
+
+
+def _header_imports(body: str) -> str:
+    lines = []
+    if "builtins." in body:
+        lines.append("import builtins")
+    if "_dt." in body:
+        lines.append("import datetime as _dt")
+    if "_t." in body:
+        lines.append("import typing as _t")
+    if "_uuid." in body:
+        lines.append("import uuid as _uuid")
+    if "functools." in body:
+        lines.append("import functools")
+    if "_pyd." in body:
+        lines.extend(["", "import pydantic as _pyd"])
+    return "\n".join(lines) + "\n"
+
+
+def _render_resource(
+    env: Any, resource: ResourceDef, class_module: dict[str, str], context: dict[str, Any]
+) -> str:
+    type_imports: dict[str, set[str]] = {}
+    for op in resource.operations:
+        for ref in op.refs:
+            type_imports.setdefault(class_module[ref], set()).add(ref)
+        op_locals: dict[str, set[str]] = {}
+        for ref in op.runtime_refs:
+            op_locals.setdefault(class_module[ref], set()).add(ref)
+        op.local_imports = [  # type: ignore[attr-defined]
+            f"from ..models.{m} import {', '.join(sorted(n))}" for m, n in sorted(op_locals.items())
+        ]
+    body = render(
+        env,
+        "resource.py.jinja",
+        resource=resource,
+        type_imports=[(m, sorted(n)) for m, n in sorted(type_imports.items())],
+        runtime_names=_runtime_names(resource),
+        header_imports="{header}",
+        **context,
+    )
+    header = _header_imports(body).replace("\nimport pydantic as _pyd", "import pydantic as _pyd")
+    if "functools." not in header:
+        header = "import functools\n" + header
+    return body.replace("{header}", header, 1)
+
+
+def _runtime_names(resource: ResourceDef) -> list[str]:
+    names = {"APIResponse", "OperationSpec", "RequestOptions"}
+    for op in resource.operations:
+        if op.params:
+            names.add("ParamSpec")
+        if op.body is not None and not op.body.required:
+            names.update({"NOT_GIVEN", "NotGiven"})
+        if op.item_annotation is not None:
+            names.update({"SyncPager", "AsyncPager", "PaginationSpec"})
+    return sorted(names, key=lambda n: (not n.isupper(), n))
+
+
+def _swap_into_place(staging: Path, output: Path, package: str) -> None:
+    target = output / package
+    if target.is_symlink() or (target.exists() and not target.is_dir()):
+        raise GenerationError(f"{target} exists and is not a folder; refusing to replace it")
+    if target.exists():
+        shutil.rmtree(target)
+    (staging / package).rename(target)
+    for name in _CONTROL_FILES:
+        destination = output / name
+        if destination.is_symlink():
+            destination.unlink()
+        (staging / name).replace(destination)
+
+
+def _differences(fresh: Path, output: Path, package: str) -> list[str]:
+    differences: list[str] = []
+    for name in _CONTROL_FILES:
+        if not (output / name).is_file() or not filecmp.cmp(
+            fresh / name, output / name, shallow=False
+        ):
+            differences.append(name)
+    fresh_files = _relative_files(fresh / package)
+    disk_files = _relative_files(output / package)
+    for rel in sorted(fresh_files | disk_files):
+        a, b = fresh / package / rel, output / package / rel
+        if rel not in fresh_files or rel not in disk_files or not filecmp.cmp(a, b, shallow=False):
+            differences.append(f"{package}/{rel}")
+    return differences
+
+
+def _relative_files(folder: Path) -> set[str]:
+    if not folder.is_dir():
+        return set()
+    return {
+        p.relative_to(folder).as_posix()
+        for p in folder.rglob("*")
+        if p.is_file() and "__pycache__" not in p.parts
+    }
+
+
+__all__ = ["GenerationError", "GenerationReport", "OperationDef", "check", "generate"]

@@ -1,0 +1,161 @@
+"""Identifiers and escaping for everything from the description that lands in generated code.
+
+The spec layer decides the Python names once; these helpers are the generator's second line of
+defence: whatever reaches a source file is re-checked here (a valid identifier, not a keyword,
+not a name the generated code itself relies on) and every string is escaped for the exact place
+it lands in (a docstring, a literal, a comment).
+"""
+
+from __future__ import annotations
+
+import keyword
+import re
+import unicodedata
+from collections.abc import Iterable
+
+_NON_IDENT = re.compile(r"[^0-9a-zA-Z_]+")
+_CAMEL_BOUNDARY = re.compile(r"(?<=[a-z0-9])(?=[A-Z])|(?<=[A-Z])(?=[A-Z][a-z])")
+_UNDERSCORES = re.compile(r"_+")
+
+# Names the generated modules bind themselves (module aliases and base classes); a name from the
+# description must never rebind one of them.
+GENERATED_BINDINGS = frozenset(
+    {
+        "builtins",
+        "annotations",
+        "TYPE_CHECKING",
+        "Model",
+        "OpenStrEnum",
+        "OpenIntEnum",
+        "RequestOptions",
+        "NOT_GIVEN",
+        "NotGiven",
+        "OperationSpec",
+        "ParamSpec",
+        "PaginationSpec",
+        "SyncPager",
+        "AsyncPager",
+        "APIResponse",
+        "Client",
+        "AsyncClient",
+    }
+)
+
+# Builtins the generated annotations use; a field or method with one of these names would shadow
+# it inside the class body, so annotations there spell them `builtins.<name>`.
+ANNOTATION_BUILTINS = frozenset(
+    {"str", "int", "float", "bool", "bytes", "list", "dict", "object", "None"}
+)
+
+
+def _ascii_words(text: str) -> list[str]:
+    folded = unicodedata.normalize("NFKD", text).encode("ascii", "ignore").decode("ascii")
+    spaced = _CAMEL_BOUNDARY.sub("_", folded)
+    return [w for w in _NON_IDENT.sub("_", spaced).split("_") if w]
+
+
+def snake_case(text: str, fallback: str = "value") -> str:
+    words = _ascii_words(text)
+    name = "_".join(w.lower() for w in words) or fallback
+    return safe_identifier(name, fallback)
+
+
+def pascal_case(text: str, fallback: str = "Model") -> str:
+    words = _ascii_words(text)
+    name = "".join(w[:1].upper() + w[1:] for w in words) or fallback
+    return safe_identifier(name, fallback)
+
+
+def upper_snake(text: str, fallback: str = "VALUE") -> str:
+    words = _ascii_words(text)
+    name = "_".join(w.upper() for w in words) or fallback
+    return safe_identifier(name, fallback)
+
+
+def safe_identifier(name: str, fallback: str = "value", reserved: Iterable[str] = ()) -> str:
+    """`name` if it is a usable public identifier, else the closest one that is."""
+    cleaned = _UNDERSCORES.sub("_", _NON_IDENT.sub("_", name)).strip("_")
+    if not cleaned:
+        cleaned = fallback
+    if cleaned[0].isdigit():
+        cleaned = f"{fallback}_{cleaned}"
+    if not cleaned.isascii() or not cleaned.isidentifier():
+        cleaned = fallback
+    taboo = set(reserved) | GENERATED_BINDINGS
+    if keyword.iskeyword(cleaned) or keyword.issoftkeyword(cleaned) or cleaned in taboo:
+        cleaned = f"{cleaned}_"
+    return cleaned
+
+
+def unique(name: str, taken: set[str]) -> str:
+    """`name`, or `name_2`, `name_3`, ... whichever is free; records the result in `taken`."""
+    candidate = name
+    counter = 2
+    while candidate in taken:
+        candidate = f"{name}_{counter}"
+        counter += 1
+    taken.add(candidate)
+    return candidate
+
+
+def package_name(title: str) -> str:
+    return snake_case(title, fallback="api_client")
+
+
+def client_class_name(title: str) -> str:
+    name = pascal_case(title, fallback="ApiClient")
+    if name in {"Client", "AsyncClient"}:
+        name = f"{name}Api"
+    return name
+
+
+def env_prefix(package: str) -> str:
+    return upper_snake(package, fallback="API")
+
+
+# --- escaping -------------------------------------------------------------------------------
+
+
+def docstring_body(text: str | None) -> str:
+    """Text made safe inside a triple-quoted (non-raw) docstring, with no trailing quote.
+
+    Backslashes are doubled (so `\\N{...}`, `\\u` or a line continuation stays text), quotes that
+    could close the string are escaped, and control characters other than newlines and tabs
+    (which would make the file unreadable or hide code from a reviewer) are dropped.
+    """
+    if not text:
+        return ""
+    cleaned = "".join(ch for ch in text if ch in "\n\t" or unicodedata.category(ch)[0] != "C")
+    cleaned = cleaned.replace("\\", "\\\\").replace('"""', '\\"\\"\\"')
+    lines = [line.rstrip() for line in cleaned.strip().splitlines()]
+    body = "\n".join(lines).strip()
+    if body.endswith('"'):
+        body = body[:-1] + '\\"'
+    return body
+
+
+def comment_text(text: str | None, limit: int = 90) -> str:
+    """One line of text safe after `#`: no line breaks of any kind, no control characters."""
+    if not text:
+        return ""
+    flat = " ".join(text.split())
+    flat = "".join(ch for ch in flat if unicodedata.category(ch)[0] != "C")
+    if len(flat) > limit:
+        flat = flat[: limit - 3].rstrip() + "..."
+    return flat
+
+
+def py_literal(value: object) -> str:
+    """A Python literal for a JSON value; `repr` of str/int/float/bool/None/list/dict is exact."""
+    if isinstance(value, bool) or value is None or isinstance(value, int | str):
+        return repr(value)
+    if isinstance(value, float):
+        if value != value or value in (float("inf"), float("-inf")):
+            raise ValueError("not a finite number")
+        return repr(value)
+    if isinstance(value, list | tuple):
+        return "[" + ", ".join(py_literal(v) for v in value) + "]"
+    if isinstance(value, dict):
+        items = ", ".join(f"{py_literal(str(k))}: {py_literal(v)}" for k, v in value.items())
+        return "{" + items + "}"
+    raise ValueError(f"not a JSON value: {type(value).__name__}")

@@ -1,0 +1,525 @@
+"""From IR operations to the render model of resources, methods and the client's auth.
+
+Each operation becomes one method on its resource (`client.pets.list(...)`) plus a module-level
+`OperationSpec` that the runtime executes; the method only forwards typed arguments.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass, field
+
+from apiweld.spec.ir import Api, MediaType, Operation, Pagination, Response, SecurityScheme
+
+from ._names import (
+    ANNOTATION_BUILTINS,
+    docstring_body,
+    pascal_case,
+    py_literal,
+    safe_identifier,
+    snake_case,
+    unique,
+    upper_snake,
+)
+from ._types import ANY, TypeBuilder
+
+_JSON_TYPES = ("application/json",)
+_RESERVED_ARGUMENTS = frozenset({"self", "options"})
+# Names every resource class defines itself; an operation method must not replace them.
+_RESOURCE_ATTRIBUTES = frozenset({"with_raw_response", "_client"})
+
+
+@dataclass
+class ParamDef:
+    py_name: str
+    wire_name: str
+    location: str
+    annotation: str
+    required: bool
+    spec: str
+    """The `ParamSpec(...)` expression."""
+    doc: str
+
+
+@dataclass
+class BodyDef:
+    py_name: str
+    annotation: str
+    required: bool
+    content_type: str
+    doc: str
+
+
+@dataclass
+class OperationDef:
+    method_name: str
+    const_name: str
+    spec: str
+    """The `OperationSpec(...)` expression."""
+    params: list[ParamDef]
+    body: BodyDef | None
+    return_annotation: str
+    cast_expr: str
+    item_annotation: str | None
+    """Set when the method pages: the element type of its pager."""
+    doc: str
+    deprecated: bool
+    refs: set[str] = field(default_factory=set)
+    runtime_refs: set[str] = field(default_factory=set)
+
+    @property
+    def arguments(self) -> list[ParamDef | BodyDef]:
+        ordered: list[ParamDef | BodyDef] = [p for p in self.params if p.required]
+        if self.body is not None and self.body.required:
+            ordered.append(self.body)
+        ordered.extend(p for p in self.params if not p.required)
+        if self.body is not None and not self.body.required:
+            ordered.append(self.body)
+        return ordered
+
+
+@dataclass
+class ResourceDef:
+    attribute: str
+    module: str
+    class_name: str
+    operations: list[OperationDef]
+    doc: str
+    shadow: frozenset[str]
+
+
+@dataclass
+class AuthDef:
+    scheme: str
+    """The scheme's name in the description (the key in the client's auth mapping)."""
+    arguments: list[tuple[str, str]]
+    """(argument name, environment variable) pairs the client takes for this scheme."""
+    provider: str
+    """The provider expression, using the argument names."""
+    doc: str
+
+
+@dataclass
+class ServerDef:
+    url: str
+    variables: dict[str, str]
+    doc: str
+
+
+def _media_rank(media: MediaType) -> int:
+    kind = media.media_type.lower().split(";")[0].strip()
+    if kind in _JSON_TYPES or kind.endswith("+json"):
+        return 0
+    if kind == "application/x-www-form-urlencoded":
+        return 1
+    if kind == "multipart/form-data":
+        return 2
+    if kind.startswith("text/"):
+        return 3
+    return 4
+
+
+def _is_json(media_type: str) -> bool:
+    kind = media_type.lower().split(";")[0].strip()
+    return kind in _JSON_TYPES or kind.endswith("+json") or kind == "*/*"
+
+
+def _status_rank(response: Response) -> tuple[int, str]:
+    return (0 if response.status[1:].isdigit() else 1, response.status)
+
+
+class OperationBuilder:
+    def __init__(self, api: Api, types: TypeBuilder, warn: Callable[[str, str], None]) -> None:
+        self.api = api
+        self.types = types
+        self._warn = warn
+        self._const_names: set[str] = set()
+
+    def resources(
+        self, operations: tuple[Operation, ...], on_skip: Callable[[Operation, Exception], None]
+    ) -> list[ResourceDef]:
+        """Resources with their methods; an operation that cannot be built goes to `on_skip`."""
+        grouped: dict[str, list[Operation]] = {}
+        for op in operations:
+            grouped.setdefault(op.resource, []).append(op)
+        modules: set[str] = {"__init__"}
+        attributes: set[str] = set(_RESERVED_CLIENT_ATTRIBUTES)
+        classes: set[str] = set()
+        resources: list[ResourceDef] = []
+        for resource in sorted(grouped):
+            attribute = unique(safe_identifier(snake_case(resource), "default"), attributes)
+            module = unique(attribute, modules)
+            class_name = unique(pascal_case(resource, "Default") + "Resource", classes)
+            taken_methods: set[str] = set(_RESOURCE_ATTRIBUTES)
+            ops = sorted(grouped[resource], key=lambda o: (o.path, o.method, o.id))
+            method_names = [
+                unique(safe_identifier(op.method_name or op.id, "call"), taken_methods)
+                for op in ops
+            ]
+            shadow = frozenset(set(method_names) & ANNOTATION_BUILTINS)
+            defs: list[OperationDef] = []
+            for op, name in zip(ops, method_names, strict=True):
+                try:
+                    defs.append(self.operation(op, name, shadow))
+                except Exception as error:  # reported as a skip, with its reason
+                    on_skip(op, error)
+            if not defs:
+                continue
+            tag = next(
+                (t for t in self.api.tags if t.name == resource or t.py_name == resource), None
+            )
+            resources.append(
+                ResourceDef(
+                    attribute=attribute,
+                    module=module,
+                    class_name=class_name,
+                    operations=defs,
+                    doc=docstring_body(tag.description if tag else None),
+                    shadow=shadow,
+                )
+            )
+        return resources
+
+    def operation(self, op: Operation, method_name: str, shadow: frozenset[str]) -> OperationDef:
+        hint = pascal_case(op.id, "Operation")
+        refs: set[str] = set()
+        taken_args: set[str] = set(_RESERVED_ARGUMENTS)
+        params: list[ParamDef] = []
+        for param in op.parameters:
+            py_name = unique(safe_identifier(param.py_name, "param"), taken_args)
+            annotation = self.types.type_of(
+                param.schema,
+                f"{hint}{pascal_case(param.name, 'Param')}",
+                "input",
+                refs,
+                shadow,
+                constraints=False,
+            )
+            annotation = _widen_enum_class(annotation, self.types, param.schema.ref, shadow)
+            spec_args = [py_literal(param.name), py_literal(param.location)]
+            if param.style and param.style != _default_style(param.location):
+                spec_args.append(f"style={py_literal(param.style)}")
+            if param.explode != (_effective_style(param) == "form"):
+                spec_args.append(f"explode={param.explode!r}")
+            if param.allow_reserved:
+                spec_args.append("allow_reserved=True")
+            if param.content_media_type:
+                spec_args.append(f"content_type={py_literal(param.content_media_type)}")
+            required = param.required or param.location == "path"
+            if not required and not annotation.endswith("| None") and annotation != ANY:
+                annotation = f"{annotation} | None"
+            params.append(
+                ParamDef(
+                    py_name=py_name,
+                    wire_name=param.name,
+                    location=param.location,
+                    annotation=annotation,
+                    required=required,
+                    spec=f"ParamSpec({', '.join(spec_args)})",
+                    doc=docstring_body(param.description),
+                )
+            )
+        body = self._body(op, hint, refs, shadow, taken_args)
+        return_annotation, cast_expr, runtime_refs = self._returns(op, hint, refs, shadow)
+        item_annotation: str | None = None
+        if op.pagination is not None:
+            item_annotation = self._page_item(op, hint, refs, runtime_refs)
+        const_name = unique("_" + upper_snake(op.id, "OPERATION"), self._const_names)
+        return OperationDef(
+            method_name=method_name,
+            const_name=const_name,
+            spec=self._spec_expression(op, params),
+            params=params,
+            body=body,
+            return_annotation=return_annotation,
+            cast_expr=cast_expr,
+            item_annotation=item_annotation,
+            doc=_operation_doc(op, params, body),
+            deprecated=op.deprecated,
+            refs=refs,
+            runtime_refs=runtime_refs,
+        )
+
+    def _body(
+        self,
+        op: Operation,
+        hint: str,
+        refs: set[str],
+        shadow: frozenset[str],
+        taken_args: set[str],
+    ) -> BodyDef | None:
+        request_body = op.request_body
+        if request_body is None or not request_body.content:
+            return None
+        media = min(request_body.content, key=lambda m: (_media_rank(m), m.media_type))
+        rank = _media_rank(media)
+        dict_any = f"{_b('dict', shadow)}[{_b('str', shadow)}, _t.Any]"
+        if rank == 0:
+            annotation = self.types.type_of(media.schema, f"{hint}Body", "input", refs, shadow)
+            if annotation != ANY and _names_a_class(annotation, self.types):
+                annotation = f"{annotation} | {dict_any}"
+        elif rank in (1, 2):
+            annotation = dict_any
+        elif rank == 3:
+            annotation = _b("str", shadow)
+        else:
+            annotation = _b("bytes", shadow)
+        py_name = unique(safe_identifier(request_body.py_name, "body"), taken_args)
+        return BodyDef(
+            py_name=py_name,
+            annotation=annotation,
+            required=request_body.required,
+            content_type=media.media_type,
+            doc=docstring_body(request_body.description),
+        )
+
+    def _returns(
+        self, op: Operation, hint: str, refs: set[str], shadow: frozenset[str]
+    ) -> tuple[str, str, set[str]]:
+        runtime_refs: set[str] = set()
+        parts: list[str] = []
+        for response in sorted(op.success_responses, key=_status_rank):
+            if not response.content:
+                parts.append("None")
+                continue
+            media = min(response.content, key=lambda m: (_media_rank(m), m.media_type))
+            rank = _media_rank(media)
+            if rank == 0 or _is_json(media.media_type):
+                suffix = (
+                    "Response"
+                    if response.status in ("200", "2XX")
+                    else f"Response{response.status}"
+                )
+                parts.append(
+                    self.types.type_of(
+                        media.schema, f"{hint}{suffix}", "output", runtime_refs, shadow, False
+                    )
+                )
+            elif rank == 3:
+                parts.append(_b("str", shadow))
+            else:
+                parts.append(_b("bytes", shadow))
+        refs.update(runtime_refs)
+        if not parts:
+            return "None", "None", runtime_refs
+        annotation = _join(parts)
+        return annotation, annotation, runtime_refs
+
+    def _page_item(self, op: Operation, hint: str, refs: set[str], runtime_refs: set[str]) -> str:
+        pagination = op.pagination
+        assert pagination is not None
+        for response in sorted(op.success_responses, key=_status_rank):
+            for media in response.content:
+                if not _is_json(media.media_type):
+                    continue
+                item = self.types.item_type_at(
+                    media.schema, pagination.items_path, f"{hint}Item", runtime_refs
+                )
+                if item is not None:
+                    refs.update(runtime_refs)
+                    return item
+        self._warn(op.pointer, "pagination items could not be typed; items are Any")
+        return ANY
+
+    def _spec_expression(self, op: Operation, params: list[ParamDef]) -> str:
+        args = [
+            f"id={py_literal(op.operation_id or op.id)}",
+            f"method={py_literal(op.method.upper())}",
+            f"path={py_literal(op.path)}",
+        ]
+        if params:
+            table = ", ".join(f"{py_literal(p.py_name)}: {p.spec}" for p in params)
+            args.append(f"params={{{table}}}")
+        if op.security is not None:
+            requirements = "".join(
+                "(" + "".join(f"{py_literal(name)}, " for name, _ in req) + "), "
+                for req in op.security
+            )
+            args.append(f"security=({requirements})")
+        if op.idempotency_header:
+            args.append(f"idempotency_header={py_literal(op.idempotency_header)}")
+        if op.pagination is not None:
+            args.append(f"pagination={_pagination_expression(op.pagination)}")
+        return f"OperationSpec({', '.join(args)})"
+
+
+_RESERVED_CLIENT_ATTRIBUTES = frozenset(
+    {"close", "aclose", "request", "request_raw", "paginate", "with_options", "base_url", "auth"}
+)
+
+
+def _b(name: str, shadow: frozenset[str]) -> str:
+    return f"builtins.{name}" if name in shadow else name
+
+
+def _join(parts: list[str]) -> str:
+    flat: list[str] = []
+    for part in parts:
+        for piece in _split_top_level(part):
+            if piece not in flat:
+                flat.append(piece)
+    if ANY in flat:
+        return ANY
+    if "None" in flat and len(flat) > 1:
+        flat = [p for p in flat if p != "None"] + ["None"]
+    return " | ".join(flat)
+
+
+def _split_top_level(expression: str) -> list[str]:
+    pieces: list[str] = []
+    depth = 0
+    start = 0
+    in_string: str | None = None
+    index = 0
+    while index < len(expression):
+        char = expression[index]
+        if in_string:
+            if char == "\\":
+                index += 1
+            elif char == in_string:
+                in_string = None
+        elif char in "'\"":
+            in_string = char
+        elif char == "[":
+            depth += 1
+        elif char == "]":
+            depth -= 1
+        elif char == "|" and depth == 0:
+            pieces.append(expression[start:index].strip())
+            start = index + 1
+        index += 1
+    pieces.append(expression[start:].strip())
+    return pieces
+
+
+def _names_a_class(annotation: str, types: TypeBuilder) -> bool:
+    return any(piece in types.class_names for piece in _split_top_level(annotation))
+
+
+def _widen_enum_class(
+    annotation: str, types: TypeBuilder, ref: str | None, shadow: frozenset[str]
+) -> str:
+    """Let callers pass a plain value where a parameter is typed by an open enum class."""
+    if ref is None or ref not in types.api.schemas:
+        return annotation
+    schema = types.api.schemas[ref]
+    if schema.enum is None:
+        return annotation
+    pieces = _split_top_level(annotation)
+    scalar = "str" if all(isinstance(v, str) for v in schema.enum if v is not None) else "int"
+    if len(pieces) >= 1 and pieces[0] != ANY:
+        pieces.insert(1, _b(scalar, shadow))
+    return " | ".join(pieces)
+
+
+def _default_style(location: str) -> str:
+    return "simple" if location in ("path", "header") else "form"
+
+
+def _effective_style(param: object) -> str:
+    style = getattr(param, "style", None)
+    location = getattr(param, "location", "query")
+    return str(style) if style else _default_style(str(location))
+
+
+def _pagination_expression(pagination: Pagination) -> str:
+    args = [f"style={py_literal(pagination.style)}"]
+    for name in (
+        "items_path",
+        "page_param",
+        "size_param",
+        "offset_param",
+        "limit_param",
+        "cursor_param",
+        "next_cursor_path",
+        "next_cursor_header",
+        "next_url_path",
+        "has_more_path",
+        "total_path",
+    ):
+        value = getattr(pagination, name)
+        if value in (None, ()):
+            continue
+        if isinstance(value, tuple):
+            literal = "(" + "".join(f"{py_literal(v)}, " for v in value) + ")"
+        else:
+            literal = py_literal(value)
+        args.append(f"{name}={literal}")
+    return f"PaginationSpec({', '.join(args)})"
+
+
+def _operation_doc(op: Operation, params: list[ParamDef], body: BodyDef | None) -> str:
+    lines: list[str] = []
+    summary = docstring_body(op.summary)
+    description = docstring_body(op.description)
+    if summary:
+        lines.append(summary)
+    if description and description != summary:
+        if lines:
+            lines.append("")
+        lines.append(description)
+    if not lines:
+        lines.append(f"{op.method.upper()} {docstring_body(op.path)}")
+    documented = [p for p in params if p.doc]
+    if documented or (body is not None and body.doc):
+        lines.extend(["", "Args:"])
+        for p in documented:
+            text = p.doc.replace("\n", "\n        ")
+            lines.append(f"    {p.py_name}: {text}")
+        if body is not None and body.doc:
+            lines.append(f"    {body.py_name}: {body.doc.replace(chr(10), chr(10) + '        ')}")
+    if op.deprecated:
+        lines.extend(["", "Deprecated."])
+    return "\n".join(lines)
+
+
+# --- auth and servers --------------------------------------------------------------------------
+
+
+def auth_defs(api: Api, env_prefix: str, warn: Callable[[str, str], None]) -> list[AuthDef]:
+    defs: list[AuthDef] = []
+    taken: set[str] = {"base_url", "server", "server_variables", "auth", "options", "self"}
+    for key in sorted(api.security_schemes):
+        scheme = api.security_schemes[key]
+        built = _auth_def(scheme, env_prefix, taken)
+        if built is None:
+            warn(scheme.pointer, f"security scheme {key!r} ({scheme.type}) needs auth= by hand")
+            continue
+        defs.append(built)
+    return defs
+
+
+def _auth_def(scheme: SecurityScheme, env_prefix: str, taken: set[str]) -> AuthDef | None:
+    base = safe_identifier(snake_case(scheme.py_name or scheme.name), "auth")
+
+    def argument(suffix: str = "") -> tuple[str, str]:
+        name = unique(f"{base}{suffix}", taken)
+        return name, f"{env_prefix}_{upper_snake(name)}"
+
+    name = py_literal(scheme.name)
+    doc = docstring_body(scheme.description)
+    if scheme.type == "apiKey" and scheme.param_name:
+        arg = argument()
+        location = py_literal(scheme.location or "header")
+        provider = (
+            f"ApiKeyAuth({arg[0]}, name={py_literal(scheme.param_name)}, location={location})"
+        )
+        return AuthDef(name, [arg], provider, doc)
+    if scheme.type == "http" and scheme.scheme == "basic":
+        user, password = argument("_username"), argument("_password")
+        return AuthDef(name, [user, password], f"BasicAuth({user[0]}, {password[0]})", doc)
+    if (scheme.type == "http" and scheme.scheme == "bearer") or scheme.type in (
+        "oauth2",
+        "openIdConnect",
+    ):
+        arg = argument("_token" if scheme.type != "http" else "")
+        return AuthDef(name, [arg], f"BearerAuth({arg[0]})", doc)
+    return None
+
+
+def server_defs(api: Api) -> list[ServerDef]:
+    servers: list[ServerDef] = []
+    for server in api.servers:
+        variables = {v.name: v.default for v in server.variables}
+        servers.append(ServerDef(server.url, variables, docstring_body(server.description)))
+    return servers

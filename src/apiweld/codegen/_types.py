@@ -1,0 +1,689 @@
+"""From IR schemas to Python type expressions and the model classes they need.
+
+This is the parser half of the generator (the templates only render what it decides):
+
+- A named object schema becomes a pydantic model class; a named string or integer enum becomes an
+  open enum class (unknown server values are kept as pseudo-members, see `_base.py`); every other
+  named schema (arrays, unions, primitives) is inlined where it is used.
+- An inline object schema with properties becomes a class named after where it sits
+  (`PetOwner`, `ListPetsResponse`); inline enums become `Literal[...] | str`, which keeps unknown
+  values without minting a class for every query parameter.
+- readOnly/writeOnly: responses use the plain class (writeOnly fields are optional there, since
+  servers never send them); request bodies use an `...Input` variant without readOnly fields,
+  created only for schemas that need one (directly or through what they reference).
+- Where a part cannot be typed precisely (a `$ref` to nowhere, a regex Python cannot compile, a
+  default of the wrong type, a recursive alias), that part is loosened and a warning recorded.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass, field
+from typing import Literal
+
+from apiweld.spec.ir import Api, Property, Schema
+
+from ._names import (
+    ANNOTATION_BUILTINS,
+    docstring_body,
+    pascal_case,
+    py_literal,
+    safe_identifier,
+    unique,
+    upper_snake,
+)
+
+Variant = Literal["output", "input"]
+ANY = "_t.Any"
+
+# Attributes of pydantic.BaseModel (and names pydantic treats specially); a field named like one
+# would break the class, so it gets a trailing underscore and keeps its wire name as an alias.
+_BASEMODEL_NAMES = frozenset(
+    {
+        "construct",
+        "copy",
+        "dict",
+        "json",
+        "parse_file",
+        "parse_obj",
+        "parse_raw",
+        "schema",
+        "schema_json",
+        "update_forward_refs",
+        "validate",
+        "fields",
+        "from_orm",
+    }
+)
+
+_STRING_FORMATS = {
+    "date-time": "_dt.datetime",
+    "date": "_dt.date",
+    "uuid": "_uuid.UUID",
+    "binary": "bytes",
+}
+
+
+@dataclass
+class FieldDef:
+    name: str
+    annotation: str
+    alias: str | None
+    required: bool
+    default: str | None
+    """A Python literal for the default; None when the field has none (required, or None)."""
+    doc: str
+
+
+@dataclass
+class ModelDef:
+    name: str
+    doc: str
+    fields: list[FieldDef]
+    extra_annotation: str | None
+    """Type of typed extra fields (additionalProperties), or None."""
+    refs: set[str]
+    pointer: str
+
+
+@dataclass
+class EnumDef:
+    name: str
+    doc: str
+    base: Literal["OpenStrEnum", "OpenIntEnum"]
+    members: list[tuple[str, str]]
+    """(member name, value literal)."""
+    refs: set[str] = field(default_factory=set)
+    pointer: str = ""
+
+
+ClassDef = ModelDef | EnumDef
+
+
+@dataclass
+class Warning_:
+    pointer: str
+    message: str
+
+
+@dataclass
+class _Merged:
+    properties: list[Property]
+    additional: Schema | bool | None
+    description: str | None
+
+
+def _is_objectish(schema: Schema) -> bool:
+    return bool(schema.properties) or (
+        "object" in schema.types and not schema.one_of and not schema.any_of
+    )
+
+
+class TypeBuilder:
+    """Decides every class and type expression; one instance per generation run."""
+
+    def __init__(self, api: Api, warn: Callable[[str, str], None]) -> None:
+        self.api = api
+        self._warn = warn
+        self.classes: dict[str, ClassDef] = {}
+        self._taken: set[str] = set()
+        self._named_class: dict[tuple[str, Variant], str | None] = {}
+        self._inline_class: dict[tuple[int, Variant], str] = {}
+        self._needs_input: dict[str, bool] = {}
+        self._expanding: set[str] = set()
+        self._pending: list[tuple[str, Schema, Variant, str]] = []
+        self.class_names: set[str] = set()
+        """Every class named so far (built or pending)."""
+        self._safe_schema_names: dict[str, str] = {}
+        for key in sorted(api.schemas):
+            self._safe_schema_names[key] = unique(
+                safe_identifier(key, fallback="Model", reserved=ANNOTATION_BUILTINS), self._taken
+            )
+
+    # --- public ------------------------------------------------------------------------------
+
+    def generate_all_components(self) -> None:
+        for key in sorted(self.api.schemas):
+            self.named_class(key, "output")
+        self.drain()
+
+    def drain(self) -> None:
+        """Build every class that has been named but not yet built (they may name more)."""
+        while self._pending:
+            name, schema, variant, hint = self._pending.pop()
+            self._build_class(name, schema, variant, hint)
+
+    def type_of(
+        self,
+        schema: Schema | None,
+        hint: str,
+        variant: Variant = "output",
+        refs: set[str] | None = None,
+        shadow: frozenset[str] = frozenset(),
+        constraints: bool = True,
+    ) -> str:
+        """The Python type expression for `schema`; class names it uses are added to `refs`."""
+        collected: set[str] = set() if refs is None else refs
+        if schema is None:
+            return ANY
+        parts = self._parts(schema, hint, variant, collected, shadow, constraints)
+        return _union(parts)
+
+    def item_type_at(
+        self, schema: Schema | None, path: tuple[str, ...], hint: str, refs: set[str]
+    ) -> str | None:
+        """The element type of the array at `path` inside `schema` (for pagination)."""
+        current = schema
+        for key in path:
+            if current is None:
+                return None
+            merged = self._merge(self.api.resolve(current), set())
+            found = next((p for p in merged.properties if p.name == key), None)
+            if found is None:
+                return None
+            current = found.schema
+        if current is None:
+            return None
+        resolved = self.api.resolve(current)
+        if "array" not in resolved.types and resolved.items is None:
+            return None
+        return self.type_of(resolved.items, f"{hint}Item", "output", refs)
+
+    # --- naming classes ----------------------------------------------------------------------
+
+    def named_class(self, key: str, variant: Variant) -> str | None:
+        """The class for named schema `key`, or None when it is inlined instead."""
+        memo_key = (key, variant)
+        if memo_key in self._named_class:
+            return self._named_class[memo_key]
+        schema = self.api.schemas[key]
+        kind = self._class_kind(schema)
+        if kind is None or (kind == "enum" and variant == "input"):
+            result = None if kind is None else self.named_class(key, "output")
+            self._named_class[memo_key] = result
+            return result
+        if variant == "input" and not self.needs_input_variant(key):
+            result = self.named_class(key, "output")
+            self._named_class[memo_key] = result
+            return result
+        base = self._safe_schema_names[key]
+        name = base if variant == "output" else unique(f"{base}Input", self._taken)
+        self._named_class[memo_key] = name
+        self.class_names.add(name)
+        self._pending.append((name, schema, variant, base))
+        return name
+
+    def _class_kind(self, schema: Schema) -> Literal["model", "enum"] | None:
+        if schema.ref is not None:
+            return None
+        if schema.enum is not None:
+            return "enum" if _enum_base(schema) is not None else None
+        if schema.properties:
+            return "model"
+        if schema.all_of and not schema.one_of and not schema.any_of:
+            return "model" if self._merge(schema, set()).properties else None
+        return None
+
+    def needs_input_variant(self, key: str) -> bool:
+        if key in self._needs_input:
+            return self._needs_input[key]
+        self._needs_input[key] = False  # assumed while in progress: breaks reference cycles
+        schema = self.api.schemas[key]
+        result = any(
+            prop.schema.read_only or self._schema_needs_input(prop.schema, 0)
+            for prop in self._merge(schema, set()).properties
+        )
+        self._needs_input[key] = result
+        return result
+
+    def _schema_needs_input(self, schema: Schema, depth: int) -> bool:
+        if depth > 8:
+            return False
+        if schema.ref is not None:
+            return schema.ref in self.api.schemas and self.needs_input_variant(schema.ref)
+        children: list[Schema] = [*schema.all_of, *schema.one_of, *schema.any_of]
+        if schema.items is not None:
+            children.append(schema.items)
+        if isinstance(schema.additional_properties, Schema):
+            children.append(schema.additional_properties)
+        children.extend(p.schema for p in schema.properties)
+        if any(p.schema.read_only for p in schema.properties):
+            return True
+        return any(self._schema_needs_input(child, depth + 1) for child in children)
+
+    def _inline_model(self, schema: Schema, hint: str, variant: Variant) -> str:
+        if variant == "input" and not self._schema_needs_input(schema, 0):
+            variant = "output"
+        memo_key = (id(schema), variant)
+        existing = self._inline_class.get(memo_key)
+        if existing is not None:
+            return existing
+        base = pascal_case(hint, fallback="Model")
+        if base in ANNOTATION_BUILTINS:
+            base = f"{base}Model"
+        name = unique(base if variant == "output" else f"{base}Input", self._taken)
+        self._inline_class[memo_key] = name
+        self.class_names.add(name)
+        self._pending.append((name, schema, variant, base))
+        return name
+
+    # --- building classes --------------------------------------------------------------------
+
+    def _build_class(self, name: str, schema: Schema, variant: Variant, hint: str) -> None:
+        doc = docstring_body(schema.description or schema.title)
+        if schema.enum is not None and _enum_base(schema) is not None:
+            self.classes[name] = _enum_def(name, schema, doc)
+            return
+        merged = self._merge(schema, set())
+        refs: set[str] = set()
+        field_names = {p.py_name for p in merged.properties}
+        shadow = frozenset(field_names & ANNOTATION_BUILTINS)
+        taken: set[str] = set()
+        fields: list[FieldDef] = []
+        for prop in merged.properties:
+            if variant == "input" and prop.schema.read_only:
+                continue
+            fields.append(self._field(name, prop, variant, refs, shadow, taken))
+        extra: str | None = None
+        if isinstance(merged.additional, Schema):
+            value = self.type_of(merged.additional, f"{hint}Value", variant, refs, shadow)
+            if value != ANY:
+                extra = f"{_builtin('dict', shadow)}[{_builtin('str', shadow)}, {value}]"
+        refs.discard(name)
+        # A field named like a class the model refers to would hide that class in the body.
+        clashing = {f.name for f in fields} & (refs | {name})
+        for item in fields:
+            if item.name in clashing:
+                item.alias = item.alias or item.name
+                item.name = unique(f"{item.name}_", taken)
+        self.classes[name] = ModelDef(
+            name=name,
+            doc=doc,
+            fields=fields,
+            extra_annotation=extra,
+            refs=refs,
+            pointer=schema.pointer,
+        )
+
+    def _field(
+        self,
+        owner: str,
+        prop: Property,
+        variant: Variant,
+        refs: set[str],
+        shadow: frozenset[str],
+        taken: set[str],
+    ) -> FieldDef:
+        py = safe_identifier(prop.py_name, fallback="field")
+        if py in _BASEMODEL_NAMES or py.startswith("model_") or py == owner:
+            py = f"{py}_"
+        py = unique(py, taken)
+        schema = prop.schema
+        annotation = self.type_of(
+            schema, f"{owner}{pascal_case(prop.name, 'Field')}", variant, refs, shadow
+        )
+        # Servers never send writeOnly fields, so in responses they cannot be required.
+        required = prop.required and not (variant == "output" and schema.write_only)
+        default: str | None = None
+        if not required:
+            default = self._default_literal(schema, annotation)
+            if default is None and annotation != ANY and not _is_optional(annotation):
+                annotation = f"{annotation} | None"
+        return FieldDef(
+            name=py,
+            annotation=annotation,
+            alias=prop.name if prop.name != py else None,
+            required=required,
+            default=default,
+            doc=docstring_body(schema.description),
+        )
+
+    def _default_literal(self, schema: Schema, annotation: str) -> str | None:
+        target = self.api.resolve(schema) if schema.ref and not schema.has_default else schema
+        if not target.has_default or target.default is None:
+            return None
+        value = target.default
+        if not _default_fits(value, self.api.resolve(target)):
+            self._warn(schema.pointer, "default does not match the schema's type; not used")
+            return None
+        try:
+            literal = py_literal(value)
+        except ValueError:
+            return None
+        if schema.ref is not None and schema.ref in self.api.schemas:
+            enum_class = self.named_class(schema.ref, "output")
+            if enum_class is not None and isinstance(self.api.schemas[schema.ref].enum, tuple):
+                return f"{enum_class}({literal})"
+        return literal
+
+    # --- allOf merging -----------------------------------------------------------------------
+
+    def _merge(self, schema: Schema, seen: set[str]) -> _Merged:
+        by_name: dict[str, Property] = {}
+        additional: Schema | bool | None = schema.additional_properties
+        description = schema.description
+        for part in schema.all_of:
+            target = part
+            if part.ref is not None:
+                if part.ref in seen or part.ref not in self.api.schemas:
+                    continue
+                target = self.api.schemas[part.ref]
+                sub = self._merge(target, seen | {part.ref})
+            else:
+                sub = self._merge(target, seen)
+            for prop in sub.properties:
+                previous = by_name.get(prop.name)
+                if previous is not None and previous.required and not prop.required:
+                    prop = Property(prop.name, prop.py_name, prop.schema, True)
+                by_name[prop.name] = prop
+            if additional is None and isinstance(sub.additional, Schema):
+                additional = sub.additional
+            description = description or sub.description
+        for prop in schema.properties:
+            previous = by_name.get(prop.name)
+            if previous is not None and previous.required and not prop.required:
+                prop = Property(prop.name, prop.py_name, prop.schema, True)
+            by_name[prop.name] = prop
+        return _Merged(list(by_name.values()), additional, description)
+
+    # --- type expressions --------------------------------------------------------------------
+
+    def _parts(
+        self,
+        schema: Schema,
+        hint: str,
+        variant: Variant,
+        refs: set[str],
+        shadow: frozenset[str],
+        constraints: bool,
+    ) -> list[str]:
+        nullable = schema.nullable
+        if schema.ref is not None:
+            parts = self._ref_parts(schema.ref, schema.pointer, variant, refs, shadow, constraints)
+            return [*parts, "None"] if nullable else parts
+        if schema.has_const:
+            return _const_parts(schema.const) + (["None"] if nullable else [])
+        if schema.enum is not None:
+            return self._enum_parts(schema, hint, refs, shadow)
+        if schema.one_of or schema.any_of:
+            members = schema.one_of or schema.any_of
+            if schema.properties:
+                name = self._inline_model(schema, hint, variant)
+                refs.add(name)
+                return [name, "None"] if nullable else [name]
+            parts = []
+            for index, member in enumerate(members):
+                member_hint = member.title or f"{hint}Variant{index + 1}"
+                parts.extend(self._parts(member, member_hint, variant, refs, shadow, constraints))
+            if self._is_discriminated(schema, members):
+                assert schema.discriminator is not None
+                inner = _union([p for p in parts if p != "None"])
+                tag = py_literal(schema.discriminator.property_name)
+                typed = f"_t.Annotated[{inner}, _pyd.Field(discriminator={tag})]"
+                return [typed, "None"] if nullable or "None" in parts else [typed]
+            return [*parts, "None"] if nullable else parts
+        if schema.all_of:
+            merged = self._merge(schema, set())
+            if merged.properties:
+                name = self._inline_model(schema, hint, variant)
+                refs.add(name)
+                return [name, "None"] if nullable else [name]
+            non_trivial = [p for p in schema.all_of if p.ref or p.types or p.all_of]
+            if len(non_trivial) == 1:
+                parts = self._parts(non_trivial[0], hint, variant, refs, shadow, constraints)
+                return [*parts, "None"] if nullable else parts
+        if schema.properties:
+            name = self._inline_model(schema, hint, variant)
+            refs.add(name)
+            return [name, "None"] if nullable else [name]
+        types = schema.non_null_types
+        if not types:
+            return ["None"] if schema.types == ("null",) else [ANY]
+        parts = [
+            self._primitive(schema, t, hint, variant, refs, shadow, constraints) for t in types
+        ]
+        return [*parts, "None"] if nullable else parts
+
+    def _ref_parts(
+        self,
+        key: str,
+        pointer: str,
+        variant: Variant,
+        refs: set[str],
+        shadow: frozenset[str],
+        constraints: bool,
+    ) -> list[str]:
+        if key not in self.api.schemas:
+            self._warn(pointer, f"reference to unknown schema {key!r}; typed as Any")
+            return [ANY]
+        class_name = self.named_class(key, variant)
+        if class_name is not None:
+            refs.add(class_name)
+            return [class_name]
+        if key in self._expanding:
+            self._warn(pointer, f"schema {key!r} refers to itself without an object; Any")
+            return [ANY]
+        self._expanding.add(key)
+        try:
+            target = self.api.schemas[key]
+            hint = self._safe_schema_names[key]
+            return self._parts(target, hint, variant, refs, shadow, constraints)
+        finally:
+            self._expanding.discard(key)
+
+    def _enum_parts(
+        self, schema: Schema, hint: str, refs: set[str], shadow: frozenset[str]
+    ) -> list[str]:
+        values = [v for v in schema.enum or () if v is not None]
+        nullable = schema.nullable or (schema.enum is not None and None in schema.enum)
+        tail = ["None"] if nullable else []
+        base = _enum_base(schema)
+        if base is None or not values:
+            loose = [_builtin("bool", shadow)] if values and _all_bool(values) else [ANY]
+            return loose + tail
+        scalar = "str" if base == "OpenStrEnum" else "int"
+        literal = "_t.Literal[" + ", ".join(py_literal(v) for v in values) + "]"
+        return [literal, _builtin(scalar, shadow), *tail]
+
+    def _is_discriminated(self, schema: Schema, members: tuple[Schema, ...]) -> bool:
+        discriminator = schema.discriminator
+        if discriminator is None or len(members) < 2:
+            return False
+        for member in members:
+            if member.ref is None or member.ref not in self.api.schemas:
+                return False
+            target = self.api.schemas[member.ref]
+            if self._class_kind(target) != "model":
+                return False
+            merged = self._merge(target, set())
+            prop = next(
+                (p for p in merged.properties if p.name == discriminator.property_name), None
+            )
+            if prop is None or not prop.required:
+                return False
+            resolved = self.api.resolve(prop.schema)
+            if not (resolved.has_const and isinstance(resolved.const, str)):
+                return False
+        return True
+
+    def _primitive(
+        self,
+        schema: Schema,
+        json_type: str,
+        hint: str,
+        variant: Variant,
+        refs: set[str],
+        shadow: frozenset[str],
+        constraints: bool,
+    ) -> str:
+        if json_type == "string":
+            if schema.format in _STRING_FORMATS:
+                base = _STRING_FORMATS[schema.format]
+                return _builtin(base, shadow) if base == "bytes" else base
+            base = _builtin("str", shadow)
+            return (
+                self._constrained(base, _string_constraints(schema), schema)
+                if constraints
+                else base
+            )
+        if json_type in ("integer", "number"):
+            base = _builtin("int" if json_type == "integer" else "float", shadow)
+            return (
+                self._constrained(base, _number_constraints(schema), schema)
+                if constraints
+                else base
+            )
+        if json_type == "boolean":
+            return _builtin("bool", shadow)
+        if json_type == "array":
+            item = self.type_of(schema.items, f"{hint}Item", variant, refs, shadow)
+            base = f"{_builtin('list', shadow)}[{item}]"
+            bounds = {
+                k: v
+                for k, v in (("min_length", schema.min_items), ("max_length", schema.max_items))
+                if v is not None
+            }
+            return self._constrained(base, bounds, schema) if constraints else base
+        if json_type == "object":
+            value = ANY
+            if isinstance(schema.additional_properties, Schema):
+                value = self.type_of(
+                    schema.additional_properties, f"{hint}Value", variant, refs, shadow
+                )
+            return f"{_builtin('dict', shadow)}[{_builtin('str', shadow)}, {value}]"
+        return ANY
+
+    def _constrained(self, base: str, bounds: Mapping[str, object], schema: Schema) -> str:
+        if not bounds:
+            return base
+        pattern = bounds.get("pattern")
+        if isinstance(pattern, str) and not _pattern_compiles(pattern):
+            self._warn(schema.pointer, f"pattern {pattern!r} is not a Python regex; not checked")
+            bounds = {k: v for k, v in bounds.items() if k != "pattern"}
+            if not bounds:
+                return base
+        args = ", ".join(f"{k}={py_literal(v)}" for k, v in bounds.items())
+        return f"_t.Annotated[{base}, _pyd.Field({args})]"
+
+
+# --- helpers ----------------------------------------------------------------------------------
+
+
+def _builtin(name: str, shadow: frozenset[str]) -> str:
+    return f"builtins.{name}" if name in shadow else name
+
+
+def _union(parts: list[str]) -> str:
+    if ANY in parts:
+        return ANY
+    seen: list[str] = []
+    for part in parts:
+        if part not in seen:
+            seen.append(part)
+    if "None" in seen:
+        seen = [p for p in seen if p != "None"] + ["None"]
+    return " | ".join(seen) if seen else ANY
+
+
+def _is_optional(annotation: str) -> bool:
+    return annotation.endswith("| None") or annotation == "None"
+
+
+def _const_parts(value: object) -> list[str]:
+    if value is None:
+        return ["None"]
+    if isinstance(value, bool | int | str) and not isinstance(value, float):
+        return [f"_t.Literal[{py_literal(value)}]"]
+    return [ANY]
+
+
+def _all_bool(values: list[object]) -> bool:
+    return all(isinstance(v, bool) for v in values)
+
+
+def _enum_base(schema: Schema) -> Literal["OpenStrEnum", "OpenIntEnum"] | None:
+    values = [v for v in schema.enum or () if v is not None]
+    if not values:
+        return None
+    if all(isinstance(v, str) for v in values) and set(schema.non_null_types) <= {"string"}:
+        return "OpenStrEnum"
+    if all(isinstance(v, int) and not isinstance(v, bool) for v in values) and set(
+        schema.non_null_types
+    ) <= {"integer", "number"}:
+        return "OpenIntEnum"
+    return None
+
+
+def _enum_def(name: str, schema: Schema, doc: str) -> EnumDef:
+    base = _enum_base(schema)
+    assert base is not None
+    members: list[tuple[str, str]] = []
+    taken: set[str] = set()
+    seen_values: set[object] = set()
+    for value in schema.enum or ():
+        if value is None or value in seen_values:
+            continue
+        seen_values.add(value)
+        raw = value if isinstance(value, str) else f"VALUE_{value}".replace("-", "MINUS_")
+        member = upper_snake(raw, fallback="VALUE")
+        if member.startswith("_") or member in {"MRO"}:
+            member = f"VALUE{member}"
+        members.append((unique(member, taken), py_literal(value)))
+    return EnumDef(name=name, doc=doc, base=base, members=members, pointer=schema.pointer)
+
+
+def _string_constraints(schema: Schema) -> dict[str, object]:
+    bounds: dict[str, object] = {}
+    if schema.min_length is not None:
+        bounds["min_length"] = schema.min_length
+    if schema.max_length is not None:
+        bounds["max_length"] = schema.max_length
+    if schema.pattern is not None:
+        bounds["pattern"] = schema.pattern
+    return bounds
+
+
+def _number_constraints(schema: Schema) -> dict[str, object]:
+    bounds: dict[str, object] = {}
+    for key, value in (
+        ("ge", schema.minimum),
+        ("le", schema.maximum),
+        ("gt", schema.exclusive_minimum),
+        ("lt", schema.exclusive_maximum),
+        ("multiple_of", schema.multiple_of),
+    ):
+        if value is not None and not isinstance(value, bool):
+            bounds[key] = (
+                int(value) if float(value).is_integer() and "integer" in schema.types else value
+            )
+    return bounds
+
+
+def _pattern_compiles(pattern: str) -> bool:
+    try:
+        re.compile(pattern)
+    except (re.error, RecursionError, OverflowError, ValueError):
+        return False
+    return True
+
+
+def _default_fits(value: object, schema: Schema) -> bool:
+    if schema.enum is not None and value not in schema.enum:
+        return False
+    if schema.has_const:
+        return bool(value == schema.const)
+    types = set(schema.non_null_types)
+    if not types:
+        return not schema.properties and not schema.one_of and not schema.any_of
+    if schema.format in _STRING_FORMATS and isinstance(value, str):
+        return False  # would need parsing into datetime/UUID/bytes; leave the default to the server
+    checks = {
+        "string": isinstance(value, str),
+        "integer": isinstance(value, int) and not isinstance(value, bool),
+        "number": isinstance(value, int | float) and not isinstance(value, bool),
+        "boolean": isinstance(value, bool),
+        "array": isinstance(value, list) and schema.items is None,
+        "object": isinstance(value, dict) and not schema.properties,
+    }
+    return any(checks.get(t, False) for t in types)
