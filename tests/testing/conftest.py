@@ -169,6 +169,21 @@ def serve(app: Any) -> Iterator[str]:
 
 
 @pytest.fixture(scope="session")
+def bugshop_description() -> Path:
+    return BUGSHOP
+
+
+@pytest.fixture(scope="session")
+def bugshop_key() -> str:
+    return API_KEY
+
+
+@pytest.fixture(scope="session")
+def planted_bugs() -> dict[str, str]:
+    return dict(PLANTED_BUGS)
+
+
+@pytest.fixture(scope="session")
 def buggy_bugshop() -> Iterator[str]:
     with serve(make_bugshop(buggy=True)) as base_url:
         yield base_url
