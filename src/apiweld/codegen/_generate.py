@@ -67,6 +67,8 @@ class GenerationReport:
     seconds: float = 0.0
     lint: list[str] = field(default_factory=list)
     """What ruff still reports after fixing (empty on a clean run)."""
+    excluded: list[Any] = field(default_factory=list)
+    """Operations apiweld.toml left out on purpose (not failures)."""
 
     def to_json(self) -> dict[str, Any]:
         return {
@@ -84,6 +86,7 @@ class GenerationReport:
             "files": self.files,
             "seconds": round(self.seconds, 3),
             "lint": self.lint,
+            "excluded": self.excluded,
         }
 
 
@@ -135,6 +138,8 @@ def _generate_into(
     types.generate_all_components()
     operations = OperationBuilder(api, types, warn)
     report.operations_total = len(api.operations)
+    excluded = api.extensions.get("x-apiweld-excluded")
+    report.excluded = list(excluded) if isinstance(excluded, list | tuple) else []
     resources = _build_resources(api, operations, report)
     types.drain()
     report.models = len(types.classes)
@@ -367,6 +372,8 @@ def _runtime_names(resource: ResourceDef) -> list[str]:
             names.update({"NOT_GIVEN", "NotGiven"})
         if op.item_annotation is not None:
             names.update({"SyncPager", "AsyncPager", "PaginationSpec"})
+        if "retry=RetryPolicy(" in op.spec:
+            names.add("RetryPolicy")
     return sorted(names, key=lambda n: (not n.isupper(), n))
 
 

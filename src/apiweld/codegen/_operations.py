@@ -340,6 +340,13 @@ class OperationBuilder:
             args.append(f"idempotency_header={py_literal(op.idempotency_header)}")
         if op.pagination is not None:
             args.append(f"pagination={_pagination_expression(op.pagination)}")
+        retry = op.extensions.get("x-apiweld-retry")
+        if isinstance(retry, dict):
+            args.append(f"retry={_retry_expression(retry)}")
+        limit = op.extensions.get("x-apiweld-rate-limit")
+        if isinstance(limit, dict):
+            group = limit.get("group") or op.operation_id or op.id
+            args.append(f"rate_limit_group={py_literal(str(group))}")
         return f"OperationSpec({', '.join(args)})"
 
 
@@ -448,6 +455,28 @@ def _pagination_expression(pagination: Pagination) -> str:
     return f"PaginationSpec({', '.join(args)})"
 
 
+def _retry_expression(settings: dict[str, object]) -> str:
+    """A `RetryPolicy(...)` from the config's per-operation retry table (apiweld.toml)."""
+    names = {
+        "max_attempts": "max_attempts",
+        "deadline": "total_deadline",
+        "backoff_base": "backoff_base",
+        "backoff_cap": "backoff_cap",
+        "max_retry_after": "max_retry_after",
+    }
+    args = [
+        f"{target}={py_literal(settings[key])}"
+        for key, target in names.items()
+        if isinstance(settings.get(key), int | float) and not isinstance(settings.get(key), bool)
+    ]
+    statuses = settings.get("retry_statuses")
+    if isinstance(statuses, list) and all(isinstance(s, int) for s in statuses):
+        args.append(
+            "retry_statuses=frozenset({" + ", ".join(str(s) for s in sorted(statuses)) + "})"
+        )
+    return f"RetryPolicy({', '.join(args)})"
+
+
 def _operation_doc(op: Operation, params: list[ParamDef], body: BodyDef | None) -> str:
     lines: list[str] = []
     summary = docstring_body(op.summary)
@@ -477,11 +506,17 @@ def _operation_doc(op: Operation, params: list[ParamDef], body: BodyDef | None) 
 
 
 def auth_defs(api: Api, env_prefix: str, warn: Callable[[str, str], None]) -> list[AuthDef]:
+    """Client arguments per security scheme; apiweld.toml may name their environment variables."""
+    configured = api.extensions.get("x-apiweld-auth")
+    env_overrides = configured if isinstance(configured, dict) else {}
     defs: list[AuthDef] = []
     taken: set[str] = {"base_url", "server", "server_variables", "auth", "options", "self"}
     for key in sorted(api.security_schemes):
         scheme = api.security_schemes[key]
-        built = _auth_def(scheme, env_prefix, taken)
+        overrides = env_overrides.get(key)
+        built = _auth_def(
+            scheme, env_prefix, taken, overrides if isinstance(overrides, dict) else {}
+        )
         if built is None:
             warn(scheme.pointer, f"security scheme {key!r} ({scheme.type}) needs auth= by hand")
             continue
@@ -489,30 +524,36 @@ def auth_defs(api: Api, env_prefix: str, warn: Callable[[str, str], None]) -> li
     return defs
 
 
-def _auth_def(scheme: SecurityScheme, env_prefix: str, taken: set[str]) -> AuthDef | None:
+def _auth_def(
+    scheme: SecurityScheme, env_prefix: str, taken: set[str], env: dict[str, object]
+) -> AuthDef | None:
     base = safe_identifier(snake_case(scheme.py_name or scheme.name), "auth")
 
-    def argument(suffix: str = "") -> tuple[str, str]:
+    def argument(suffix: str = "", env_key: str = "") -> tuple[str, str]:
         name = unique(f"{base}{suffix}", taken)
+        configured = env.get(env_key)
+        if isinstance(configured, str) and configured.isidentifier():
+            return name, configured
         return name, f"{env_prefix}_{upper_snake(name)}"
 
     name = py_literal(scheme.name)
     doc = docstring_body(scheme.description)
     if scheme.type == "apiKey" and scheme.param_name:
-        arg = argument()
+        arg = argument(env_key="api_key_env")
         location = py_literal(scheme.location or "header")
         provider = (
             f"ApiKeyAuth({arg[0]}, name={py_literal(scheme.param_name)}, location={location})"
         )
         return AuthDef(name, [arg], provider, doc)
     if scheme.type == "http" and scheme.scheme == "basic":
-        user, password = argument("_username"), argument("_password")
+        user = argument("_username", "username_env")
+        password = argument("_password", "password_env")
         return AuthDef(name, [user, password], f"BasicAuth({user[0]}, {password[0]})", doc)
     if (scheme.type == "http" and scheme.scheme == "bearer") or scheme.type in (
         "oauth2",
         "openIdConnect",
     ):
-        arg = argument("_token" if scheme.type != "http" else "")
+        arg = argument("_token" if scheme.type != "http" else "", "token_env")
         return AuthDef(name, [arg], f"BearerAuth({arg[0]})", doc)
     return None
 
