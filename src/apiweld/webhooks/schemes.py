@@ -27,8 +27,8 @@ from urllib.parse import urlsplit, urlunsplit
 from apiweld.webhooks._errors import WebhookConfigError, WebhookVerificationError
 from apiweld.webhooks._request import WebhookRequest
 
-_UNIX_SECONDS = re.compile(r"^[0-9]{1,12}$")
-_HEX = re.compile(r"^[0-9a-fA-F]+$")
+_UNIX_SECONDS = re.compile(r"^[0-9]{1,15}$")
+_HEX = re.compile(r"^[0-9a-f]+$")
 _RFC3339 = re.compile(
     r"^(\d{4}-\d{2}-\d{2}[Tt ]\d{2}:\d{2}:\d{2})(?:\.(\d{1,9}))?([Zz]|[+-]\d{2}:\d{2})$"
 )
@@ -66,8 +66,9 @@ def _b64decode(value: str, header: str) -> bytes:
 
 
 def _hexdecode(value: str, header: str) -> bytes:
+    # Lower case only, as every provider sends: a case-flipped signature is not the one signed.
     if len(value) % 2 or not _HEX.match(value):
-        raise WebhookVerificationError("bad_encoding", "not valid hex", header=header)
+        raise WebhookVerificationError("bad_encoding", "not lower-case hex", header=header)
     return bytes.fromhex(value)
 
 
@@ -82,7 +83,7 @@ def _matches(expected: bytes, candidates: Sequence[bytes]) -> bool:
 def parse_unix_timestamp(value: str, header: str) -> int:
     # int() alone would accept " 12", "+12", "1_2" and non-ASCII digits: all refused here.
     if not _UNIX_SECONDS.match(value):
-        raise WebhookVerificationError("bad_timestamp", "not a Unix time in seconds", header=header)
+        raise WebhookVerificationError("bad_timestamp", "not a Unix time", header=header)
     return int(value)
 
 
