@@ -139,9 +139,13 @@ class BaseClient:
         cast_to: Any,
         options: RequestOptions | None,
         stream: bool = False,
+        absolute_url: str | None = None,
     ) -> PreparedCall:
+        """`absolute_url` (a next-page link) replaces the operation's path and query."""
         template, compiled = op._compiled
-        if template.fields:
+        if absolute_url is not None:
+            url = absolute_url
+        elif template.fields:
             pieces = [template.pieces[0]]
             for index, (arg, spec) in enumerate(template.fields):
                 value = path.get(arg)
@@ -162,7 +166,7 @@ class BaseClient:
             url = self.base_url + template.pieces[0]
 
         query_parts: list[str] = []
-        for arg, value in query.items():
+        for arg, value in query.items() if absolute_url is None else ():
             if value is None:
                 continue
             spec = compiled.get(arg) or default_param(arg, "query")

@@ -10,11 +10,13 @@ from typing import Any
 
 from ._auth import AuthProvider, AuthTarget, encode_form
 from ._base import BaseClient, PreparedCall
-from ._errors import APIConnectionError, APITimeoutError
+from ._errors import APIConnectionError, APITimeoutError, state_error
 from ._hooks import Hooks, RateLimitWaitEvent, RequestEvent, ResponseEvent, RetryEvent, run_sync
 from ._models import NOT_GIVEN, Headers, OperationSpec, RequestOptions, Timeout
+from ._pagination import SyncPager
 from ._response import APIResponse
 from ._retry import RetryPolicy
+from ._state import LockTimeout, StateBackendError
 from ._transports._base import Transport, TransportRequest
 
 __all__ = ["Client"]
@@ -152,14 +154,17 @@ class Client(BaseClient):
         cookies: Mapping[str, Any] = _EMPTY,
         body: Any = NOT_GIVEN,
         content_type: str | None = None,
-        cast_to: Any = None,
         item_type: Any = None,
         options: RequestOptions | None = None,
-    ) -> Any:
+    ) -> SyncPager[Any]:
+        """Items across pages (`op.pagination` says how); `.pages()` for whole pages.
+
+        Nothing is sent until iteration starts; each iteration starts from the first page.
+        """
         from ._paging_bridge import sync_pager
 
         return sync_pager(
-            self, op, path, query, headers, cookies, body, content_type, cast_to, item_type, options
+            self, op, path, query, headers, cookies, body, content_type, item_type, options
         )
 
     def close(self) -> None:
@@ -194,8 +199,11 @@ class Client(BaseClient):
         target: AuthTarget | None = None
         if call.providers:
             target = AuthTarget()
-            for provider in call.providers:
-                provider.apply(target, self._token_http)
+            try:
+                for provider in call.providers:
+                    provider.apply(target, self._token_http)
+            except (StateBackendError, LockTimeout) as exc:
+                raise self._fill(state_error(exc), call, call.url) from exc
         replayed_unauthorized = False
         attempt = 0
         while True:
@@ -242,7 +250,7 @@ class Client(BaseClient):
                     "%s %s -> %d in %.1f ms", op.method, response.url, status, elapsed * 1000
                 )
             if limiter is not None:
-                limiter.observe(op.group, status, raw.headers)
+                self._observe(call, status, raw.headers)
             if hooks.after_response:
                 run_sync(
                     hooks.after_response,
@@ -281,10 +289,19 @@ class Client(BaseClient):
             self._on_retry(call, url, attempt, decision.delay, status, None)
             time.sleep(decision.delay)
 
+    def _observe(self, call: PreparedCall, status: int, headers: Headers) -> None:
+        try:
+            self.rate_limiter.observe(call.op.group, status, headers)
+        except StateBackendError as exc:
+            # The response is already here: failing (or retrying) the call over it would be worse.
+            self.logger.warning("rate limiter could not record a response: %s", exc)
+
     def _acquire(self, call: PreparedCall, url: str, remaining: float | None) -> float | None:
         started = time.monotonic()
         try:
             self.rate_limiter.acquire(call.op.group, 1.0, remaining)
+        except StateBackendError as exc:
+            raise self._fill(state_error(exc), call, url) from exc
         except TimeoutError:
             raise self._fill(
                 APITimeoutError(

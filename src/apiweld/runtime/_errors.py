@@ -163,6 +163,14 @@ class PaginationError(APIError):
     """Pagination cannot continue safely (a repeated cursor or URL, a malformed page)."""
 
 
+def state_error(exc: BaseException) -> APIConnectionError:
+    """A shared-state backend (Redis for limits or tokens) failed: nothing was sent."""
+    kind = APITimeoutError if isinstance(exc, TimeoutError) else APIConnectionError
+    error = kind(f"shared state backend: {exc}", never_sent=True)
+    error.__cause__ = exc
+    return error
+
+
 _STATUS_CLASSES: dict[int, type[APIStatusError]] = {
     400: BadRequestError,
     401: AuthenticationError,

@@ -10,6 +10,7 @@ from typing import TYPE_CHECKING, Any, Final, Literal
 from ._params import Encoder, check_style, default_style, encoder
 
 if TYPE_CHECKING:
+    from ._pagination import PaginationSpec
     from ._retry import RetryPolicy
 
 __all__ = [
@@ -155,8 +156,7 @@ class OperationSpec:
     idempotent: bool | None = None
     """None: decided by the HTTP method (GET, HEAD, OPTIONS, PUT, DELETE, TRACE are idempotent)."""
     idempotency_header: str | None = None
-    pagination: Any = None
-    """A `PaginationSpec`, for operations that page."""
+    pagination: PaginationSpec | None = None
     rate_limit_group: str | None = None
     retry: RetryPolicy | None = None
     success_statuses: frozenset[int] | None = None
