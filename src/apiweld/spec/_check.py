@@ -74,6 +74,12 @@ def run_check(target: str | None, *, allow_network: bool = False) -> CheckReport
 
     location, kind = resolve_target(target)
     config: ApiweldConfig | None = None
+    if target is None and not Path(location).exists():
+        message = (
+            "no apiweld.toml in this folder: give a description or an apiweld.toml, or run "
+            "`apiweld init DESCRIPTION` to write one"
+        )
+        return CheckReport(location, kind, None, (Problem("error", "", message, location),))
     try:
         if kind == "project":
             from apiweld.spec._project import load_project
@@ -87,9 +93,13 @@ def run_check(target: str | None, *, allow_network: bool = False) -> CheckReport
         problems = tuple(as_problem(p) for p in exc.problems)
         return CheckReport(location, kind, None, problems, _config_file(config, location, kind))
     except SpecError as exc:
-        return CheckReport(
-            location, kind, None, tuple(exc.problems), _config_file(config, location, kind)
+        # A problem the loader could not pin to a file is in the description given here.
+        described = config.api.description if config is not None else location
+        problems = tuple(
+            p if p.file else Problem(p.severity, p.pointer, p.message, described)
+            for p in exc.problems
         )
+        return CheckReport(location, kind, None, problems, _config_file(config, location, kind))
     return CheckReport(
         location,
         kind,
