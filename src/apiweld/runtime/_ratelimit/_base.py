@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import abc
 import asyncio
+import enum
 import math
 import time
 from collections.abc import Callable, Mapping
@@ -12,7 +13,15 @@ from ._adaptive import AdaptivePolicy, Throttle, plan_throttle
 from ._config import DEFAULT_GROUP, RateLimit, RateLimitTimeout
 from ._headers import parse_rate_limit_headers
 
-__all__ = ["BaseRateLimiter"]
+__all__ = ["BaseRateLimiter", "Step"]
+
+
+class Step(enum.Enum):
+    """The outcome of one reservation step (see `BaseRateLimiter._step`)."""
+
+    DONE = 1
+    OWN_RESERVED = 2
+    PAUSED = 3
 
 
 def _check_weight(weight: float) -> float:
@@ -48,7 +57,11 @@ class BaseRateLimiter(abc.ABC):
         adaptive: bool = True,
         policy: AdaptivePolicy | None = None,
         wall_clock: Callable[[], float] = time.time,
+        clock: Callable[[], float] = time.monotonic,
+        sleep: Callable[[float], None] = time.sleep,
     ) -> None:
+        self._now = clock
+        self._sleep = sleep
         limits: dict[str, RateLimit] = {}
         for name, group_limit in (groups or {}).items():
             if not isinstance(group_limit, RateLimit):
@@ -71,31 +84,28 @@ class BaseRateLimiter(abc.ABC):
     def limits(self) -> Mapping[str, RateLimit]:
         return dict(self._limits)
 
-    def _bucket_limits(self, group: str) -> list[tuple[str, RateLimit]]:
-        """The configured buckets a call of `group` draws from (its own, then the API-wide)."""
-        buckets: list[tuple[str, RateLimit]] = []
-        own = self._limits.get(group)
-        if own is not None:
-            buckets.append((group, own))
-        if group != DEFAULT_GROUP:
-            api = self._limits.get(DEFAULT_GROUP)
-            if api is not None:
-                buckets.append((DEFAULT_GROUP, api))
-        return buckets
-
     # -- backend primitives -------------------------------------------------------------------
 
     @abc.abstractmethod
-    def reserve(self, group: str, weight: float = 1.0, max_wait: float | None = None) -> float:
-        """Take budget for one call now and return how many seconds to wait before sending it.
+    def _step(
+        self, group: str, weight: float, max_wait: float | None, include_own: bool
+    ) -> tuple[Step, float]:
+        """One reservation step; returns what happened and how long to wait before going on.
 
-        Raises `RateLimitTimeout` (taking nothing) when the wait would exceed `max_wait`.
+        A call is admitted in (at most) two steps so that a slow or paused group never holds a
+        future slot of the API-wide budget (a GCRA timeline cannot hand out earlier slots behind a
+        later reservation, so that would stall every other group until then):
+        - `PAUSED`: the group is paused; nothing was reserved; wait, then step again;
+        - `OWN_RESERVED`: the group's own budget was reserved for later; wait, then step again with
+          `include_own=False` to take the API-wide budget;
+        - `DONE`: everything was reserved; wait, then send.
+        Raises `RateLimitTimeout`, reserving nothing in that step, when the wait exceeds `max_wait`.
         """
 
     @abc.abstractmethod
-    async def reserve_async(
-        self, group: str, weight: float = 1.0, max_wait: float | None = None
-    ) -> float: ...
+    async def _step_async(
+        self, group: str, weight: float, max_wait: float | None, include_own: bool
+    ) -> tuple[Step, float]: ...
 
     @abc.abstractmethod
     def pause_remaining(self, group: str) -> float:
@@ -114,36 +124,58 @@ class BaseRateLimiter(abc.ABC):
 
     def acquire(
         self, group: str = DEFAULT_GROUP, weight: float = 1.0, timeout: float | None = None
-    ) -> None:
-        """Block (this thread only) until a call of `group` may start.
+    ) -> float:
+        """Block (this thread only) until a call of `group` may start; return the seconds waited.
 
         `timeout`: the longest wait allowed; `RateLimitTimeout` when more is needed. None waits
         as long as it takes.
         """
         weight = _check_weight(weight)
         timeout = _check_timeout(timeout)
-        started = time.monotonic()
-        wait = self.reserve(group, weight, timeout)
-        while wait > 0:
-            time.sleep(wait)
-            # A pause may have been learned while this call slept (another caller's 429).
-            wait = self.pause_remaining(group)
-            if wait > 0 and timeout is not None:
-                self._check_deadline(group, wait, timeout, time.monotonic() - started)
+        started = self._now()
+        include_own = True
+        slept = False
+        while True:
+            left = None if timeout is None else max(0.0, timeout - (self._now() - started))
+            step, wait = self._step(group, weight, left, include_own)
+            if wait > 0:
+                slept = True
+                self._sleep(wait)
+            if step is Step.OWN_RESERVED:
+                include_own = False
+            elif step is Step.DONE:
+                break
+        # A pause may have been learned while this call slept (another caller's 429).
+        while slept and (pause := self.pause_remaining(group)) > 0:
+            if timeout is not None:
+                self._check_deadline(group, pause, timeout, self._now() - started)
+            self._sleep(pause)
+        return self._now() - started
 
     async def acquire_async(
         self, group: str = DEFAULT_GROUP, weight: float = 1.0, timeout: float | None = None
-    ) -> None:
+    ) -> float:
         """`acquire` for asyncio: waits with `asyncio.sleep`, never blocking the event loop."""
         weight = _check_weight(weight)
         timeout = _check_timeout(timeout)
         started = time.monotonic()
-        wait = await self.reserve_async(group, weight, timeout)
-        while wait > 0:
-            await asyncio.sleep(wait)
-            wait = await self.pause_remaining_async(group)
-            if wait > 0 and timeout is not None:
-                self._check_deadline(group, wait, timeout, time.monotonic() - started)
+        include_own = True
+        slept = False
+        while True:
+            left = None if timeout is None else max(0.0, timeout - (time.monotonic() - started))
+            step, wait = await self._step_async(group, weight, left, include_own)
+            if wait > 0:
+                slept = True
+                await asyncio.sleep(wait)
+            if step is Step.OWN_RESERVED:
+                include_own = False
+            elif step is Step.DONE:
+                break
+        while slept and (pause := await self.pause_remaining_async(group)) > 0:
+            if timeout is not None:
+                self._check_deadline(group, pause, timeout, time.monotonic() - started)
+            await asyncio.sleep(pause)
+        return time.monotonic() - started
 
     @staticmethod
     def _check_deadline(group: str, wait: float, timeout: float, waited: float) -> None:

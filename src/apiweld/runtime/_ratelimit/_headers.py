@@ -133,7 +133,8 @@ def _sf_number(params: Mapping[str, object], key: str) -> float | None:
 
 
 def _sf_name(value: object) -> str | None:
-    return str(value) if isinstance(value, str) else None
+    """A policy name: the draft makes it a String; Tokens are accepted as servers send both."""
+    return str(value) if isinstance(value, str | http_sf.Token) else None
 
 
 def _parse_sf_list(header: str, value: str) -> list[tuple[object, Mapping[str, object]]] | None:

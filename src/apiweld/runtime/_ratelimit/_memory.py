@@ -7,8 +7,8 @@ import time
 from collections.abc import Callable, Mapping
 
 from ._adaptive import AdaptivePolicy, Throttle
-from ._base import BaseRateLimiter
-from ._config import RateLimit, RateLimitTimeout
+from ._base import BaseRateLimiter, Step
+from ._config import DEFAULT_GROUP, RateLimit, RateLimitTimeout
 from ._gcra import advance, earliest_start
 
 __all__ = ["RateLimiter"]
@@ -44,9 +44,16 @@ class RateLimiter(BaseRateLimiter):
         policy: AdaptivePolicy | None = None,
         clock: Callable[[], float] = time.monotonic,
         wall_clock: Callable[[], float] = time.time,
+        sleep: Callable[[float], None] = time.sleep,
     ) -> None:
         super().__init__(
-            limit, groups=groups, adaptive=adaptive, policy=policy, wall_clock=wall_clock
+            limit,
+            groups=groups,
+            adaptive=adaptive,
+            policy=policy,
+            wall_clock=wall_clock,
+            clock=clock,
+            sleep=sleep,
         )
         self._clock = clock
         self._lock = threading.Lock()
@@ -61,30 +68,50 @@ class RateLimiter(BaseRateLimiter):
             state = self._states[group] = _GroupState()
         return state
 
-    def reserve(self, group: str, weight: float = 1.0, max_wait: float | None = None) -> float:
+    def _step(
+        self, group: str, weight: float, max_wait: float | None, include_own: bool
+    ) -> tuple[Step, float]:
         with self._lock:
             now = self._clock()
             own = self._state(group)
-            start = max(now, own.pause_until)
-            buckets = [(self._state(name), limit) for name, limit in self._bucket_limits(group)]
-            for state, limit in buckets:
-                start = earliest_start(state.tat, start, weight, limit.interval, limit.burst)
-            spreading = own.spacing > 0.0 and now < own.spacing_until
+            own_limit = self._limits.get(group) if include_own else None
+            spreading = include_own and own.spacing > 0.0 and now < own.spacing_until
+            if include_own and own.pause_until > now:
+                return Step.PAUSED, self._within(group, own.pause_until - now, max_wait)
+            start = now
+            if own_limit is not None:
+                start = earliest_start(own.tat, start, weight, own_limit.interval, own_limit.burst)
             if spreading:
                 start = earliest_start(own.learned_tat, start, weight, own.spacing, 1.0)
-            wait = start - now
-            if max_wait is not None and wait > max_wait:
-                raise RateLimitTimeout(group, wait, max_wait)
-            for state, limit in buckets:
-                state.tat = advance(state.tat, start, weight, limit.interval)
+            api_limit = self._limits.get(DEFAULT_GROUP) if group != DEFAULT_GROUP else None
+            api = self._state(DEFAULT_GROUP) if api_limit is not None else None
+            step = Step.DONE
+            if api is not None and api_limit is not None:
+                if start > now:
+                    step = Step.OWN_RESERVED  # take the API-wide budget only when it is due
+                else:
+                    start = earliest_start(
+                        api.tat, start, weight, api_limit.interval, api_limit.burst
+                    )
+            wait = self._within(group, start - now, max_wait)
+            if own_limit is not None:
+                own.tat = advance(own.tat, start, weight, own_limit.interval)
             if spreading:
                 own.learned_tat = advance(own.learned_tat, start, weight, own.spacing)
-            return wait
+            if step is Step.DONE and api is not None and api_limit is not None:
+                api.tat = advance(api.tat, start, weight, api_limit.interval)
+            return step, wait
 
-    async def reserve_async(
-        self, group: str, weight: float = 1.0, max_wait: float | None = None
-    ) -> float:
-        return self.reserve(group, weight, max_wait)
+    @staticmethod
+    def _within(group: str, wait: float, max_wait: float | None) -> float:
+        if max_wait is not None and wait > max_wait:
+            raise RateLimitTimeout(group, wait, max_wait)
+        return wait
+
+    async def _step_async(
+        self, group: str, weight: float, max_wait: float | None, include_own: bool
+    ) -> tuple[Step, float]:
+        return self._step(group, weight, max_wait, include_own)
 
     def pause_remaining(self, group: str) -> float:
         with self._lock:

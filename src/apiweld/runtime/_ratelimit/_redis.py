@@ -23,8 +23,8 @@ from typing import TYPE_CHECKING, Any
 
 from .._state._redis_clients import RedisHandles, running_loop
 from ._adaptive import AdaptivePolicy, Throttle
-from ._base import BaseRateLimiter
-from ._config import RateLimit, RateLimitTimeout
+from ._base import BaseRateLimiter, Step
+from ._config import DEFAULT_GROUP, RateLimit, RateLimitTimeout
 
 if TYPE_CHECKING:
     import redis
@@ -44,56 +44,74 @@ local function keep_until(key, until_time)
 end
 """
 
-# KEYS[1] the group's hash, KEYS[2] the API-wide hash.
-# ARGV weight, max_wait (<0: none), group interval, group burst, api interval, api burst
-# (interval 0: no configured limit). Returns {reserved 0/1, wait seconds as a string}.
-_RESERVE = (
+# One step of `BaseRateLimiter._step`. KEYS[1] the group's hash, KEYS[2] the API-wide hash.
+# ARGV weight, max_wait (<0: none), include_own (1/0), group interval, group burst, api interval,
+# api burst (interval 0: no configured limit). Returns {code, wait seconds as a string}, code
+# 0 timeout (nothing reserved), 1 done, 2 own budget reserved (API-wide pending), 3 paused.
+_STEP = (
     _PRELUDE
     + """
 local weight = tonumber(ARGV[1])
 local max_wait = tonumber(ARGV[2])
-local own_iv, own_burst = tonumber(ARGV[3]), tonumber(ARGV[4])
-local api_iv, api_burst = tonumber(ARGV[5]), tonumber(ARGV[6])
-local s = redis.call('HMGET', KEYS[1],
-  'tat', 'pause_until', 'learned_tat', 'spacing', 'spacing_until')
-local tat = tonumber(s[1]) or 0
-local pause_until = tonumber(s[2]) or 0
-local learned_tat = tonumber(s[3]) or 0
-local spacing = tonumber(s[4]) or 0
-local spacing_until = tonumber(s[5]) or 0
-local api_tat = 0
-if api_iv > 0 then api_tat = tonumber(redis.call('HGET', KEYS[2], 'tat')) or 0 end
+local include_own = ARGV[3] == '1'
+local own_iv, own_burst = tonumber(ARGV[4]), tonumber(ARGV[5])
+local api_iv, api_burst = tonumber(ARGV[6]), tonumber(ARGV[7])
+local tat, learned_tat, spacing, spacing_until = 0, 0, 0, 0
+if include_own then
+  local s = redis.call('HMGET', KEYS[1],
+    'tat', 'pause_until', 'learned_tat', 'spacing', 'spacing_until')
+  local pause_until = tonumber(s[2]) or 0
+  if pause_until > now then
+    local wait = pause_until - now
+    if max_wait >= 0 and wait > max_wait then return {0, tostring(wait)} end
+    return {3, tostring(wait)}
+  end
+  tat = tonumber(s[1]) or 0
+  learned_tat = tonumber(s[3]) or 0
+  spacing = tonumber(s[4]) or 0
+  spacing_until = tonumber(s[5]) or 0
+else
+  own_iv = 0
+end
 
 local function earliest(cur_tat, not_before, iv, burst)
   local allowance = math.max(burst, weight)
   return math.max(not_before, cur_tat + (weight - allowance) * iv)
 end
-local start = math.max(now, pause_until)
+local start = now
 if own_iv > 0 then start = earliest(tat, start, own_iv, own_burst) end
-if api_iv > 0 then start = earliest(api_tat, start, api_iv, api_burst) end
-local spreading = spacing > 0 and now < spacing_until
+local spreading = include_own and spacing > 0 and now < spacing_until
 if spreading then start = earliest(learned_tat, start, spacing, 1) end
+local step = 1
+local api_tat = 0
+if api_iv > 0 then
+  if start > now then
+    step = 2
+  else
+    api_tat = tonumber(redis.call('HGET', KEYS[2], 'tat')) or 0
+    start = earliest(api_tat, start, api_iv, api_burst)
+  end
+end
 local wait = start - now
 if max_wait >= 0 and wait > max_wait then return {0, tostring(wait)} end
 
-local horizon = math.max(start, pause_until, spacing_until)
 if own_iv > 0 then
   tat = math.max(tat, start) + weight * own_iv
   redis.call('HSET', KEYS[1], 'tat', fmt(tat))
-  horizon = math.max(horizon, tat)
 end
 if spreading then
   learned_tat = math.max(learned_tat, start) + weight * spacing
   redis.call('HSET', KEYS[1], 'learned_tat', fmt(learned_tat))
-  horizon = math.max(horizon, learned_tat)
 end
-if own_iv > 0 or spreading then keep_until(KEYS[1], horizon) end
-if api_iv > 0 then
+if own_iv > 0 or spreading then
+  keep_until(KEYS[1], math.max(tat, learned_tat, spacing_until))
+end
+if step == 1 and api_iv > 0 then
   api_tat = math.max(api_tat, start) + weight * api_iv
   redis.call('HSET', KEYS[2], 'tat', fmt(api_tat))
   keep_until(KEYS[2], api_tat)
 end
-return {1, tostring(wait)}
+return {step, tostring(wait)}
 """
 )
 
@@ -133,6 +151,9 @@ return 1
 )
 
 
+_STEPS = {1: Step.DONE, 2: Step.OWN_RESERVED, 3: Step.PAUSED}
+
+
 def _seconds(raw: Any) -> float:
     return float(raw.decode() if isinstance(raw, bytes) else raw)
 
@@ -156,9 +177,15 @@ class RedisRateLimiter(BaseRateLimiter):
         policy: AdaptivePolicy | None = None,
         async_client: redis.asyncio.Redis | None = None,
         wall_clock: Callable[[], float] = time.time,
+        sleep: Callable[[float], None] = time.sleep,
     ) -> None:
         super().__init__(
-            limit, groups=groups, adaptive=adaptive, policy=policy, wall_clock=wall_clock
+            limit,
+            groups=groups,
+            adaptive=adaptive,
+            policy=policy,
+            wall_clock=wall_clock,
+            sleep=sleep,
         )
         if not namespace or "{" in namespace or "}" in namespace:
             raise ValueError(f"namespace must be non-empty and free of braces, got {namespace!r}")
@@ -192,43 +219,46 @@ class RedisRateLimiter(BaseRateLimiter):
             script = self._async_scripts[name] = self._redis.async_.register_script(source)
         return script
 
-    def _reserve_args(
-        self, group: str, weight: float, max_wait: float | None
+    def _step_args(
+        self, group: str, weight: float, max_wait: float | None, include_own: bool
     ) -> tuple[list[str], list[str]]:
         own = self._limits.get(group)
-        api = self._limits.get("default") if group != "default" else None
+        api = self._limits.get(DEFAULT_GROUP) if group != DEFAULT_GROUP else None
         args = [
             repr(weight),
             "-1" if max_wait is None else repr(max_wait),
+            "1" if include_own else "0",
             repr(own.interval) if own else "0",
             repr(own.burst) if own else "0",
             repr(api.interval) if api else "0",
             repr(api.burst) if api else "0",
         ]
-        return [self.key(group), self.key("default")], args
+        return [self.key(group), self.key(DEFAULT_GROUP)], args
 
     @staticmethod
-    def _reserved(group: str, reply: Any, max_wait: float | None) -> float:
-        reserved, wait = int(reply[0]), _seconds(reply[1])
-        if not reserved:
+    def _outcome(group: str, reply: Any, max_wait: float | None) -> tuple[Step, float]:
+        code, wait = int(reply[0]), max(0.0, _seconds(reply[1]))
+        if code == 0:
             raise RateLimitTimeout(group, wait, max_wait if max_wait is not None else 0.0)
-        return max(0.0, wait)
+        return _STEPS[code], wait
 
-    def reserve(self, group: str, weight: float = 1.0, max_wait: float | None = None) -> float:
-        keys, args = self._reserve_args(group, weight, max_wait)
-        script = self._script("reserve", _RESERVE)
+    def _step(
+        self, group: str, weight: float, max_wait: float | None, include_own: bool
+    ) -> tuple[Step, float]:
+        keys, args = self._step_args(group, weight, max_wait, include_own)
+        script = self._script("step", _STEP)
         reply = self._redis.call("rate-limit reserve", lambda: script(keys=keys, args=args))
-        return self._reserved(group, reply, max_wait)
+        return self._outcome(group, reply, max_wait)
 
-    async def reserve_async(
-        self, group: str, weight: float = 1.0, max_wait: float | None = None
-    ) -> float:
-        keys, args = self._reserve_args(group, weight, max_wait)
-        script = self._async_script("reserve", _RESERVE)
+    async def _step_async(
+        self, group: str, weight: float, max_wait: float | None, include_own: bool
+    ) -> tuple[Step, float]:
+        keys, args = self._step_args(group, weight, max_wait, include_own)
+        script = self._async_script("step", _STEP)
         reply = await self._redis.call_async(
             "rate-limit reserve", lambda: script(keys=keys, args=args)
         )
-        return self._reserved(group, reply, max_wait)
+        return self._outcome(group, reply, max_wait)
 
     def pause_remaining(self, group: str) -> float:
         script = self._script("pause", _PAUSE_REMAINING)
