@@ -35,19 +35,27 @@ class ConnectionDropped(Exception):
     """Raised when no transport is reachable, so the server drops the connection itself."""
 
 
-def _transport_of(send: Send) -> asyncio.Transport | None:
+def _transport_of(send: Send) -> Any:
+    """The connection's transport (asyncio's or uvloop's, which share the interface), or None."""
     cycle = getattr(send, "__self__", None)
     transport = getattr(cycle, "transport", None)
-    return transport if isinstance(transport, asyncio.BaseTransport) else None  # type: ignore[return-value]
+    if callable(getattr(transport, "abort", None)) and callable(
+        getattr(transport, "get_extra_info", None)
+    ):
+        return transport
+    return None
 
 
 async def reset_connection(send: Send) -> None:
     transport = _transport_of(send)
     if transport is None:
         raise ConnectionDropped("connection reset requested")
+    if transport.is_closing():
+        return
     sock = transport.get_extra_info("socket")
     if sock is not None:
-        with contextlib.suppress(OSError):
+        # Linger 0 turns the close into an RST; a socket already gone needs nothing.
+        with contextlib.suppress(OSError, ValueError):
             sock.setsockopt(socket.SOL_SOCKET, socket.SO_LINGER, struct.pack("ii", 1, 0))
     transport.abort()
     # Let the server's connection_lost run first, so it knows not to answer with a 500.

@@ -118,6 +118,16 @@ class MockServer:
         """Every request so far, oldest first."""
         return self.app.requests
 
+    def wait_for_requests(self, count: int, timeout: float = 5.0) -> list[RequestRecord]:
+        """The log once it holds `count` records; requests cut short by a fault (reset, timeout)
+        are logged just after the client sees the failure, so tests wait for them here."""
+        deadline = time.monotonic() + timeout
+        while len(self.app.requests) < count:
+            if time.monotonic() > deadline:
+                raise TimeoutError(f"{len(self.app.requests)} of {count} requests were logged")
+            time.sleep(0.005)
+        return list(self.app.requests)
+
     def clear_requests(self) -> None:
         self.app.requests.clear()
 
