@@ -1,0 +1,192 @@
+"""The receiver over real loopback HTTP: verify, store before 2xx, deduplicate, dispatch."""
+
+from __future__ import annotations
+
+import hashlib
+import hmac
+import time
+from pathlib import Path
+from typing import Any
+
+import httpx
+import pytest
+from pydantic import BaseModel
+
+from apiweld.webhooks.handlers import WebhookEvent, transactional
+from apiweld.webhooks.receiver import WebhookApp, WebhookReceiver
+from apiweld.webhooks.schemes import StandardWebhooks
+from apiweld.webhooks.sender import DeliveryError, WebhookSender
+from apiweld.webhooks.settings import WebhookReceiverSettings
+
+SECRET = "whsec_MfKQ9r8GKYqrTwjUPD8ILPZIo2LaLaSw"
+ENV = {"HOOK_SECRET": SECRET, "SLACK_SECRET": "slack-signing", "META_TOKEN": "meta-verify"}
+
+
+def make_receiver(tmp_path: Path, **overrides: Any) -> WebhookReceiver:
+    settings = WebhookReceiverSettings(
+        secret_env="HOOK_SECRET", inbox=str(tmp_path / "inbox.sqlite3"), **overrides
+    )
+    return WebhookReceiver(settings, environ=ENV, poll_interval=0.01)
+
+
+def signed(body: bytes, event_id: str) -> dict[str, str]:
+    headers = StandardWebhooks([SECRET]).sign(body, event_id=event_id, timestamp=int(time.time()))
+    return {**headers, "content-type": "application/json"}
+
+
+class Invoice(BaseModel):
+    type: str
+    amount: int
+
+
+def test_verified_events_are_stored_deduplicated_and_dispatched(
+    tmp_path: Path, serve_app: Any
+) -> None:
+    receiver = make_receiver(tmp_path, max_body_bytes=4096)
+    seen: list[tuple[str, int]] = []
+
+    @receiver.on("invoice.paid", model=Invoice)
+    def paid(event: WebhookEvent) -> None:
+        seen.append((event.event_id, event.data.amount))
+
+    body = b'{"type": "invoice.paid", "amount": 42}'
+    with serve_app(receiver) as server, httpx.Client(base_url=server.url) as client:
+        first = client.post("/", content=body, headers=signed(body, "evt_1"))
+        again = client.post("/", content=body, headers=signed(body, "evt_1"))
+        assert first.status_code == 200 and first.json() == {"status": "accepted", "id": "evt_1"}
+        assert again.json()["status"] == "duplicate"
+        # Stored before the answer: it is in the inbox the moment the 200 arrives.
+        stored = receiver.inbox.find("default", "evt_1")
+        assert stored is not None and stored.body == body and stored.deliveries == 2
+
+        forged = client.post("/", content=body + b" ", headers=signed(body, "evt_2"))
+        assert forged.status_code == 401
+        assert forged.json() == {"error": "bad_signature", "header": "webhook-signature"}
+        unsigned = client.post("/", content=body)
+        assert unsigned.status_code == 401 and unsigned.json()["error"] == "missing_header"
+        too_big = client.post("/", content=b"x" * 5000, headers=signed(b"x" * 5000, "evt_3"))
+        assert too_big.status_code == 413
+        assert client.get("/").status_code == 405
+        assert receiver.inbox.find("default", "evt_2") is None
+
+        receiver.dispatcher().drain()
+    assert seen == [("evt_1", 42)]
+
+
+def test_chunked_body_over_the_limit_is_refused(tmp_path: Path, serve_app: Any) -> None:
+    receiver = make_receiver(tmp_path, max_body_bytes=1000)
+
+    def chunks() -> Any:
+        for _ in range(10):
+            yield b"y" * 200
+
+    with serve_app(receiver) as server:
+        response = httpx.post(server.url, content=chunks(), headers=signed(b"", "evt"))
+    assert response.status_code == 413
+
+
+def test_storage_failure_is_not_acknowledged(tmp_path: Path, serve_app: Any) -> None:
+    receiver = make_receiver(tmp_path)
+    body = b'{"type": "x"}'
+    with serve_app(receiver) as server:
+        receiver.inbox.close()
+        (tmp_path / "inbox.sqlite3").unlink()
+        (tmp_path / "inbox.sqlite3").mkdir()  # the file is gone and cannot be recreated
+        response = httpx.post(server.url, content=body, headers=signed(body, "evt_x"))
+    assert response.status_code == 503
+
+
+def test_transactional_handler_and_mounting_in_starlette(tmp_path: Path, serve_app: Any) -> None:
+    from starlette.applications import Starlette
+    from starlette.routing import Mount
+
+    receiver = make_receiver(tmp_path)
+    with receiver.inbox._transaction() as conn:
+        conn.execute("CREATE TABLE ledger (event_id TEXT PRIMARY KEY)")
+
+    @receiver.on("*")
+    @transactional
+    def record(event: WebhookEvent) -> None:
+        event.connection.execute("INSERT INTO ledger VALUES (?)", (event.event_id,))
+
+    app = Starlette(routes=[Mount("/hooks/std", app=receiver)])
+    body = b'{"type": "anything"}'
+    with serve_app(app) as server:
+        url = f"{server.url}/hooks/std/"  # Starlette redirects a Mount path without the slash
+        response = httpx.post(url, content=body, headers=signed(body, "e9"))
+        assert response.status_code == 200
+    receiver.startup()
+    receiver.dispatcher().drain()
+    with receiver.inbox._transaction() as conn:
+        assert conn.execute("SELECT event_id FROM ledger").fetchall() == [("e9",)]
+    receiver.close()
+
+
+def test_handshakes(tmp_path: Path, serve_app: Any) -> None:
+    slack = WebhookReceiver(
+        WebhookReceiverSettings(
+            name="slack", path="/slack", scheme="slack", secret_env="SLACK_SECRET",
+            inbox=str(tmp_path / "s.db"),
+        ),
+        environ=ENV,
+    )  # fmt: skip
+    graph = WebhookReceiver(
+        WebhookReceiverSettings(
+            name="graph", path="/graph", secret_env="HOOK_SECRET", handshakes=("graph", "meta"),
+            verify_token_env="META_TOKEN", inbox=str(tmp_path / "g.db"),
+        ),
+        environ=ENV,
+    )  # fmt: skip
+    app = WebhookApp([slack, graph])
+    # Slack's documented url_verification example.
+    challenge = "3eZbrw1aBm2rZgRNFdxV2595E9CY3gmdALWMmHkvFXO7tYXAYM8P"
+    body = b'{"type": "url_verification", "challenge": "%s"}' % challenge.encode()
+    ts = str(int(time.time()))
+    sig = (
+        "v0=" + hmac.new(b"slack-signing", f"v0:{ts}:".encode() + body, hashlib.sha256).hexdigest()
+    )
+    with serve_app(app) as server, httpx.Client(base_url=server.url) as client:
+        ok = client.post(
+            "/slack", content=body,
+            headers={"X-Slack-Request-Timestamp": ts, "X-Slack-Signature": sig},
+        )  # fmt: skip
+        assert ok.status_code == 200 and ok.text == challenge
+        forged = client.post(
+            "/slack", content=body,
+            headers={"X-Slack-Request-Timestamp": ts, "X-Slack-Signature": "v0=" + "0" * 64},
+        )  # fmt: skip
+        assert forged.status_code == 401
+        token = client.post("/graph", params={"validationToken": "Validation: Token 123"})
+        assert token.status_code == 200 and token.text == "Validation: Token 123"
+        meta = client.get(
+            "/graph",
+            params={
+                "hub.mode": "subscribe",
+                "hub.verify_token": "meta-verify",
+                "hub.challenge": "1158201444",
+            },
+        )
+        assert meta.status_code == 200 and meta.text == "1158201444"
+        wrong = client.get(
+            "/graph",
+            params={"hub.mode": "subscribe", "hub.verify_token": "x", "hub.challenge": "1"},
+        )
+        assert wrong.status_code == 403
+        assert client.post("/nowhere").status_code == 404
+    assert slack.inbox.counts()["pending"] == 0  # handshakes are never stored
+
+
+def test_sender_retries_until_the_receiver_accepts(tmp_path: Path, serve_app: Any) -> None:
+    receiver = make_receiver(tmp_path)
+    sender = WebhookSender(StandardWebhooks([SECRET]), max_attempts=3)
+    with serve_app(receiver) as server:
+        delivery = sender.send(server.url, b'{"type": "a"}', event_id="evt_s")
+        assert delivery.status == 200 and delivery.attempts == 1
+        with pytest.raises(DeliveryError) as caught:
+            WebhookSender(StandardWebhooks(["whsec_" + "QUFB" * 8]), max_attempts=3).send(
+                server.url, b"{}"
+            )
+        assert caught.value.status == 401 and caught.value.attempts == 1  # 401 is final
+    with pytest.raises(DeliveryError) as refused:
+        sender.send(server.url, b"{}")  # nothing listens any more: retried, then given up
+    assert refused.value.status is None and refused.value.attempts == 3
