@@ -2,7 +2,15 @@
 
 from __future__ import annotations
 
+import json
+import os
+import subprocess
+import sys
+import threading
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
+from typing import ClassVar
+from urllib.parse import parse_qs, urlsplit
 
 import pytest
 
@@ -222,3 +230,69 @@ def test_oauth_and_basic_schemes_of_declared_apis(tmp_path: Path) -> None:
     assert oauth.flows[0].token_url == "https://auth.example.com/token"
     assert dict(oauth.flows[0].scopes) == {"read": ""}
     assert api.security_schemes["basic"].scheme == "basic"
+
+
+class _WidgetPages(BaseHTTPRequestHandler):
+    """Two pages of one widget each, then an empty page; records what the client sent."""
+
+    seen: ClassVar[list[tuple[str, str | None]]] = []
+
+    def do_GET(self) -> None:
+        page = int(parse_qs(urlsplit(self.path).query).get("page", ["1"])[0])
+        items = [{"id": page, "name": f"w{page}"}] if page <= 2 else []
+        body = json.dumps({"items": items}).encode()
+        self.seen.append((self.path, self.headers.get("X-Widget-Key")))
+        self.send_response(200)
+        self.send_header("Content-Type", "application/json")
+        self.send_header("Content-Length", str(len(body)))
+        self.end_headers()
+        self.wfile.write(body)
+
+    def log_message(self, format: str, *args: object) -> None:
+        """Quiet: the test asserts on `seen` instead."""
+
+
+def test_a_declared_only_config_generates_a_working_client(tmp_path: Path) -> None:
+    pytest.importorskip("apiweld.commands.generate", reason="apiweld generate not in this tree")
+    # The rename goes through to the generated method name.
+    config = WIDGETS + '[operations.rename]\nlistWidgets = "all"\n'
+    (tmp_path / "apiweld.toml").write_text(config, encoding="utf-8")
+    apiweld = Path(sys.executable).parent / "apiweld"
+    generated = subprocess.run(
+        [str(apiweld), "generate", "apiweld.toml", "-o", "out"],
+        cwd=tmp_path,
+        capture_output=True,
+        text=True,
+        timeout=300,
+        check=False,
+    )
+    assert generated.returncode == 0, generated.stderr
+    server = ThreadingHTTPServer(("127.0.0.1", 0), _WidgetPages)
+    threading.Thread(target=server.serve_forever, daemon=True).start()
+    try:
+        port = server.server_address[1]
+        script = (
+            "import widgets\n"
+            f"client = widgets.Widgets(base_url='http://127.0.0.1:{port}/api')\n"
+            "print([w.name for w in client.widgets.all(per_page=1, x_trace='t')])\n"
+        )
+        env = {**os.environ, "WIDGETS_API_KEY": "k-123", "PYTHONPATH": str(tmp_path / "out")}
+        ran = subprocess.run(
+            [sys.executable, "-c", script],
+            capture_output=True,
+            text=True,
+            timeout=60,
+            env=env,
+            check=False,
+        )
+    finally:
+        server.shutdown()
+        server.server_close()
+    assert ran.returncode == 0, ran.stderr
+    assert ran.stdout.strip() == "['w1', 'w2']"
+    assert [path for path, _ in _WidgetPages.seen] == [
+        "/api/widgets?per_page=1",
+        "/api/widgets?page=2&per_page=1",
+        "/api/widgets?page=3&per_page=1",
+    ]
+    assert {key for _, key in _WidgetPages.seen} == {"k-123"}
