@@ -20,8 +20,11 @@ class SpecError(Exception):
     def __str__(self) -> str:
         errors = [p for p in self.problems if p.severity == "error"] or list(self.problems)
         head = f"cannot load {self.source}" if self.source else "cannot load the API description"
-        return head + ": " + "; ".join(str(p) for p in errors[:5]) + (
-            f" (and {len(errors) - 5} more)" if len(errors) > 5 else ""
+        return (
+            head
+            + ": "
+            + "; ".join(str(p) for p in errors[:5])
+            + (f" (and {len(errors) - 5} more)" if len(errors) > 5 else "")
         )
 
     @property

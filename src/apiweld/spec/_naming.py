@@ -16,9 +16,10 @@ from apiweld.spec.names import is_valid_identifier, to_snake, unique_name
 
 __all__ = ["name_operations", "tag_py_names"]
 
-_METHOD_ORDER = {m: i for i, m in enumerate(
-    ("get", "put", "post", "delete", "options", "head", "patch", "trace")
-)}
+_METHOD_ORDER = {
+    m: i
+    for i, m in enumerate(("get", "put", "post", "delete", "options", "head", "patch", "trace"))
+}
 _VERSION_SEGMENT = re.compile(r"^(?:v\d+(?:[._]\d+)*|api|rest|\d+(?:\.\d+)*)$", re.IGNORECASE)
 # Names a resource object of a generated client already has.
 _RESERVED_METHOD_NAMES = frozenset({"with_raw_response", "with_streaming_response"})
@@ -27,8 +28,7 @@ _RESERVED_METHOD_NAMES = frozenset({"with_raw_response", "with_streaming_respons
 def tag_py_names(tags: Iterable[str]) -> dict[str, str]:
     """Tag -> unique snake_case name, assigned in sorted order of the tags."""
     taken: set[str] = set()
-    return {tag: unique_name(to_snake(tag, fallback="default"), taken)
-            for tag in sorted(set(tags))}
+    return {tag: unique_name(to_snake(tag, fallback="default"), taken) for tag in sorted(set(tags))}
 
 
 def _derived_id(operation: Operation) -> str:
@@ -60,8 +60,8 @@ def _strip_resource(op_id: str, resource: str) -> str:
     for variant in variants:
         size = len(variant)
         for start in range(len(tokens) - size + 1):
-            if tokens[start:start + size] == variant:
-                rest = [t for t in tokens[:start] + tokens[start + size:] if t]
+            if tokens[start : start + size] == variant:
+                rest = [t for t in tokens[:start] + tokens[start + size :] if t]
                 candidate = "_".join(rest)
                 if candidate and is_valid_identifier(candidate) and not candidate[0].isdigit():
                     return candidate
@@ -75,8 +75,12 @@ def name_operations(operations: list[Operation], tag_names: dict[str, str]) -> l
     """The operations with `id`, `resource` and `method_name` set (unique where required)."""
     order = sorted(
         range(len(operations)),
-        key=lambda i: (operations[i].operation_id is None, operations[i].path,
-                       _METHOD_ORDER.get(operations[i].method, 99), i),
+        key=lambda i: (
+            operations[i].operation_id is None,
+            operations[i].path,
+            _METHOD_ORDER.get(operations[i].method, 99),
+            i,
+        ),
     )
     taken: set[str] = set()
     ids: dict[int, str] = {}
@@ -86,7 +90,8 @@ def name_operations(operations: list[Operation], tag_names: dict[str, str]) -> l
         ids[index] = unique_name(base, taken)
     resources = {
         i: tag_names.get(op.tags[0]) or to_snake(op.tags[0], fallback="default")
-        if op.tags else _resource_from_path(op.path)
+        if op.tags
+        else _resource_from_path(op.path)
         for i, op in enumerate(operations)
     }
     method_names = _method_names(ids, resources, order)
@@ -96,8 +101,9 @@ def name_operations(operations: list[Operation], tag_names: dict[str, str]) -> l
     ]
 
 
-def _method_names(ids: dict[int, str], resources: dict[int, str],
-                  order: list[int]) -> dict[int, str]:
+def _method_names(
+    ids: dict[int, str], resources: dict[int, str], order: list[int]
+) -> dict[int, str]:
     by_resource: dict[str, list[int]] = defaultdict(list)
     for index in order:
         by_resource[resources[index]].append(index)

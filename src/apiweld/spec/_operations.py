@@ -36,7 +36,14 @@ from apiweld.spec.names import parameter_name, unique_name
 __all__ = ["HTTP_METHODS", "OperationBuilder"]
 
 HTTP_METHODS: tuple[HttpMethod, ...] = (
-    "get", "put", "post", "delete", "options", "head", "patch", "trace"
+    "get",
+    "put",
+    "post",
+    "delete",
+    "options",
+    "head",
+    "patch",
+    "trace",
 )
 _LOCATIONS: tuple[ParameterLocation, ...] = ("path", "query", "header", "cookie")
 _DEFAULT_STYLE = {"path": "simple", "header": "simple", "query": "form", "cookie": "form"}
@@ -96,8 +103,9 @@ class OperationBuilder:
 
     # -- operations ---------------------------------------------------------------------------
 
-    def path_item(self, path: str, raw: Any, location: Location, *,
-                  check_path_parameters: bool = True) -> list[Operation]:
+    def path_item(
+        self, path: str, raw: Any, location: Location, *, check_path_parameters: bool = True
+    ) -> list[Operation]:
         item, location, _ = self.deref(raw, location)
         item = self.expect_object(item, location, "a path item")
         if item is None:
@@ -107,15 +115,31 @@ class OperationBuilder:
         operations = []
         for method in HTTP_METHODS:
             if method in item:
-                op = self.operation(path, method, item[method], location.child(method), shared,
-                                    servers, item, check_path_parameters)
+                op = self.operation(
+                    path,
+                    method,
+                    item[method],
+                    location.child(method),
+                    shared,
+                    servers,
+                    item,
+                    check_path_parameters,
+                )
                 if op is not None:
                     operations.append(op)
         return operations
 
-    def operation(self, path: str, method: HttpMethod, raw: Any, location: Location,
-                  shared: list[tuple[dict[str, Any], Location]], path_servers: tuple[Server, ...],
-                  item: dict[str, Any], check_path_parameters: bool = True) -> Operation | None:
+    def operation(
+        self,
+        path: str,
+        method: HttpMethod,
+        raw: Any,
+        location: Location,
+        shared: list[tuple[dict[str, Any], Location]],
+        path_servers: tuple[Server, ...],
+        item: dict[str, Any],
+        check_path_parameters: bool = True,
+    ) -> Operation | None:
         op = self.expect_object(raw, location, f"the {method.upper()} operation")
         if op is None:
             return None
@@ -123,8 +147,9 @@ class OperationBuilder:
         merged: dict[tuple[str, str], tuple[dict[str, Any], Location]] = {}
         for param, where in [*shared, *own]:
             merged[(param["name"], param["in"])] = (param, where)
-        parameters = self._parameters(list(merged.values()),
-                                      path if check_path_parameters else "", location)
+        parameters = self._parameters(
+            list(merged.values()), path if check_path_parameters else "", location
+        )
         if "callbacks" in op:
             self.callbacks.append((location.pointer, op["callbacks"], location.child("callbacks")))
         body = self.request_body(op.get("requestBody"), location.child("requestBody"))
@@ -137,15 +162,20 @@ class OperationBuilder:
             self._warn(location.child("operationId"), "operationId must be a string; ignored")
             operation_id = None
         tags = op.get("tags")
-        if tags is not None and not (isinstance(tags, list) and all(isinstance(t, str)
-                                                                  for t in tags)):
+        if tags is not None and not (
+            isinstance(tags, list) and all(isinstance(t, str) for t in tags)
+        ):
             self._warn(location.child("tags"), "tags must be an array of strings; ignored")
             tags = None
         responses = self.responses(op.get("responses"), location.child("responses"))
         servers = self.servers(op.get("servers"), location.child("servers")) or path_servers
         idempotency_header = next(
-            (p.name for p in parameters
-             if p.location == "header" and _IDEMPOTENCY_HEADER.match(p.name)), None
+            (
+                p.name
+                for p in parameters
+                if p.location == "header" and _IDEMPOTENCY_HEADER.match(p.name)
+            ),
+            None,
         )
         return Operation(
             id="",
@@ -161,7 +191,8 @@ class OperationBuilder:
             request_body=body,
             responses=responses,
             security=self.security(op.get("security"), location.child("security"))
-            if "security" in op else None,
+            if "security" in op
+            else None,
             servers=servers,
             idempotent=method in IDEMPOTENT_METHODS,
             idempotency_header=idempotency_header,
@@ -171,8 +202,9 @@ class OperationBuilder:
 
     # -- parameters ---------------------------------------------------------------------------
 
-    def _parameter_list(self, raw: Any, location: Location) -> list[tuple[dict[str, Any],
-                                                                         Location]]:
+    def _parameter_list(
+        self, raw: Any, location: Location
+    ) -> list[tuple[dict[str, Any], Location]]:
         if raw is None:
             return []
         if not isinstance(raw, list):
@@ -191,16 +223,20 @@ class OperationBuilder:
                 if place in ("body", "formData"):
                     self._warn(where, f"`in: {place}` is Swagger 2.0, not OpenAPI 3; ignored")
                 else:
-                    self._warn(where, "a parameter needs a string `name` and `in` one of "
-                                      "path, query, header, cookie; ignored")
+                    self._warn(
+                        where,
+                        "a parameter needs a string `name` and `in` one of "
+                        "path, query, header, cookie; ignored",
+                    )
                 continue
             if overrides:
                 param = {**param, **overrides}
             found.append((param, where))
         return found
 
-    def _parameters(self, raw: list[tuple[dict[str, Any], Location]], path: str,
-                    location: Location) -> tuple[Parameter, ...]:
+    def _parameters(
+        self, raw: list[tuple[dict[str, Any], Location]], path: str, location: Location
+    ) -> tuple[Parameter, ...]:
         ordered = sorted(raw, key=lambda pw: _LOCATIONS.index(pw[0]["in"]))
         py_names = _unique_py_names(
             [f"{p['in']}\0{p['name']}" for p, _ in ordered],
@@ -209,19 +245,28 @@ class OperationBuilder:
         )
         result = []
         for param, where in ordered:
-            result.append(self._parameter(param, where,
-                                          py_names[f"{param['in']}\0{param['name']}"]))
+            result.append(
+                self._parameter(param, where, py_names[f"{param['in']}\0{param['name']}"])
+            )
         declared_path = {p.name for p in result if p.location == "path"}
         for template in re.findall(r"{([^{}]+)}", path):
             if template not in declared_path:
-                self._warn(location, f"path parameter {template!r} is not declared; "
-                                     "it is treated as a required string")
-                result.append(Parameter(
-                    name=template, py_name=unique_name(parameter_name(template),
-                                                       {p.py_name for p in result}),
-                    location="path", schema=Schema(types=("string",)),
-                    required=True, style="simple", explode=False,
-                ))
+                self._warn(
+                    location,
+                    f"path parameter {template!r} is not declared; "
+                    "it is treated as a required string",
+                )
+                result.append(
+                    Parameter(
+                        name=template,
+                        py_name=unique_name(parameter_name(template), {p.py_name for p in result}),
+                        location="path",
+                        schema=Schema(types=("string",)),
+                        required=True,
+                        style="simple",
+                        explode=False,
+                    )
+                )
         return tuple(result)
 
     def _parameter(self, raw: dict[str, Any], location: Location, py_name: str) -> Parameter:
@@ -295,14 +340,17 @@ class OperationBuilder:
             if isinstance(entry, dict) and isinstance(entry.get(POINTER_KEY), str):
                 here = Location(here.doc, entry[POINTER_KEY])
             entry = self.expect_object(entry, here, "a media type") or {}
-            media_types.append(MediaType(
-                media_type=media_type,
-                schema=self._schemas.build(entry["schema"], here.child("schema"))
-                if "schema" in entry else None,
-                examples=self.examples(entry, here),
-                encoding=self._encoding(entry.get("encoding"), here.child("encoding")),
-                pointer=here.pointer,
-            ))
+            media_types.append(
+                MediaType(
+                    media_type=media_type,
+                    schema=self._schemas.build(entry["schema"], here.child("schema"))
+                    if "schema" in entry
+                    else None,
+                    examples=self.examples(entry, here),
+                    encoding=self._encoding(entry.get("encoding"), here.child("encoding")),
+                    pointer=here.pointer,
+                )
+            )
         return tuple(media_types)
 
     def _encoding(self, raw: Any, location: Location) -> tuple[Encoding, ...]:
@@ -314,13 +362,15 @@ class OperationBuilder:
             if not isinstance(entry, dict):
                 continue
             explode = entry.get("explode")
-            result.append(Encoding(
-                property_name=name,
-                content_type=_str_or_none(entry.get("contentType")),
-                style=_str_or_none(entry.get("style")),
-                explode=explode if isinstance(explode, bool) else None,
-                headers=self.headers(entry.get("headers"), location.child(name, "headers")),
-            ))
+            result.append(
+                Encoding(
+                    property_name=name,
+                    content_type=_str_or_none(entry.get("contentType")),
+                    style=_str_or_none(entry.get("style")),
+                    explode=explode if isinstance(explode, bool) else None,
+                    headers=self.headers(entry.get("headers"), location.child(name, "headers")),
+                )
+            )
         return tuple(result)
 
     def examples(self, raw: dict[str, Any], location: Location) -> tuple[Example, ...]:
@@ -333,12 +383,14 @@ class OperationBuilder:
                 example, _, overrides = self.deref(entry, location.child("examples", name))
                 if not isinstance(example, dict):
                     continue
-                found.append(Example(
-                    value=example.get("value"),
-                    summary=_str_or_none(overrides.get("summary", example.get("summary"))),
-                    name=name,
-                    external_value=_str_or_none(example.get("externalValue")),
-                ))
+                found.append(
+                    Example(
+                        value=example.get("value"),
+                        summary=_str_or_none(overrides.get("summary", example.get("summary"))),
+                        name=name,
+                        external_value=_str_or_none(example.get("externalValue")),
+                    )
+                )
         return tuple(found)
 
     def responses(self, raw: Any, location: Location) -> tuple[Response, ...]:
@@ -360,14 +412,17 @@ class OperationBuilder:
             response = self.expect_object(response, here, "a response")
             if response is None:
                 continue
-            result.append(Response(
-                status=status,
-                description=_str_or_none(overrides.get("description",
-                                                       response.get("description"))),
-                headers=self.headers(response.get("headers"), here.child("headers")),
-                content=self.content(response.get("content"), here.child("content")),
-                pointer=here.pointer,
-            ))
+            result.append(
+                Response(
+                    status=status,
+                    description=_str_or_none(
+                        overrides.get("description", response.get("description"))
+                    ),
+                    headers=self.headers(response.get("headers"), here.child("headers")),
+                    content=self.content(response.get("content"), here.child("content")),
+                    pointer=here.pointer,
+                )
+            )
         return tuple(result)
 
     def headers(self, raw: Any, location: Location) -> tuple[Header, ...]:
@@ -389,13 +444,17 @@ class OperationBuilder:
                 )
             else:
                 schema = ANY_SCHEMA
-            result.append(Header(
-                name=name,
-                schema=schema,
-                required=header.get("required") is True,
-                description=_str_or_none(overrides.get("description", header.get("description"))),
-                deprecated=header.get("deprecated") is True,
-            ))
+            result.append(
+                Header(
+                    name=name,
+                    schema=schema,
+                    required=header.get("required") is True,
+                    description=_str_or_none(
+                        overrides.get("description", header.get("description"))
+                    ),
+                    deprecated=header.get("deprecated") is True,
+                )
+            )
         return tuple(result)
 
     # -- security and servers -----------------------------------------------------------------
@@ -409,11 +468,17 @@ class OperationBuilder:
             if not isinstance(requirement, dict):
                 self._warn(location.child(index), "a security requirement must be an object")
                 continue
-            requirements.append(tuple(
-                (name, tuple(s for s in scopes if isinstance(s, str))
-                 if isinstance(scopes, list) else ())
-                for name, scopes in requirement.items()
-            ))
+            requirements.append(
+                tuple(
+                    (
+                        name,
+                        tuple(s for s in scopes if isinstance(s, str))
+                        if isinstance(scopes, list)
+                        else (),
+                    )
+                    for name, scopes in requirement.items()
+                )
+            )
         return tuple(requirements)
 
     def servers(self, raw: Any, location: Location) -> tuple[Server, ...]:
@@ -429,26 +494,39 @@ class OperationBuilder:
                 self._warn(here, "a server needs a string url; ignored")
                 continue
             variables = []
-            for name, variable in (self.expect_object(entry.get("variables"),
-                                                      here.child("variables"),
-                                                      "variables") or {}).items():
+            for name, variable in (
+                self.expect_object(entry.get("variables"), here.child("variables"), "variables")
+                or {}
+            ).items():
                 if not isinstance(variable, dict) or "default" not in variable:
-                    self._warn(here.child("variables", name),
-                               "a server variable needs a default; ignored")
+                    self._warn(
+                        here.child("variables", name), "a server variable needs a default; ignored"
+                    )
                     continue
                 enum = variable.get("enum")
-                variables.append(ServerVariable(
-                    name=name,
-                    default=str(variable["default"]),
-                    enum=tuple(str(v) for v in enum) if isinstance(enum, list) else (),
-                    description=_str_or_none(variable.get("description")),
-                ))
-            servers.append(Server(url=entry["url"],
-                                  description=_str_or_none(entry.get("description")),
-                                  variables=tuple(variables)))
+                variables.append(
+                    ServerVariable(
+                        name=name,
+                        default=str(variable["default"]),
+                        enum=tuple(str(v) for v in enum) if isinstance(enum, list) else (),
+                        description=_str_or_none(variable.get("description")),
+                    )
+                )
+            servers.append(
+                Server(
+                    url=entry["url"],
+                    description=_str_or_none(entry.get("description")),
+                    variables=tuple(variables),
+                )
+            )
         return tuple(servers)
 
 
 def _replace_body_name(body: RequestBody, py_name: str) -> RequestBody:
-    return RequestBody(content=body.content, required=body.required,
-                       description=body.description, py_name=py_name, pointer=body.pointer)
+    return RequestBody(
+        content=body.content,
+        required=body.required,
+        description=body.description,
+        py_name=py_name,
+        pointer=body.pointer,
+    )

@@ -16,28 +16,125 @@ from apiweld.spec.ir import Operation, Pagination, PaginationStyle, Schema
 __all__ = ["detect_pagination"]
 
 _PAGE_PARAMS = ("page", "page_number", "pagenumber", "page_num", "pageno")
-_SIZE_PARAMS = ("per_page", "page_size", "pagesize", "perpage", "size", "limit", "count",
-                "max_results", "maxresults", "top", "$top")
+_SIZE_PARAMS = (
+    "per_page",
+    "page_size",
+    "pagesize",
+    "perpage",
+    "size",
+    "limit",
+    "count",
+    "max_results",
+    "maxresults",
+    "top",
+    "$top",
+)
 _OFFSET_PARAMS = ("offset", "skip", "start", "$skip", "start_index", "startindex")
-_LIMIT_PARAMS = ("limit", "count", "max_results", "maxresults", "size", "page_size", "top",
-                 "$top", "per_page")
-_CURSOR_PARAMS = ("cursor", "starting_after", "page_token", "pagetoken", "next_token",
-                  "nexttoken", "continuation_token", "continuationtoken", "after", "marker",
-                  "continue", "next_cursor", "page_cursor", "pagination_token", "next")
-_ITEM_FIELDS = ("data", "items", "results", "records", "entries", "values", "value", "list",
-                "content", "hits", "rows", "elements", "objects", "nodes")
-_NEXT_CURSOR_FIELDS = ("next_cursor", "nextcursor", "next_page_token", "nextpagetoken",
-                       "next_token", "nexttoken", "continuation_token", "continuationtoken",
-                       "end_cursor", "endcursor", "continue", "cursor", "next_marker",
-                       "nextmarker", "after", "next")
-_NEXT_URL_FIELDS = ("next_url", "nexturl", "next_link", "nextlink", "@odata.nextlink",
-                    "next_page_url", "nextpageurl", "next_page", "next", "href")
-_CONTAINERS = ("meta", "pagination", "page_info", "pageinfo", "paging", "links", "metadata",
-               "cursor", "_links", "page")
-_HAS_MORE_FIELDS = ("has_more", "hasmore", "has_next", "hasnext", "has_next_page",
-                    "hasnextpage", "more")
-_TOTAL_FIELDS = ("total", "total_count", "totalcount", "total_results", "totalresults",
-                 "total_items", "totalitems", "count")
+_LIMIT_PARAMS = (
+    "limit",
+    "count",
+    "max_results",
+    "maxresults",
+    "size",
+    "page_size",
+    "top",
+    "$top",
+    "per_page",
+)
+_CURSOR_PARAMS = (
+    "cursor",
+    "starting_after",
+    "page_token",
+    "pagetoken",
+    "next_token",
+    "nexttoken",
+    "continuation_token",
+    "continuationtoken",
+    "after",
+    "marker",
+    "continue",
+    "next_cursor",
+    "page_cursor",
+    "pagination_token",
+    "next",
+)
+_ITEM_FIELDS = (
+    "data",
+    "items",
+    "results",
+    "records",
+    "entries",
+    "values",
+    "value",
+    "list",
+    "content",
+    "hits",
+    "rows",
+    "elements",
+    "objects",
+    "nodes",
+)
+_NEXT_CURSOR_FIELDS = (
+    "next_cursor",
+    "nextcursor",
+    "next_page_token",
+    "nextpagetoken",
+    "next_token",
+    "nexttoken",
+    "continuation_token",
+    "continuationtoken",
+    "end_cursor",
+    "endcursor",
+    "continue",
+    "cursor",
+    "next_marker",
+    "nextmarker",
+    "after",
+    "next",
+)
+_NEXT_URL_FIELDS = (
+    "next_url",
+    "nexturl",
+    "next_link",
+    "nextlink",
+    "@odata.nextlink",
+    "next_page_url",
+    "nextpageurl",
+    "next_page",
+    "next",
+    "href",
+)
+_CONTAINERS = (
+    "meta",
+    "pagination",
+    "page_info",
+    "pageinfo",
+    "paging",
+    "links",
+    "metadata",
+    "cursor",
+    "_links",
+    "page",
+)
+_HAS_MORE_FIELDS = (
+    "has_more",
+    "hasmore",
+    "has_next",
+    "hasnext",
+    "has_next_page",
+    "hasnextpage",
+    "more",
+)
+_TOTAL_FIELDS = (
+    "total",
+    "total_count",
+    "totalcount",
+    "total_results",
+    "totalresults",
+    "total_items",
+    "totalitems",
+    "count",
+)
 
 
 def _resolve(schema: Schema | None, schemas: Mapping[str, Schema]) -> Schema | None:
@@ -77,8 +174,9 @@ def _find(props: Mapping[str, Schema], names: tuple[str, ...]) -> str | None:
     return None
 
 
-def _find_path(body: Schema | None, schemas: Mapping[str, Schema],
-               names: tuple[str, ...]) -> tuple[str, ...]:
+def _find_path(
+    body: Schema | None, schemas: Mapping[str, Schema], names: tuple[str, ...]
+) -> tuple[str, ...]:
     top = _properties(body, schemas)
     direct = _find(top, names)
     if direct is not None:
@@ -128,8 +226,12 @@ def _from_extension(operation: Operation) -> Pagination | None:
         next_link = pageable.get("nextLinkName")
         item_name = pageable.get("itemName", "value")
         if isinstance(next_link, str) and isinstance(item_name, str):
-            return Pagination(style="next_url", items_path=(item_name,),
-                              next_url_path=(next_link,), source="extension")
+            return Pagination(
+                style="next_url",
+                items_path=(item_name,),
+                next_url_path=(next_link,),
+                source="extension",
+            )
         return None
     raw = operation.extensions.get("x-pagination") or operation.extensions.get("x-paginated")
     if not isinstance(raw, dict):
@@ -190,8 +292,11 @@ def detect_pagination(operation: Operation, schemas: Mapping[str, Schema]) -> Pa
     style: PaginationStyle
     if cursor and (next_cursor or has_more):
         style = "cursor"
-        common |= {"cursor_param": cursor, "next_cursor_path": next_cursor,
-                   "limit_param": param(_LIMIT_PARAMS)}
+        common |= {
+            "cursor_param": cursor,
+            "next_cursor_path": next_cursor,
+            "limit_param": param(_LIMIT_PARAMS),
+        }
     elif has_link:
         style = "link"
         common |= {"page_param": page, "size_param": param(_SIZE_PARAMS), "cursor_param": cursor}

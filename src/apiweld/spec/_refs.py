@@ -14,9 +14,8 @@ from __future__ import annotations
 import os
 import urllib.parse
 import urllib.request
-from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
+from typing import Any, NamedTuple
 
 from apiweld.spec._errors import Problems, SpecError
 from apiweld.spec._source import fetch_url, parse_document, read_file
@@ -27,9 +26,11 @@ MAIN_DOCUMENT = ""
 _MISSING = object()
 
 
-@dataclass(frozen=True, slots=True)
-class Location:
-    """Where a node is: its document (`""` for the main one) and JSON pointer inside it."""
+class Location(NamedTuple):
+    """Where a node is: its document (`""` for the main one) and JSON pointer inside it.
+
+    A named tuple rather than a dataclass: one is made per node visited, so creation cost counts.
+    """
 
     doc: str
     pointer: str
@@ -37,7 +38,7 @@ class Location:
     def child(self, *tokens: str | int) -> Location:
         pointer = self.pointer
         for token in tokens:
-            text = str(token)
+            text = token if isinstance(token, str) else str(token)
             if "~" in text or "/" in text:
                 text = text.replace("~", "~0").replace("/", "~1")
             pointer = f"{pointer}/{text}"
@@ -147,10 +148,7 @@ class RefResolver:
             self._problems.error(at.pointer, self._failed[target], self.file_of(at.doc))
             return None
         try:
-            if _is_url(target):
-                data = fetch_url(target)
-            else:
-                data = read_file(Path(target))
+            data = fetch_url(target) if _is_url(target) else read_file(Path(target))
             self._documents[target] = parse_document(data, target)
         except SpecError as exc:
             message = f"$ref {address!r}: " + "; ".join(p.message for p in exc.problems)

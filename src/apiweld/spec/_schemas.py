@@ -29,15 +29,58 @@ _JSON_TYPES: frozenset[str] = frozenset(
 _NULL_SCHEMA = Schema(types=("null",))
 # Keywords that may sit beside a `$ref` without changing what it validates.
 _REF_ANNOTATIONS: frozenset[str] = frozenset(
-    {"$ref", "description", "summary", "title", "default", "example", "examples", "deprecated",
-     "readOnly", "writeOnly", "nullable", "x-nullable", "$comment", "externalDocs", "xml"}
+    {
+        "$ref",
+        "description",
+        "summary",
+        "title",
+        "default",
+        "example",
+        "examples",
+        "deprecated",
+        "readOnly",
+        "writeOnly",
+        "nullable",
+        "x-nullable",
+        "$comment",
+        "externalDocs",
+        "xml",
+    }
 )
 # Pointer tokens that say nothing about what a schema is, skipped when naming one by location.
 _GENERIC_TOKENS: frozenset[str] = frozenset(
-    {"schema", "schemas", "content", "items", "properties", "definitions", "components",
-     "allOf", "oneOf", "anyOf", "not", "additionalProperties", "responses", "requestBody",
-     "requestBodies", "parameters", "headers", "paths", "get", "put", "post", "delete",
-     "patch", "head", "options", "trace", "prefixItems", "$defs", "webhooks", "callbacks"}
+    {
+        "schema",
+        "schemas",
+        "content",
+        "items",
+        "properties",
+        "definitions",
+        "components",
+        "allOf",
+        "oneOf",
+        "anyOf",
+        "not",
+        "additionalProperties",
+        "responses",
+        "requestBody",
+        "requestBodies",
+        "parameters",
+        "headers",
+        "paths",
+        "get",
+        "put",
+        "post",
+        "delete",
+        "patch",
+        "head",
+        "options",
+        "trace",
+        "prefixItems",
+        "$defs",
+        "webhooks",
+        "callbacks",
+    }
 )
 
 
@@ -135,102 +178,104 @@ class SchemaBuilder:
 
     def _build_object(self, raw: dict[str, Any], location: Location, depth: int) -> Schema:
         if depth > MAX_INLINE_DEPTH:
-            self._warn(location, f"schema nested deeper than {MAX_INLINE_DEPTH} levels; "
-                                 "treated as any value")
+            self._warn(
+                location,
+                f"schema nested deeper than {MAX_INLINE_DEPTH} levels; treated as any value",
+            )
             return Schema(pointer=location.pointer)
-        ref = raw.get("$ref")
-        if isinstance(ref, str):
-            return self._build_ref(raw, ref, location, depth)
-        if ref is not None:
+        if "$ref" in raw:
+            ref = raw["$ref"]
+            if isinstance(ref, str):
+                return self._build_ref(raw, ref, location, depth)
             self._warn(location.child("$ref"), "$ref must be a string; ignored")
         fields = self._fields(raw, location, depth)
-        nullable = raw.get("nullable") is True or raw.get("x-nullable") is True
+        if "nullable" not in raw and "x-nullable" not in raw:
+            return Schema(**fields)
+        if raw.get("nullable") is not True and raw.get("x-nullable") is not True:
+            return Schema(**fields)
         types: tuple[str, ...] = fields.get("types", ())
-        if nullable and types and "null" not in types:
+        if types and "null" not in types:
             fields["types"] = (*types, "null")
         schema = Schema(**fields)
-        if nullable and not types and len(fields) > 1:
+        if not types and len(fields) > 1:
             # `nullable` beside only a composition (`allOf: [$ref]`): say it as `anyOf [x, null]`.
             return Schema(pointer=location.pointer, any_of=(schema, _NULL_SCHEMA))
         return schema
 
     def _build_ref(self, raw: dict[str, Any], ref: str, location: Location, depth: int) -> Schema:
         name = self.name_for_ref(ref, location)
-        annotations = self._annotations(raw, location)
-        target = (
-            Schema(pointer=location.pointer, ref=name, **annotations)
-            if name is not None
-            else Schema(pointer=location.pointer, **annotations)
+        annotations = self._fields(
+            {k: v for k, v in raw.items() if k in _REF_ANNOTATIONS and k != "$ref"},
+            location,
+            depth,
         )
-        structural = [k for k in raw if k not in _REF_ANNOTATIONS and not k.startswith("x-")]
+        target = Schema(ref=name, **annotations) if name is not None else Schema(**annotations)
+        structural = [k for k in raw if k not in _REF_ANNOTATIONS and k[:2] != "x-"]
         if structural and self._dialect != "3.1":
-            self._warn(location, "keywords beside $ref are ignored before OpenAPI 3.1: "
-                                 + ", ".join(sorted(structural)[:5]))
+            self._warn(
+                location,
+                "keywords beside $ref are ignored before OpenAPI 3.1: "
+                + ", ".join(sorted(structural)[:5]),
+            )
         elif structural:
-            siblings = {k: v for k, v in raw.items() if k != "$ref"}
+            siblings = {k: v for k, v in raw.items() if k not in _REF_ANNOTATIONS}
             extra = Schema(**self._fields(siblings, location, depth))
             target = Schema(pointer=location.pointer, all_of=(target, extra))
         if raw.get("nullable") is True or raw.get("x-nullable") is True:
             target = Schema(pointer=location.pointer, any_of=(target, _NULL_SCHEMA))
         return target
 
-    def _annotations(self, raw: dict[str, Any], location: Location) -> dict[str, Any]:
-        fields: dict[str, Any] = {}
-        description = raw.get("description")
-        if isinstance(description, str):
-            fields["description"] = description
-        title = raw.get("title")
-        if isinstance(title, str):
-            fields["title"] = title
-        if "default" in raw:
-            fields["has_default"] = True
-            fields["default"] = raw["default"]
-        examples = _examples(raw)
-        if examples:
-            fields["examples"] = examples
-        for key, attr in (("deprecated", "deprecated"), ("readOnly", "read_only"),
-                          ("writeOnly", "write_only")):
-            value = raw.get(key)
-            if value is True:
-                fields[attr] = True
-            elif value is not None and value is not False:
-                self._warn(location.child(key), f"{key} must be a boolean; ignored")
-        return fields
-
     def _fields(self, raw: dict[str, Any], location: Location, depth: int) -> dict[str, Any]:
-        fields = self._annotations(raw, location)
-        fields["pointer"] = location.pointer
-        types = self._types(raw, location, fields)
-        if types:
-            fields["types"] = types
-        fmt = raw.get("format")
-        if isinstance(fmt, str) and "format" not in fields:
-            fields["format"] = fmt
-        if "enum" in raw:
-            enum = raw["enum"]
-            if isinstance(enum, list):
-                fields["enum"] = tuple(enum)
+        """The `Schema` keyword arguments for a raw schema, in one pass over its keys.
+
+        Dispatching on the keys present (usually 2-5) instead of probing for each of the ~40
+        keywords is what keeps large descriptions fast.
+        """
+        fields: dict[str, Any] = {"pointer": location.pointer}
+        extensions: dict[str, Any] | None = None
+        for key, value in raw.items():
+            keyword = _KEYWORDS.get(key)
+            if keyword is None:
+                if key[:2] == "x-":
+                    if extensions is None:
+                        extensions = {}
+                    extensions[key] = value
+                continue
+            kind, attr, check = keyword
+            if kind is _SCALAR:
+                if check(value):
+                    fields[attr] = value
+                elif not (key in _EXCLUSIVE_BOUNDS and isinstance(value, bool)):
+                    self._warn(
+                        location.child(key), f"{key} has the wrong type ({_kind(value)}); ignored"
+                    )
+            elif kind is _FLAG:
+                if value is True:
+                    fields[attr] = True
+                elif value is not False:
+                    self._warn(location.child(key), f"{key} must be a boolean; ignored")
             else:
-                self._warn(location.child("enum"), "enum must be an array; ignored")
-        if "const" in raw:
-            fields["has_const"] = True
-            fields["const"] = raw["const"]
-        self._constraints(raw, location, fields)
-        self._object_fields(raw, location, depth, fields)
-        self._array_fields(raw, location, depth, fields)
-        self._composition(raw, location, depth, fields)
-        extensions = {k: v for k, v in raw.items() if k[:2] == "x-"}
+                check(self, value, raw, location, depth, fields)
         if extensions:
             fields["extensions"] = extensions
+        # 3.0's boolean exclusiveMinimum/Maximum qualify minimum/maximum.
+        if "minimum" in fields and raw.get("exclusiveMinimum") is True:
+            fields["exclusive_minimum"] = fields.pop("minimum")
+        if "maximum" in fields and raw.get("exclusiveMaximum") is True:
+            fields["exclusive_maximum"] = fields.pop("maximum")
         return fields
 
-    def _types(self, raw: dict[str, Any], location: Location, fields: dict[str, Any]) -> tuple[
-        str, ...
-    ]:
-        declared = raw.get("type")
-        if declared is None:
-            return ()
-        candidates = declared if isinstance(declared, list) else [declared]
+    # Keyword handlers: (value, the raw schema, its location, depth, fields being built).
+
+    def _on_type(
+        self,
+        value: Any,
+        raw: dict[str, Any],
+        location: Location,
+        depth: int,
+        fields: dict[str, Any],
+    ) -> None:
+        candidates = value if isinstance(value, list) else [value]
         types: list[str] = []
         for candidate in candidates:
             if candidate == "file":  # Swagger 2.0's upload type
@@ -240,129 +285,253 @@ class SchemaBuilder:
                 if candidate not in types:
                     types.append(candidate)
             else:
-                self._warn(location.child("type"),
-                           f"unknown type {candidate!r}; treated as any type")
-                return ()
-        return tuple(types)
-
-    def _constraints(self, raw: dict[str, Any], location: Location,
-                     fields: dict[str, Any]) -> None:
-        for key, attr, check in _CONSTRAINTS:
-            if key in raw:
-                value = raw[key]
-                if check(value):
-                    fields[attr] = value
-                elif not (key.startswith("exclusive") and isinstance(value, bool)):
-                    self._warn(location.child(key), f"{key} has the wrong type "
-                                                    f"({_kind(value)}); ignored")
-        # 3.0's boolean exclusiveMinimum/Maximum qualify minimum/maximum.
-        for flag, bound, attr in (("exclusiveMinimum", "minimum", "exclusive_minimum"),
-                                  ("exclusiveMaximum", "maximum", "exclusive_maximum")):
-            if raw.get(flag) is True and bound in fields:
-                fields[attr] = fields.pop(bound)
-        if raw.get("uniqueItems") is True:
-            fields["unique_items"] = True
-        pattern = raw.get("pattern")
-        if pattern is not None:
-            if isinstance(pattern, str):
-                fields["pattern"] = pattern
-            else:
-                self._warn(location.child("pattern"), "pattern must be a string; ignored")
-        for key, attr in (("contentMediaType", "content_media_type"),
-                          ("contentEncoding", "content_encoding")):
-            value = raw.get(key)
-            if isinstance(value, str):
-                fields[attr] = value
-
-    def _object_fields(self, raw: dict[str, Any], location: Location, depth: int,
-                       fields: dict[str, Any]) -> None:
-        properties = raw.get("properties")
-        if properties is not None:
-            if isinstance(properties, dict):
-                fields["properties"] = self._properties(raw, properties, location, depth)
-            else:
-                self._warn(location.child("properties"), "properties must be an object; ignored")
-        elif raw.get("required") is not None and not isinstance(raw.get("required"), list):
-            self._warn(location.child("required"), "required must be an array; ignored")
-        if "additionalProperties" in raw:
-            extra = raw["additionalProperties"]
-            if isinstance(extra, bool):
-                fields["additional_properties"] = extra
-            else:
-                fields["additional_properties"] = self.build(
-                    extra, location.child("additionalProperties"), depth + 1
+                self._warn(
+                    location.child("type"), f"unknown type {candidate!r}; treated as any type"
                 )
-        patterns = raw.get("patternProperties")
-        if isinstance(patterns, dict):
-            here = location.child("patternProperties")
-            fields["pattern_properties"] = tuple(
-                (str(p), self.build(s, here.child(p), depth + 1)) for p, s in patterns.items()
-            )
-        discriminator = raw.get("discriminator")
-        if discriminator is not None:
-            built = self._discriminator(discriminator, raw, location.child("discriminator"))
-            if built is not None:
-                fields["discriminator"] = built
+                return
+        if types:
+            fields["types"] = tuple(types)
 
-    def _properties(self, raw: dict[str, Any], properties: dict[str, Any], location: Location,
-                    depth: int) -> tuple[Property, ...]:
+    def _on_enum(
+        self,
+        value: Any,
+        raw: dict[str, Any],
+        location: Location,
+        depth: int,
+        fields: dict[str, Any],
+    ) -> None:
+        if isinstance(value, list):
+            fields["enum"] = tuple(value)
+        else:
+            self._warn(location.child("enum"), "enum must be an array; ignored")
+
+    def _on_const(
+        self,
+        value: Any,
+        raw: dict[str, Any],
+        location: Location,
+        depth: int,
+        fields: dict[str, Any],
+    ) -> None:
+        fields["has_const"] = True
+        fields["const"] = value
+
+    def _on_default(
+        self,
+        value: Any,
+        raw: dict[str, Any],
+        location: Location,
+        depth: int,
+        fields: dict[str, Any],
+    ) -> None:
+        fields["has_default"] = True
+        fields["default"] = value
+
+    def _on_examples(
+        self,
+        value: Any,
+        raw: dict[str, Any],
+        location: Location,
+        depth: int,
+        fields: dict[str, Any],
+    ) -> None:
+        if isinstance(value, list):
+            fields["examples"] = (*value, *fields.get("examples", ()))
+        else:
+            self._warn(location.child("examples"), "examples in a schema must be an array; ignored")
+
+    def _on_example(
+        self,
+        value: Any,
+        raw: dict[str, Any],
+        location: Location,
+        depth: int,
+        fields: dict[str, Any],
+    ) -> None:
+        fields["examples"] = (*fields.get("examples", ()), value)
+
+    def _on_properties(
+        self,
+        value: Any,
+        raw: dict[str, Any],
+        location: Location,
+        depth: int,
+        fields: dict[str, Any],
+    ) -> None:
+        if not isinstance(value, dict):
+            self._warn(location.child("properties"), "properties must be an object; ignored")
+            return
         required = raw.get("required")
         if isinstance(required, list):
             required_names = {r for r in required if isinstance(r, str)}
         else:
-            if required is not None:
-                self._warn(location.child("required"), "required must be an array; ignored")
             required_names = set()
-        py_names = _unique_py_names(list(properties), property_name)
+        py_names = _unique_py_names(list(value), property_name)
         here = location.child("properties")
-        return tuple(
+        fields["properties"] = tuple(
             Property(
                 name=wire,
                 py_name=py_names[wire],
                 schema=self.build(sub, here.child(wire), depth + 1),
                 required=wire in required_names,
             )
-            for wire, sub in properties.items()
+            for wire, sub in value.items()
         )
 
-    def _array_fields(self, raw: dict[str, Any], location: Location, depth: int,
-                      fields: dict[str, Any]) -> None:
-        items = raw.get("items")
-        if isinstance(items, list):  # draft 2019 / OpenAPI 3.0 tuple form
+    def _on_required(
+        self,
+        value: Any,
+        raw: dict[str, Any],
+        location: Location,
+        depth: int,
+        fields: dict[str, Any],
+    ) -> None:
+        if not isinstance(value, list) and not isinstance(value, bool):
+            # A boolean is draft-3 style `required: true` on a property: harmless, ignored.
+            self._warn(location.child("required"), "required must be an array; ignored")
+
+    def _on_additional_properties(
+        self,
+        value: Any,
+        raw: dict[str, Any],
+        location: Location,
+        depth: int,
+        fields: dict[str, Any],
+    ) -> None:
+        if isinstance(value, bool):
+            fields["additional_properties"] = value
+        else:
+            fields["additional_properties"] = self.build(
+                value, location.child("additionalProperties"), depth + 1
+            )
+
+    def _on_pattern_properties(
+        self,
+        value: Any,
+        raw: dict[str, Any],
+        location: Location,
+        depth: int,
+        fields: dict[str, Any],
+    ) -> None:
+        if not isinstance(value, dict):
+            self._warn(
+                location.child("patternProperties"), "patternProperties must be an object; ignored"
+            )
+            return
+        here = location.child("patternProperties")
+        fields["pattern_properties"] = tuple(
+            (pattern, self.build(sub, here.child(pattern), depth + 1))
+            for pattern, sub in value.items()
+        )
+
+    def _on_discriminator(
+        self,
+        value: Any,
+        raw: dict[str, Any],
+        location: Location,
+        depth: int,
+        fields: dict[str, Any],
+    ) -> None:
+        built = self._discriminator(value, raw, location.child("discriminator"))
+        if built is not None:
+            fields["discriminator"] = built
+
+    def _on_items(
+        self,
+        value: Any,
+        raw: dict[str, Any],
+        location: Location,
+        depth: int,
+        fields: dict[str, Any],
+    ) -> None:
+        if isinstance(value, list):  # draft 2019 / OpenAPI 3.0 tuple form
             here = location.child("items")
-            fields["prefix_items"] = tuple(
-                self.build(s, here.child(i), depth + 1) for i, s in enumerate(items)
+            fields.setdefault(
+                "prefix_items",
+                tuple(self.build(s, here.child(i), depth + 1) for i, s in enumerate(value)),
             )
             extra = raw.get("additionalItems")
             if extra is not None and not isinstance(extra, bool):
                 fields["items"] = self.build(extra, location.child("additionalItems"), depth + 1)
-        elif items is not None:
-            fields["items"] = self.build(items, location.child("items"), depth + 1)
-        prefix = raw.get("prefixItems")
-        if isinstance(prefix, list):
-            here = location.child("prefixItems")
-            fields["prefix_items"] = tuple(
-                self.build(s, here.child(i), depth + 1) for i, s in enumerate(prefix)
-            )
+        else:
+            fields["items"] = self.build(value, location.child("items"), depth + 1)
 
-    def _composition(self, raw: dict[str, Any], location: Location, depth: int,
-                     fields: dict[str, Any]) -> None:
-        for key, attr in (("allOf", "all_of"), ("oneOf", "one_of"), ("anyOf", "any_of")):
-            members = raw.get(key)
-            if members is None:
-                continue
-            if not isinstance(members, list):
-                self._warn(location.child(key), f"{key} must be an array; ignored")
-                continue
-            here = location.child(key)
-            fields[attr] = tuple(
-                self.build(s, here.child(i), depth + 1) for i, s in enumerate(members)
-            )
-        if "not" in raw:
-            fields["not_"] = self.build(raw["not"], location.child("not"), depth + 1)
+    def _on_prefix_items(
+        self,
+        value: Any,
+        raw: dict[str, Any],
+        location: Location,
+        depth: int,
+        fields: dict[str, Any],
+    ) -> None:
+        if not isinstance(value, list):
+            self._warn(location.child("prefixItems"), "prefixItems must be an array; ignored")
+            return
+        here = location.child("prefixItems")
+        fields["prefix_items"] = tuple(
+            self.build(s, here.child(i), depth + 1) for i, s in enumerate(value)
+        )
 
-    def _discriminator(self, raw: Any, schema: dict[str, Any],
-                       location: Location) -> Discriminator | None:
+    def _on_composition(
+        self,
+        value: Any,
+        raw: dict[str, Any],
+        location: Location,
+        depth: int,
+        fields: dict[str, Any],
+        *,
+        key: str = "",
+        attr: str = "",
+    ) -> None:
+        if not isinstance(value, list):
+            self._warn(location.child(key), f"{key} must be an array; ignored")
+            return
+        here = location.child(key)
+        fields[attr] = tuple(self.build(s, here.child(i), depth + 1) for i, s in enumerate(value))
+
+    def _on_all_of(
+        self,
+        value: Any,
+        raw: dict[str, Any],
+        location: Location,
+        depth: int,
+        fields: dict[str, Any],
+    ) -> None:
+        self._on_composition(value, raw, location, depth, fields, key="allOf", attr="all_of")
+
+    def _on_one_of(
+        self,
+        value: Any,
+        raw: dict[str, Any],
+        location: Location,
+        depth: int,
+        fields: dict[str, Any],
+    ) -> None:
+        self._on_composition(value, raw, location, depth, fields, key="oneOf", attr="one_of")
+
+    def _on_any_of(
+        self,
+        value: Any,
+        raw: dict[str, Any],
+        location: Location,
+        depth: int,
+        fields: dict[str, Any],
+    ) -> None:
+        self._on_composition(value, raw, location, depth, fields, key="anyOf", attr="any_of")
+
+    def _on_not(
+        self,
+        value: Any,
+        raw: dict[str, Any],
+        location: Location,
+        depth: int,
+        fields: dict[str, Any],
+    ) -> None:
+        fields["not_"] = self.build(value, location.child("not"), depth + 1)
+
+    def _discriminator(
+        self, raw: Any, schema: dict[str, Any], location: Location
+    ) -> Discriminator | None:
         if isinstance(raw, str):  # Swagger 2.0: just the property name
             return Discriminator(property_name=raw)
         if not isinstance(raw, dict) or not isinstance(raw.get("propertyName"), str):
@@ -392,9 +561,9 @@ class SchemaBuilder:
         self._warn(location, f"discriminator mapping names unknown schema {target!r}; ignored")
         return None
 
-    def _implicit_mapping(self, schema: dict[str, Any], location: Location) -> list[
-        tuple[str, str]
-    ]:
+    def _implicit_mapping(
+        self, schema: dict[str, Any], location: Location
+    ) -> list[tuple[str, str]]:
         mapping: list[tuple[str, str]] = []
         for key in ("oneOf", "anyOf"):
             members = schema.get(key)
@@ -443,17 +612,15 @@ def _with_name(schema: Schema, name: str, source_name: str | None) -> Schema:
     return _replace(schema, name=name, source_name=source_name)
 
 
-def _examples(raw: dict[str, Any]) -> tuple[Any, ...]:
-    examples = raw.get("examples")
-    found: tuple[Any, ...] = tuple(examples) if isinstance(examples, list) else ()
-    if "example" in raw:
-        found = (*found, raw["example"])
-    return found
-
-
 def _kind(value: Any) -> str:
-    return {dict: "an object", list: "an array", str: "a string", bool: "a boolean",
-            int: "an integer", float: "a number"}.get(type(value), type(value).__name__)
+    return {
+        dict: "an object",
+        list: "an array",
+        str: "a string",
+        bool: "a boolean",
+        int: "an integer",
+        float: "a number",
+    }.get(type(value), type(value).__name__)
 
 
 def _is_number(value: Any) -> bool:
@@ -468,19 +635,63 @@ def _is_positive(value: Any) -> bool:
     return _is_number(value) and value > 0
 
 
-_CONSTRAINTS: tuple[tuple[str, str, Callable[[Any], bool]], ...] = (
-    ("minimum", "minimum", _is_number),
-    ("maximum", "maximum", _is_number),
-    ("exclusiveMinimum", "exclusive_minimum", _is_number),
-    ("exclusiveMaximum", "exclusive_maximum", _is_number),
-    ("multipleOf", "multiple_of", _is_positive),
-    ("minLength", "min_length", _is_count),
-    ("maxLength", "max_length", _is_count),
-    ("minItems", "min_items", _is_count),
-    ("maxItems", "max_items", _is_count),
-    ("minProperties", "min_properties", _is_count),
-    ("maxProperties", "max_properties", _is_count),
-)
+def _is_str(value: Any) -> bool:
+    return isinstance(value, str)
+
+
+_SCALARS: dict[str, tuple[str, Callable[[Any], bool]]] = {
+    "description": ("description", _is_str),
+    "title": ("title", _is_str),
+    "format": ("format", _is_str),
+    "pattern": ("pattern", _is_str),
+    "contentMediaType": ("content_media_type", _is_str),
+    "contentEncoding": ("content_encoding", _is_str),
+    "minimum": ("minimum", _is_number),
+    "maximum": ("maximum", _is_number),
+    "exclusiveMinimum": ("exclusive_minimum", _is_number),
+    "exclusiveMaximum": ("exclusive_maximum", _is_number),
+    "multipleOf": ("multiple_of", _is_positive),
+    "minLength": ("min_length", _is_count),
+    "maxLength": ("max_length", _is_count),
+    "minItems": ("min_items", _is_count),
+    "maxItems": ("max_items", _is_count),
+    "minProperties": ("min_properties", _is_count),
+    "maxProperties": ("max_properties", _is_count),
+}
+_EXCLUSIVE_BOUNDS = frozenset({"exclusiveMinimum", "exclusiveMaximum"})
+_FLAGS: dict[str, str] = {
+    "deprecated": "deprecated",
+    "readOnly": "read_only",
+    "writeOnly": "write_only",
+    "uniqueItems": "unique_items",
+}
+_Handler = Callable[[SchemaBuilder, Any, dict[str, Any], Location, int, dict[str, Any]], None]
+_HANDLERS: dict[str, _Handler] = {
+    "type": SchemaBuilder._on_type,
+    "properties": SchemaBuilder._on_properties,
+    "required": SchemaBuilder._on_required,
+    "items": SchemaBuilder._on_items,
+    "enum": SchemaBuilder._on_enum,
+    "example": SchemaBuilder._on_example,
+    "examples": SchemaBuilder._on_examples,
+    "default": SchemaBuilder._on_default,
+    "const": SchemaBuilder._on_const,
+    "allOf": SchemaBuilder._on_all_of,
+    "oneOf": SchemaBuilder._on_one_of,
+    "anyOf": SchemaBuilder._on_any_of,
+    "not": SchemaBuilder._on_not,
+    "additionalProperties": SchemaBuilder._on_additional_properties,
+    "patternProperties": SchemaBuilder._on_pattern_properties,
+    "prefixItems": SchemaBuilder._on_prefix_items,
+    "discriminator": SchemaBuilder._on_discriminator,
+}
+_SCALAR, _FLAG, _HANDLER = "scalar", "flag", "handler"
+# One table for every keyword, so each key of a schema costs a single lookup.
+_KEYWORDS: dict[str, tuple[str, str, Any]] = {
+    **{key: (_SCALAR, attr, check) for key, (attr, check) in _SCALARS.items()},
+    **{key: (_FLAG, attr, None) for key, attr in _FLAGS.items()},
+    **{key: (_HANDLER, "", handler) for key, handler in _HANDLERS.items()},
+}
 
 
 def _unique_py_names(
@@ -502,4 +713,3 @@ def _unique_py_names(
         if wire not in result:
             result[wire] = unique_name(candidates[wire], taken)
     return result
-

@@ -42,8 +42,9 @@ def security_schemes(raw: Any, location: Location, problems: Problems) -> dict[s
     return schemes
 
 
-def _scheme(name: str, py_name: str, raw: Any, location: Location,
-            problems: Problems) -> SecurityScheme | None:
+def _scheme(
+    name: str, py_name: str, raw: Any, location: Location, problems: Problems
+) -> SecurityScheme | None:
     pointer = location.pointer
     if not isinstance(raw, dict):
         problems.warn(pointer, "a security scheme must be an object; ignored")
@@ -56,14 +57,18 @@ def _scheme(name: str, py_name: str, raw: Any, location: Location,
         problems.warn(pointer + "/type", f"unknown security scheme type {kind!r}; ignored")
         return None
     common: dict[str, Any] = {
-        "name": name, "py_name": py_name, "type": kind,
-        "description": _text(raw.get("description")), "pointer": pointer,
+        "name": name,
+        "py_name": py_name,
+        "type": kind,
+        "description": _text(raw.get("description")),
+        "pointer": pointer,
     }
     if kind == "apiKey":
         where = raw.get("in")
         if where not in _API_KEY_LOCATIONS or not isinstance(raw.get("name"), str):
-            problems.warn(pointer, "an apiKey scheme needs `name` and `in` (header, query or "
-                                   "cookie); ignored")
+            problems.warn(
+                pointer, "an apiKey scheme needs `name` and `in` (header, query or cookie); ignored"
+            )
             return None
         return SecurityScheme(**common, param_name=raw["name"], location=where)
     if kind == "http":
@@ -71,8 +76,9 @@ def _scheme(name: str, py_name: str, raw: Any, location: Location,
         if not isinstance(scheme, str):
             problems.warn(pointer + "/scheme", "an http scheme needs `scheme`; assuming bearer")
             scheme = "bearer"
-        return SecurityScheme(**common, scheme=scheme.lower(),
-                              bearer_format=_text(raw.get("bearerFormat")))
+        return SecurityScheme(
+            **common, scheme=scheme.lower(), bearer_format=_text(raw.get("bearerFormat"))
+        )
     if kind == "oauth2":
         return SecurityScheme(**common, flows=_flows(raw.get("flows"), pointer, problems))
     if kind == "openIdConnect":
@@ -91,12 +97,15 @@ def _flows(raw: Any, pointer: str, problems: Problems) -> tuple[OAuthFlow, ...]:
                 problems.warn(f"{pointer}/flows/{kind}", f"unknown OAuth2 flow {kind!r}; ignored")
             continue
         scopes = flow.get("scopes")
-        flows.append(OAuthFlow(
-            kind=cast(Any, kind),
-            token_url=_text(flow.get("tokenUrl")),
-            authorization_url=_text(flow.get("authorizationUrl")),
-            refresh_url=_text(flow.get("refreshUrl")),
-            scopes=tuple((str(k), str(v)) for k, v in scopes.items())
-            if isinstance(scopes, dict) else (),
-        ))
+        flows.append(
+            OAuthFlow(
+                kind=cast(Any, kind),
+                token_url=_text(flow.get("tokenUrl")),
+                authorization_url=_text(flow.get("authorizationUrl")),
+                refresh_url=_text(flow.get("refreshUrl")),
+                scopes=tuple((str(k), str(v)) for k, v in scopes.items())
+                if isinstance(scopes, dict)
+                else (),
+            )
+        )
     return tuple(flows)

@@ -46,9 +46,7 @@ _DescriptionLoader.add_implicit_resolver(
     list("tTfF"),
 )
 # Explicit `!!timestamp` tags are also kept as text: the IR holds JSON values only.
-_DescriptionLoader.add_constructor(
-    "tag:yaml.org,2002:timestamp", _BaseLoader.construct_yaml_str
-)
+_DescriptionLoader.add_constructor("tag:yaml.org,2002:timestamp", _BaseLoader.construct_yaml_str)
 
 
 def _key_to_str(key: Any) -> str:
@@ -92,8 +90,9 @@ def parse_document(data: bytes, name: str) -> Any:
             return orjson.loads(data)
         except orjson.JSONDecodeError as exc:
             if lowered.endswith(".json"):
-                raise _parse_error(name, f"invalid JSON at line {exc.lineno}, column "
-                                         f"{exc.colno}: {exc.msg}") from None
+                raise _parse_error(
+                    name, f"invalid JSON at line {exc.lineno}, column {exc.colno}: {exc.msg}"
+                ) from None
             # Not valid JSON, but YAML (a superset) may still read it.
     try:
         document = yaml.load(data, Loader=_DescriptionLoader)  # noqa: S506 - a safe loader

@@ -17,9 +17,23 @@ __all__ = ["POINTER_KEY", "convert_swagger2"]
 POINTER_KEY = "$$pointer"
 _METHODS = ("get", "put", "post", "delete", "options", "head", "patch")
 _PARAMETER_SCHEMA_KEYS = (
-    "type", "format", "items", "enum", "default", "maximum", "exclusiveMaximum", "minimum",
-    "exclusiveMinimum", "maxLength", "minLength", "pattern", "maxItems", "minItems",
-    "uniqueItems", "multipleOf", "x-nullable",
+    "type",
+    "format",
+    "items",
+    "enum",
+    "default",
+    "maximum",
+    "exclusiveMaximum",
+    "minimum",
+    "exclusiveMinimum",
+    "maxLength",
+    "minLength",
+    "pattern",
+    "maxItems",
+    "minItems",
+    "uniqueItems",
+    "multipleOf",
+    "x-nullable",
 )
 _FLOWS = {
     "implicit": "implicit",
@@ -104,7 +118,9 @@ class _Converter:
             elif kind == "oauth2":
                 flow_name = _FLOWS.get(str(raw.get("flow")))
                 if flow_name is None:
-                    self.problems.warn(pointer + "/flow", f"unknown OAuth2 flow {raw.get('flow')!r}")
+                    self.problems.warn(
+                        pointer + "/flow", f"unknown OAuth2 flow {raw.get('flow')!r}"
+                    )
                     flows: dict[str, Any] = {}
                 else:
                     flow = {"scopes": _as_dict(raw.get("scopes"))}
@@ -149,7 +165,7 @@ class _Converter:
     def _resolve_parameter(self, raw: Any) -> tuple[Any, str | None]:
         ref = raw.get("$ref") if isinstance(raw, dict) else None
         if isinstance(ref, str) and ref.startswith("#/parameters/"):
-            name = ref[len("#/parameters/"):].replace("~1", "/").replace("~0", "~")
+            name = ref[len("#/parameters/") :].replace("~1", "/").replace("~0", "~")
             target = _as_dict(self.doc.get("parameters")).get(name)
             if isinstance(target, dict):
                 return target, join_pointer("/parameters", name)
@@ -162,8 +178,11 @@ class _Converter:
     def _operation(self, raw: Any, shared: list[Any], pointer: str, path_pointer: str) -> Any:
         if not isinstance(raw, dict):
             return raw
-        op = {k: v for k, v in raw.items() if k not in ("parameters", "responses", "consumes",
-                                                        "produces")}
+        op = {
+            k: v
+            for k, v in raw.items()
+            if k not in ("parameters", "responses", "consumes", "produces")
+        }
         consumes = [m for m in _as_list(raw.get("consumes")) if isinstance(m, str)]
         consumes = consumes or self.consumes
         produces = [m for m in _as_list(raw.get("produces")) if isinstance(m, str)]
@@ -181,7 +200,8 @@ class _Converter:
         body: tuple[Any, str] | None = None
         form: list[tuple[dict[str, Any], str]] = []
         for param, param_pointer in [
-            *inherited, *((p, f"{pointer}/parameters/{i}") for i, p in enumerate(own))
+            *inherited,
+            *((p, f"{pointer}/parameters/{i}") for i, p in enumerate(own)),
         ]:
             resolved, ref_pointer = self._resolve_parameter(param)
             location = resolved.get("in") if isinstance(resolved, dict) else None
@@ -234,8 +254,10 @@ class _Converter:
         if fmt == "pipes":
             return "pipeDelimited", False
         if fmt == "tsv":
-            self.problems.warn(pointer + "/collectionFormat",
-                               "collectionFormat tsv has no OpenAPI 3 equivalent; using csv")
+            self.problems.warn(
+                pointer + "/collectionFormat",
+                "collectionFormat tsv has no OpenAPI 3 equivalent; using csv",
+            )
         elif fmt != "csv":
             self.problems.warn(pointer + "/collectionFormat", f"unknown collectionFormat {fmt!r}")
         return ("simple", False) if location in ("path", "header") else ("form", False)
@@ -251,8 +273,9 @@ class _Converter:
             body["description"] = raw["description"]
         return body | _extensions(raw)
 
-    def _form(self, fields: list[tuple[dict[str, Any], str]], consumes: list[str],
-              pointer: str) -> dict[str, Any]:
+    def _form(
+        self, fields: list[tuple[dict[str, Any], str]], consumes: list[str], pointer: str
+    ) -> dict[str, Any]:
         has_file = any(f.get("type") == "file" for f, _ in fields)
         media_types = [m for m in consumes if "form" in m] or (
             ["multipart/form-data"] if has_file else ["application/x-www-form-urlencoded"]
@@ -287,7 +310,7 @@ class _Converter:
             here = join_pointer(pointer + "/responses", str(status))
             ref = response.get("$ref") if isinstance(response, dict) else None
             if isinstance(ref, str) and ref.startswith("#/responses/"):
-                name = ref[len("#/responses/"):].replace("~1", "/").replace("~0", "~")
+                name = ref[len("#/responses/") :].replace("~1", "/").replace("~0", "~")
                 target = _as_dict(self.doc.get("responses")).get(name)
                 if isinstance(target, dict):
                     out[status] = self._response(target, produces, join_pointer("/responses", name))
@@ -299,7 +322,9 @@ class _Converter:
         if not isinstance(raw, dict) or "$ref" in raw:
             return raw
         response: dict[str, Any] = {
-            "description": raw.get("description"), POINTER_KEY: pointer, **_extensions(raw)
+            "description": raw.get("description"),
+            POINTER_KEY: pointer,
+            **_extensions(raw),
         }
         examples = _as_dict(raw.get("examples"))
         if "schema" in raw or examples:
@@ -325,7 +350,8 @@ class _Converter:
         return response
 
 
-def convert_swagger2(doc: dict[str, Any], problems: Problems,
-                     default_scheme: str = "https") -> dict[str, Any]:
+def convert_swagger2(
+    doc: dict[str, Any], problems: Problems, default_scheme: str = "https"
+) -> dict[str, Any]:
     """A Swagger 2.0 document in OpenAPI 3.0 shape (sharing the original's schema objects)."""
     return _Converter(doc, problems, default_scheme).convert()

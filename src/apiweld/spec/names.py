@@ -15,6 +15,7 @@ The rules, in short:
 from __future__ import annotations
 
 import builtins
+import functools
 import keyword
 import re
 import unicodedata
@@ -150,9 +151,10 @@ def _transliterate(text: str) -> str:
     return "".join(out)
 
 
-def split_words(text: str) -> list[str]:
+@functools.lru_cache(maxsize=65536)
+def split_words(text: str) -> tuple[str, ...]:
     """The words of a name: `listPets` -> [list, Pets]; `HTTPServer2` -> [HTTP, Server, 2]."""
-    return _CASE_BOUNDARY.findall(_transliterate(text))
+    return tuple(_CASE_BOUNDARY.findall(_transliterate(text)))
 
 
 def is_valid_identifier(name: str) -> bool:
@@ -167,6 +169,7 @@ def _fix_start_and_keywords(name: str, digit_prefix: str) -> str:
     return name
 
 
+@functools.lru_cache(maxsize=65536)
 def to_snake(text: str, *, fallback: str = "value", digit_prefix: str = "n") -> str:
     """`listPets` -> `list_pets`; `2fa` -> `n2fa`; `class` -> `class_`; `` -> fallback."""
     words = split_words(text)
@@ -175,6 +178,7 @@ def to_snake(text: str, *, fallback: str = "value", digit_prefix: str = "n") -> 
     return _fix_start_and_keywords("_".join(w.lower() for w in words), digit_prefix)
 
 
+@functools.lru_cache(maxsize=65536)
 def to_pascal(text: str, *, fallback: str = "Model", digit_prefix: str = "N") -> str:
     """`simple-user` -> `SimpleUser`; acronyms are kept (`HTTPError` -> `HTTPError`)."""
     words = split_words(text)
@@ -192,6 +196,7 @@ def class_name(text: str) -> str:
     return name
 
 
+@functools.lru_cache(maxsize=65536)
 def property_name(text: str) -> str:
     """A pydantic field name for a wire name: snake_case, clear of `BaseModel` attributes.
 
@@ -214,7 +219,7 @@ def parameter_name(text: str) -> str:
 
 
 def unique_name(base: str, taken: MutableSet[str], *, separator: str = "_") -> str:
-    """`base`, or `base_2`, `base_3`, ... whichever is free first; the result is added to `taken`."""
+    """`base`, else `base_2`, `base_3`, ...: the first free one, which is added to `taken`."""
     name = base
     counter = 2
     while name in taken:

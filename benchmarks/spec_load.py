@@ -1,0 +1,79 @@
+"""Time and peak memory of `apiweld.spec.load` against plain `json.load` on one description.
+
+Usage: python benchmarks/spec_load.py [DESCRIPTION] [--repeat N]
+Default input: ../shared/corpus/github/api.github.com.json (13 MB, 1,223 operations).
+The machine is shared: numbers are noisy; the best of N runs is reported for time, and peak
+memory is measured in a separate run under tracemalloc (which slows code, so it is not timed).
+Last line: `name=value` pairs.
+"""
+
+from __future__ import annotations
+
+import argparse
+import gc
+import json
+import time
+import tracemalloc
+from collections.abc import Callable
+from pathlib import Path
+from typing import Any
+
+from apiweld.spec import load
+
+DEFAULT = Path(__file__).resolve().parents[1].parent / "shared/corpus/github/api.github.com.json"
+
+
+def _json_load(path: Path) -> Any:
+    with path.open("rb") as handle:
+        return json.load(handle)
+
+
+def best_time(func: Callable[[], Any], repeat: int) -> float:
+    best = float("inf")
+    for _ in range(repeat):
+        gc.collect()
+        start = time.perf_counter()
+        func()
+        best = min(best, time.perf_counter() - start)
+    return best
+
+
+def peak_mb(func: Callable[[], Any]) -> float:
+    gc.collect()
+    tracemalloc.start()
+    result = func()
+    _, peak = tracemalloc.get_traced_memory()
+    tracemalloc.stop()
+    del result
+    return peak / 1e6
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("description", nargs="?", type=Path, default=DEFAULT)
+    parser.add_argument("--repeat", type=int, default=3)
+    args = parser.parse_args()
+    path: Path = args.description
+
+    api = load(path)
+    print(f"input: {path} ({path.stat().st_size / 1e6:.1f} MB)")
+    print(
+        f"loaded: {len(api.operations)} operations, {len(api.schemas)} schemas, "
+        f"{len(api.webhooks)} webhooks, {len(api.problems)} problems"
+    )
+    json_s = best_time(lambda: _json_load(path), args.repeat)
+    load_s = best_time(lambda: load(path), args.repeat)
+    json_peak = peak_mb(lambda: _json_load(path))
+    load_peak = peak_mb(lambda: load(path))
+    print(f"json.load:         {json_s:.3f} s, peak {json_peak:.0f} MB")
+    print(f"apiweld.spec.load: {load_s:.3f} s, peak {load_peak:.0f} MB")
+    print(
+        f"load_s={load_s:.3f} json_load_s={json_s:.3f} ratio_vs_json_load={load_s / json_s:.2f} "
+        f"peak_mb={load_peak:.0f} json_peak_mb={json_peak:.0f} "
+        f"peak_ratio={load_peak / json_peak:.2f} operations={len(api.operations)} "
+        f"schemas={len(api.schemas)}"
+    )
+
+
+if __name__ == "__main__":
+    main()
