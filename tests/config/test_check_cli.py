@@ -190,3 +190,14 @@ def test_a_url_needs_allow_network(tmp_path: Path) -> None:
     code, report = check_json("http://127.0.0.1:9/openapi.json", cwd=tmp_path)
     assert code == 1
     assert "allow_network" in report["problems"][0]["message"]
+
+
+@pytest.mark.parametrize("example", ["examples/apiweld.toml", "examples/widgets.toml"])
+def test_the_example_configs_check_clean(example: str) -> None:
+    code, report = check_json(example)
+    assert code == 0
+    assert report["problems"] == []
+    assert report["kind"] == "project"
+    text = check(example)
+    assert "No problems found." in text.stdout
+    assert str(ROOT) not in text.stdout  # paths under the working folder are shown relative

@@ -80,7 +80,7 @@ def _print_summary(console: Console, summary: dict[str, Any]) -> None:
     heading.append(f"{summary['title']} {summary['version']}", style="bold")
     heading.append(f"  {summary['format']}", style="cyan")
     if summary.get("source"):
-        heading.append(f"  {summary['source']}", style="dim")
+        heading.append(f"  {_shown_path(summary['source'])}", style="dim")
     console.print(heading)
 
     schemes = [f"{s['name']} ({s['type']} {s['detail']})" for s in summary["security_schemes"]]
@@ -150,3 +150,16 @@ def _where(file: str | None, pointer: str) -> str:
         key_path = tuple(int(t) if t.isdigit() else t for t in tokens)
         return f"{file}: {format_key_path(key_path)}" if key_path else file
     return f"{file}#{pointer}" if file else f"#{pointer}"
+
+
+def _shown_path(source: str) -> str:
+    """A path under the working folder is shown relative to it: shorter, and the same on
+    every machine (the README shows this output)."""
+    from pathlib import Path
+
+    if "://" in source:
+        return source
+    try:
+        return str(Path(source).resolve().relative_to(Path.cwd().resolve()))
+    except ValueError:
+        return source
