@@ -191,7 +191,7 @@ class _Assembler:
         self.resolver = resolver
         self.problems = problems
         self.schemas = SchemaBuilder(resolver, problems, dialect)
-        self.operations = OperationBuilder(resolver, problems, self.schemas)
+        self.operations = OperationBuilder(resolver, problems, self.schemas, dialect)
 
     def build(self, source_format: str, display: str | None) -> Api:
         doc = self.doc

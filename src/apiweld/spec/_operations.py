@@ -11,7 +11,7 @@ from typing import Any, cast
 
 from apiweld.spec._errors import Problems
 from apiweld.spec._refs import Location, RefResolver
-from apiweld.spec._schemas import SchemaBuilder, _unique_py_names
+from apiweld.spec._schemas import Dialect, SchemaBuilder, _unique_py_names
 from apiweld.spec._swagger2 import POINTER_KEY
 from apiweld.spec.ir import (
     ANY_SCHEMA,
@@ -56,8 +56,11 @@ def _str_or_none(value: Any) -> str | None:
 
 
 class OperationBuilder:
-    def __init__(self, resolver: RefResolver, problems: Problems, schemas: SchemaBuilder) -> None:
+    def __init__(
+        self, resolver: RefResolver, problems: Problems, schemas: SchemaBuilder, dialect: Dialect
+    ) -> None:
         self._resolver = resolver
+        self._dialect = dialect
         self._problems = problems
         self._schemas = schemas
         self.callbacks: list[tuple[str, Any, Location]] = []
@@ -249,7 +252,7 @@ class OperationBuilder:
                 self._parameter(param, where, py_names[f"{param['in']}\0{param['name']}"])
             )
         declared_path = {p.name for p in result if p.location == "path"}
-        for template in re.findall(r"{([^{}]+)}", path):
+        for template in re.findall(r"{([^{}]+)}", path.split("?", 1)[0]):
             if template not in declared_path:
                 self._warn(
                     location,
@@ -395,7 +398,8 @@ class OperationBuilder:
 
     def responses(self, raw: Any, location: Location) -> tuple[Response, ...]:
         if raw is None:
-            self._warn(location, "operation has no responses")
+            if self._dialect != "3.1":  # optional since 3.1
+                self._warn(location, "operation has no responses")
             return ()
         responses = self.expect_object(raw, location, "responses")
         if responses is None:

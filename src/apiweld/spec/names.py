@@ -3,7 +3,7 @@
 The rules, in short:
 - `to_snake` / `to_pascal` split on case changes, digits-to-letters boundaries and any
   non-alphanumeric character; accented letters are transliterated (NFKD), other non-ASCII letters
-  become `u<hex>` so two different unicode names never collapse into one.
+  become `u<code point>` so two different unicode names never collapse into one.
 - A name that would start with a digit gets a prefix; a keyword gets a trailing `_`; an empty
   result becomes a fallback (`field`, `value`, ...).
 - Class names never shadow builtins or names that generated modules import (typing, pydantic,
@@ -126,12 +126,17 @@ BASEMODEL_ATTRIBUTES: frozenset[str] = frozenset(
 RESERVED_PARAMETER_NAMES: frozenset[str] = frozenset({"self", "cls", "options", "extra_headers"})
 
 _CASE_BOUNDARY = re.compile(
-    r"[A-Z]+(?=[A-Z][a-z])|[A-Z]?[a-z]+|[A-Z]+|[0-9]+",
+    r"[A-Z]{2,}s(?![a-z])"  # a plural acronym: APIs, IDs
+    r"|[A-Z]+v[0-9]+"  # IPv4, IPv6
+    r"|[A-Z]+(?=[A-Z][a-z])"  # an acronym before a word: HTTPServer
+    r"|[A-Z]?[a-z]+(?:[0-9]+[a-z]*)*"  # a word, with digits inside: list, Pets, k8s, oauth2
+    r"|[A-Z]+[0-9]*"  # an acronym, with a version: API, V1
+    r"|[0-9]+[a-z]*",  # digits: 2, 2fa
 )
 
 
 def _transliterate(text: str) -> str:
-    """ASCII letters, digits and separators only; accents dropped, other letters spelled `uXXXX`.
+    """ASCII only: accents dropped, other letters spelled `u<code point>`, the rest spaces.
 
     Written by hand because `unidecode`-style tables are large and their output changes between
     versions; names must stay stable.
@@ -145,7 +150,7 @@ def _transliterate(text: str) -> str:
         elif unicodedata.combining(char):
             continue
         elif char.isalnum():
-            out.append(f" u{ord(char):04x} ")
+            out.append(f" u{ord(char)} ")
         else:
             out.append(" ")
     return "".join(out)
@@ -153,7 +158,10 @@ def _transliterate(text: str) -> str:
 
 @functools.lru_cache(maxsize=65536)
 def split_words(text: str) -> tuple[str, ...]:
-    """The words of a name: `listPets` -> [list, Pets]; `HTTPServer2` -> [HTTP, Server, 2]."""
+    """The words of a name: `listPets` -> (list, Pets); `getV1APIs` -> (get, V1, APIs).
+
+    Digits stay with the word they follow (`v1`, `oauth2`, `k8s`), so versions read naturally.
+    """
     return tuple(_CASE_BOUNDARY.findall(_transliterate(text)))
 
 
