@@ -703,10 +703,11 @@ def _unknown_key_message(loc: KeyPath) -> str:
     names_a_variable = "env" in lowered or "evn" in lowered or "nev" in lowered
     secret_like = lowered in _SECRET_KEYS or any(word in lowered for word in _SECRET_WORDS)
     if secret_like and not names_a_variable:
+        env_key = _env_key_for(lowered)
+        example = "MYAPI_" + env_key.removesuffix("_env").upper()
         return (
             f"{key!r} would put a secret in the file, which apiweld refuses; keep the secret "
-            f"in an environment variable and give its NAME, e.g. {_env_key_for(lowered)} = "
-            '"MYAPI_TOKEN"'
+            f'in an environment variable and give its NAME, e.g. {env_key} = "{example}"'
         )
     candidates = _keys_of_model_at(loc[:-1])
     message = "unknown key"
