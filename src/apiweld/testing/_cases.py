@@ -63,25 +63,45 @@ def pick_media_type(content: tuple[MediaType, ...]) -> MediaType | None:
     return None
 
 
-def _wire_safe(location: str) -> Callable[[Any], bool]:
+# OpenAPI: header parameters with these names are ignored (the media types and security own them).
+IGNORED_HEADER_PARAMETERS = frozenset({"accept", "content-type", "authorization"})
+
+
+def _wire_safe(location: str, allow_empty: bool) -> Callable[[Any], bool]:
     def ok(value: Any) -> bool:
-        text = scalar_text(value)
+        if isinstance(value, list | dict) and not value:
+            # An empty array or object has no representation on the wire: the parameter would
+            # simply be absent, which is a different (possibly invalid) request.
+            return False
+        text = value if isinstance(value, str) else scalar_text(value)
         if location == "header":
             return bool(_HEADER_SAFE.fullmatch(text))
         if location == "cookie":
             return bool(_COOKIE_SAFE.fullmatch(text))
         if location == "path":
             return text not in ("", ".", "..")
+        if location == "query":
+            return allow_empty or text != ""
         return True
 
     return ok
 
 
-def _strategy_for(builder: StrategyBuilder, schema: Schema, location: str) -> Any:
+def _strategy_for(
+    builder: StrategyBuilder, schema: Schema, location: str, *, allow_empty: bool = False
+) -> Any:
     strategy = builder.valid(schema)
-    if location in ("header", "cookie", "path"):
-        strategy = strategy.filter(_wire_safe(location))
+    if location in ("header", "cookie", "path", "query"):
+        strategy = strategy.filter(_wire_safe(location, allow_empty))
     return strategy
+
+
+def sendable_parameters(operation: Operation) -> tuple[Parameter, ...]:
+    return tuple(
+        p
+        for p in operation.parameters
+        if not (p.location == "header" and p.name.lower() in IGNORED_HEADER_PARAMETERS)
+    )
 
 
 def _parameter_example(api: Api, param: Parameter) -> Any:
@@ -144,14 +164,17 @@ def _draw(strategy: Any, count: int, seed: int) -> list[Any]:
     return drawn
 
 
-def _operation_strategy(api: Api, operation: Operation, media: MediaType | None) -> Any:
+def _operation_strategy(
+    builder: StrategyBuilder, operation: Operation, media: MediaType | None
+) -> Any:
     from hypothesis import strategies as st
 
-    builder = StrategyBuilder(api)
     required: dict[Any, Any] = {}
     optional: dict[Any, Any] = {}
-    for param in operation.parameters:
-        strategy = _strategy_for(builder, param.schema, param.location)
+    for param in sendable_parameters(operation):
+        strategy = _strategy_for(
+            builder, param.schema, param.location, allow_empty=param.allow_empty_value
+        )
         key = (param.location, param.name)
         (required if param.required or param.location == "path" else optional)[key] = strategy
     body = operation.request_body
@@ -181,9 +204,10 @@ def positive_cases(
         kinds = ", ".join(m.media_type for m in body.content)
         raise CaseGenerationError(f"no request media type the checks can send ({kinds})")
     media_type = media.media_type if media is not None else None
+    builder = StrategyBuilder(api)
     try:
-        drawn = _draw(_operation_strategy(api, operation, media), max(1, max_examples), seed)
-    except Exception as exc:  # hypothesis-jsonschema raises many types for unsatisfiable schemas
+        drawn = _draw(_operation_strategy(builder, operation, media), max(1, max_examples), seed)
+    except Exception as exc:  # Hypothesis raises several types for unsatisfiable schemas
         raise CaseGenerationError(
             f"cannot generate valid data: {type(exc).__name__}: {exc}"
         ) from exc
@@ -191,7 +215,7 @@ def positive_cases(
         raise CaseGenerationError("cannot generate valid data: every attempt was filtered out")
     cases: list[Case] = []
     seen: set[str] = set()
-    examples = _example_overlay(api, operation, media)
+    examples = _example_overlay(builder, operation, media, notes)
     if examples:
         params, body_value = _split(operation, drawn[0])
         params.update({k: v for k, v in examples.items() if k[0] != "body"})
@@ -212,16 +236,36 @@ def positive_cases(
     return cases, notes
 
 
-def _example_overlay(api: Api, operation: Operation, media: MediaType | None) -> dict[Any, Any]:
+def _example_overlay(
+    builder: StrategyBuilder, operation: Operation, media: MediaType | None, notes: list[str]
+) -> dict[Any, Any]:
+    """The description's examples that are valid against their schemas (many real ones are not,
+    and an invalid example would turn a valid request into a schema-violating one)."""
+    api = builder.api
     overlay: dict[Any, Any] = {}
-    for param in operation.parameters:
+    for param in sendable_parameters(operation):
         value = _parameter_example(api, param)
-        if value is not NOT_SET:
+        if value is NOT_SET:
+            continue
+        if builder.is_valid(param.schema, value):
             overlay[(param.location, param.name)] = value
+        else:
+            notes.append(
+                f"the example of {param.location} parameter '{param.name}' is invalid "
+                "against its schema; generated data was sent instead"
+            )
     if media is not None:
         value = _media_example(api, media)
-        if value is not NOT_SET:
+        if value is NOT_SET:
+            return overlay
+        if media.schema is None or builder.is_valid(media.schema, value):
             overlay[("body", "")] = value
+        else:
+            where = media.pointer or "the request body"
+            notes.append(
+                f"the example at {where} is invalid against its schema; "
+                "generated data was sent instead"
+            )
     return overlay
 
 
@@ -239,7 +283,7 @@ def negative_cases(api: Api, operation: Operation, base: Case) -> list[Case]:
         chosen_body = base.body if body is NOT_SET else body
         cases.append(replace(base, kind="negative", label=label, params=params, body=chosen_body))
 
-    for param in operation.parameters:
+    for param in sendable_parameters(operation):
         key = (param.location, param.name)
         if param.required and param.location in ("query", "header", "cookie"):
             params = dict(base.params)

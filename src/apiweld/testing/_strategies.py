@@ -38,6 +38,9 @@ class StrategyBuilder:
         validator = self._validator(schema)
         return self._strategy(schema, ()).filter(validator.is_valid)
 
+    def is_valid(self, schema: Schema, value: Any) -> bool:
+        return bool(self._validator(schema).is_valid(value))
+
     def _validator(self, schema: Schema) -> Any:
         cached = self._validators.get(id(schema))
         if cached is None:

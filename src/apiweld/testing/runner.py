@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import time
+import zlib
 from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
@@ -41,6 +42,7 @@ from apiweld.testing.checks import (
     ALL_CHECKS,
     IGNORED_AUTH,
     NEGATIVE_DATA_REJECTION,
+    NOT_A_SERVER_ERROR,
     NOT_APPLICABLE,
     CheckContext,
     CheckFailure,
@@ -69,6 +71,9 @@ class ContractConfig:
     """Matched against both the IR id (`list_pets`) and the description's operationId."""
     allow_writes: bool = False
     checks: tuple[str, ...] = tuple(ALL_CHECKS)
+    check_rejections: bool = True
+    """Hold the answers to schema-violating requests to the documented content type, headers
+    and schema too (their status is judged by `negative_data_rejection` alone)."""
     timeout: float = 10.0
     headers: Mapping[str, str] = field(default_factory=dict)
     verify_tls: bool = True
@@ -136,7 +141,7 @@ def build_request(
 
 
 def _accept(operation: Operation) -> str:
-    kinds = {m.media_type for r in operation.responses for m in r.content}
+    kinds = {m.media_type for r in operation.responses for m in r.content if "/" in m.media_type}
     return ", ".join(sorted(kinds)) if kinds else "*/*"
 
 
@@ -197,8 +202,11 @@ class ContractRunner:
         started_at = datetime.now(UTC).isoformat(timespec="seconds")
         reports = []
         try:
-            for index, operation in enumerate(select_operations(self.api, self.config)):
-                report = self.run_operation(operation, seed=self.config.seed + index)
+            for operation in select_operations(self.api, self.config):
+                # Seeded per operation by its id, so selecting fewer operations does not change
+                # the data any of them gets.
+                seed = self.config.seed + zlib.crc32(operation.id.encode())
+                report = self.run_operation(operation, seed=seed)
                 reports.append(report)
                 if self.on_operation is not None:
                     self.on_operation(report)
@@ -267,6 +275,8 @@ class ContractRunner:
         report.latencies.append(interaction.response.elapsed)
         ctx = CheckContext(self.api, case.operation, case, interaction.response, self.validators)
         names = checks_for(case, self.config.checks)
+        if case.kind == "negative" and not self.config.check_rejections:
+            names = [n for n in names if n in (NOT_A_SERVER_ERROR, NEGATIVE_DATA_REJECTION)]
         for name, result in run_checks(ctx, names).items():
             tally = report.checks[name]
             if result is None:
