@@ -10,15 +10,62 @@ import importlib
 from typing import TYPE_CHECKING, Any
 
 if TYPE_CHECKING:
+    from apiweld.webhooks._errors import (
+        InboxError,
+        WebhookConfigError,
+        WebhookError,
+        WebhookVerificationError,
+    )
+    from apiweld.webhooks._request import WebhookRequest
+    from apiweld.webhooks.dispatcher import Dispatcher
+    from apiweld.webhooks.factory import build_scheme, scheme_from_name
+    from apiweld.webhooks.handlers import NonRetryableError, WebhookEvent, transactional
+    from apiweld.webhooks.inbox import open_inbox
+    from apiweld.webhooks.receiver import WebhookApp, WebhookReceiver
+    from apiweld.webhooks.sender import WebhookSender
     from apiweld.webhooks.settings import BackoffSettings, HmacOptions, WebhookReceiverSettings
 
 _EXPORTS: dict[str, str] = {
-    "WebhookReceiverSettings": "apiweld.webhooks.settings",
-    "HmacOptions": "apiweld.webhooks.settings",
     "BackoffSettings": "apiweld.webhooks.settings",
+    "Dispatcher": "apiweld.webhooks.dispatcher",
+    "HmacOptions": "apiweld.webhooks.settings",
+    "InboxError": "apiweld.webhooks._errors",
+    "NonRetryableError": "apiweld.webhooks.handlers",
+    "WebhookApp": "apiweld.webhooks.receiver",
+    "WebhookConfigError": "apiweld.webhooks._errors",
+    "WebhookError": "apiweld.webhooks._errors",
+    "WebhookEvent": "apiweld.webhooks.handlers",
+    "WebhookReceiver": "apiweld.webhooks.receiver",
+    "WebhookReceiverSettings": "apiweld.webhooks.settings",
+    "WebhookRequest": "apiweld.webhooks._request",
+    "WebhookSender": "apiweld.webhooks.sender",
+    "WebhookVerificationError": "apiweld.webhooks._errors",
+    "build_scheme": "apiweld.webhooks.factory",
+    "open_inbox": "apiweld.webhooks.inbox",
+    "scheme_from_name": "apiweld.webhooks.factory",
+    "transactional": "apiweld.webhooks.handlers",
 }
 
-__all__ = ["BackoffSettings", "HmacOptions", "WebhookReceiverSettings"]
+__all__ = [
+    "BackoffSettings",
+    "Dispatcher",
+    "HmacOptions",
+    "InboxError",
+    "NonRetryableError",
+    "WebhookApp",
+    "WebhookConfigError",
+    "WebhookError",
+    "WebhookEvent",
+    "WebhookReceiver",
+    "WebhookReceiverSettings",
+    "WebhookRequest",
+    "WebhookSender",
+    "WebhookVerificationError",
+    "build_scheme",
+    "open_inbox",
+    "scheme_from_name",
+    "transactional",
+]
 
 
 def __getattr__(name: str) -> Any:
