@@ -84,7 +84,7 @@ class MockApp:
             store=CollectionStore(
                 self.settings.collection_size,
                 self.settings.seed,
-                lambda schema, rng: self.generator.generate(schema, rng),
+                lambda schema, rng: self.handlers.bodies.generate_valid(schema, rng),
             ),
             idempotency=IdempotencyStore(),
         )

@@ -168,11 +168,18 @@ class BodyFactory:
     def valid(self, schema: Schema, value: Any) -> bool:
         return not self._validators.get(schema, "response").errors(value)
 
-    def generate_valid(self, schema: Schema, salt: str) -> Any:
-        """Generated until valid (a bounded number of seeds); the last candidate otherwise."""
+    def generate_valid(self, schema: Schema, salt: str | random.Random) -> Any:
+        """Generated until valid (a bounded number of draws); the last candidate otherwise.
+
+        The first half of the draws may use the description's examples, which are sometimes
+        wrong; the second half generates from the schema alone.
+        """
         candidate: Any = None
         for attempt in range(self.ATTEMPTS):
-            rng = random.Random(f"{self._seed}:{salt}:{attempt}")
+            if isinstance(salt, random.Random):
+                rng = salt
+            else:
+                rng = random.Random(f"{self._seed}:{salt}:{attempt}")
             generator = self._generator if attempt < self.ATTEMPTS // 2 else self._no_examples
             candidate = generator.generate(schema, rng)
             if self.valid(schema, candidate):

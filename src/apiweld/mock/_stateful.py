@@ -63,7 +63,7 @@ def _create(
         return status, responses.NO_BODY, []
     collection = handlers.store.collection(request.path, binding)
     rng = random.Random(f"{handlers.settings.seed}:create:{request.path}:{collection.counter}")
-    base = handlers.generator.generate(binding.item_schema, rng)
+    base = handlers.bodies.generate_valid(binding.item_schema, rng)
     item = dict(base) if isinstance(base, dict) else {}
     if isinstance(decoded.body, dict):
         item.update(decoded.body)

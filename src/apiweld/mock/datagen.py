@@ -287,19 +287,19 @@ class _Walk:
         return items
 
     def _string(self, schema: Schema) -> str:
+        low, high = schema.min_length, schema.max_length
         text = _formatted(schema.format, self.rng)
+        if text is not None and not _fits(text, low, high):
+            text = None
         if text is None and schema.pattern:
-            text = _from_pattern(schema.pattern, self.rng)
+            text = _from_pattern(schema.pattern, self.rng, low, high)
         if text is None:
-            text = self.rng.choice(_WORDS)
-            if schema.pattern is None:
-                text = f"{text}-{self.rng.randint(1, 999)}"
-        if schema.pattern is None and schema.format is None:
-            minimum = schema.min_length or 0
+            text = f"{self.rng.choice(_WORDS)}-{self.rng.randint(1, 999)}"
+            minimum = low or 0
             if len(text) < minimum:
                 text = (text + "x" * minimum)[:minimum]
-            if schema.max_length is not None and len(text) > schema.max_length:
-                text = text[: schema.max_length]
+            if high is not None and len(text) > high:
+                text = text[:high]
         return text
 
     def _integer(self, schema: Schema) -> int:
@@ -341,13 +341,34 @@ def _bounds(schema: Schema, *, integer: bool) -> tuple[float, float]:
     return low, high
 
 
-def _from_pattern(pattern: str, rng: random.Random) -> str | None:
+class _ShortXeger(rstr.Rstr):
+    """rstr with open repeats (`*`, `+`, `{2,}`) capped near their minimum: readable values that
+    also fit the `maxLength` a pattern usually comes with."""
+
+    def _handle_repeat(self, start_range: int, end_range: int, value: str) -> str:
+        return super()._handle_repeat(start_range, min(end_range, start_range + 6), value)  # type: ignore[misc, no-any-return]
+
+
+def _fits(text: str, low: int | None, high: int | None) -> bool:
+    return (low is None or len(text) >= low) and (high is None or len(text) <= high)
+
+
+def _from_pattern(
+    pattern: str, rng: random.Random, min_length: int | None, max_length: int | None
+) -> str | None:
     try:
         compiled = re.compile(pattern)
-        candidate: str = rstr.Rstr(rng).xeger(pattern)
-    except Exception:
-        return None
-    return candidate if compiled.search(candidate) else None
+    except re.error:
+        return None  # an ECMA-only pattern Python cannot read: fall back to a word
+    xeger = _ShortXeger(rng)
+    for _ in range(8):
+        try:
+            candidate: str = xeger.xeger(pattern)
+        except Exception:  # noqa: BLE001 - rstr gives up on some constructs (lookarounds...)
+            return None
+        if _fits(candidate, min_length, max_length) and compiled.search(candidate):
+            return candidate
+    return None
 
 
 def _random_datetime(rng: random.Random) -> datetime:

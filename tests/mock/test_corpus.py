@@ -1,0 +1,275 @@
+"""The mock against real descriptions: it starts for each one the loader accepts, and its answers
+to valid requests validate against the description's own schemas.
+
+The check is independent of the mock: each response body is validated with
+`openapi-schema-validator` against the schema at the response's JSON pointer in the *raw*
+description (its `$ref`s resolved by `referencing` inside that document), not against the IR or
+the mock's JSON Schema export.
+"""
+
+from __future__ import annotations
+
+import base64
+import random
+from functools import cache
+from pathlib import Path
+from typing import Any
+
+import httpx
+import orjson
+import pytest
+from openapi_schema_validator import OAS30Validator, OAS31Validator
+from referencing import Registry, Resource
+from referencing.exceptions import Unresolvable
+from referencing.jsonschema import DRAFT4, DRAFT202012
+
+from apiweld.mock import MockServer
+from apiweld.mock.datagen import DataGenerator, GenerationOptions
+from apiweld.spec import SpecError, load
+from apiweld.spec.ir import Api, Operation, Parameter
+
+CORPUS = Path(__file__).resolve().parents[2].parent / "shared" / "corpus"
+ALL = sorted(str(p.relative_to(CORPUS)) for p in CORPUS.rglob("*.json"))
+# A seeded sample for the normal suite; the whole corpus runs under `corpus_full`.
+SAMPLE = sorted(random.Random(20261127).sample([p for p in ALL if "github" not in p], 8))
+DOC_URI = "urn:apiweld:description"
+
+
+@cache
+def loaded(relative: str) -> Api | None:
+    try:
+        return load(CORPUS / relative)
+    except SpecError:
+        return None  # the loader refuses it with its own error; nothing to mock
+
+
+def start_and_probe(relative: str) -> None:
+    api = loaded(relative)
+    if api is None:
+        pytest.skip("the spec layer does not load this description")
+    with MockServer(api, seed=1) as url:
+        # Any request proves the server answers; an unknown path must be a clean 404.
+        assert httpx.get(f"{url}/__apiweld_nowhere__").status_code == 404
+
+
+@pytest.mark.parametrize("relative", SAMPLE)
+def test_mock_starts_for_sampled_descriptions(relative: str) -> None:
+    start_and_probe(relative)
+
+
+@pytest.mark.corpus_full
+@pytest.mark.parametrize("relative", ALL)
+def test_mock_starts_for_every_loadable_description(relative: str) -> None:
+    start_and_probe(relative)
+
+
+@pytest.mark.parametrize("relative", SAMPLE)
+def test_sampled_responses_validate_against_the_raw_description(relative: str) -> None:
+    check_every_operation(relative)
+
+
+@pytest.mark.corpus_full
+@pytest.mark.parametrize("relative", ALL)
+def test_every_response_validates_against_the_raw_description(relative: str) -> None:
+    check_every_operation(relative)
+
+
+def check_every_operation(relative: str) -> None:
+    api = loaded(relative)
+    if api is None:
+        pytest.skip("the spec layer does not load this description")
+    raw = orjson.loads((CORPUS / relative).read_bytes())
+    validator_class = (
+        OAS31Validator if str(raw.get("openapi", "")).startswith("3.1") else OAS30Validator
+    )
+    spec = DRAFT202012 if validator_class is OAS31Validator else DRAFT4
+    registry: Registry[Any] = Registry().with_resource(
+        DOC_URI, Resource.from_contents(raw, default_specification=spec)
+    )
+    generator = DataGenerator(api, GenerationOptions(direction="request"))
+    failures: list[str] = []
+    answered = 0
+    invalid_requests = 0
+    with MockServer(api, seed=3) as url, httpx.Client(base_url=url, timeout=10) as client:
+        for op in api.operations:
+            if op.method in ("head", "options", "trace"):
+                continue
+            request, generated = build_request(api, op, generator)
+            response = client.request(op.method.upper(), **request)
+            where = f"{op.method.upper()} {op.path} -> {response.status_code}"
+            if response.status_code in (400, 415, 422):
+                # Our generated request may be invalid (an unsatisfiable schema, a pattern the
+                # generator cannot honour); only a rejection of a request the independent
+                # validator accepts is the mock's fault.
+                if all_valid(generated, registry, validator_class):
+                    failures.append(f"{where}: rejected a valid request: {response.text[:300]}")
+                else:
+                    invalid_requests += 1
+                continue
+            answered += 1
+            problem = check_response(op, response, registry, validator_class)
+            if problem:
+                failures.append(f"{where}: {problem}")
+    assert not failures, "\n".join(failures[:20])
+    assert answered >= invalid_requests, "most requests must be answered"
+
+
+def all_valid(
+    generated: list[tuple[str, Any]], registry: Registry[Any], validator_class: Any
+) -> bool:
+    for pointer, value in generated:
+        validator = validator_class({"$ref": f"{DOC_URI}#{pointer}"}, registry=registry)
+        try:
+            if not validator.is_valid(value):
+                return False
+        except Unresolvable:
+            continue  # Swagger 2.0 parameters carry their type inline, with no `schema`
+    return True
+
+
+def check_response(
+    op: Operation, response: httpx.Response, registry: Registry[Any], validator_class: Any
+) -> str | None:
+    declared = None
+    status = str(response.status_code)
+    for candidate in (status, f"{status[0]}XX", "default"):
+        declared = next((r for r in op.responses if r.status == candidate), None)
+        if declared is not None:
+            break
+    if declared is None:
+        return None if response.status_code in (401, 404, 406) else "status not declared"
+    content_type = response.headers.get("content-type", "").split(";")[0]
+    if not declared.content:
+        return None
+    media = next((m for m in declared.content if m.media_type.split(";")[0] == content_type), None)
+    if media is None:
+        return f"content type {content_type!r} not declared"
+    if "json" not in content_type or media.schema is None:
+        return None
+    body = orjson.loads(response.content)
+    schema = {"$ref": f"{DOC_URI}#{media.pointer}/schema"}
+    validator = validator_class(schema, registry=registry)
+    errors = list(validator.iter_errors(body))
+    if errors:
+        worst = errors[0]
+        where = "/" + "/".join(str(p) for p in worst.absolute_path)
+        return f"{where}: {worst.message[:200]}"
+    return None
+
+
+def serialise(value: Any) -> str:
+    if isinstance(value, bool):
+        return "true" if value else "false"
+    if isinstance(value, list):
+        return ",".join(serialise(v) for v in value)
+    if isinstance(value, dict):
+        return ",".join(f"{k},{serialise(v)}" for k, v in value.items())
+    return "" if value is None else str(value)
+
+
+def build_request(
+    api: Api, op: Operation, generator: DataGenerator
+) -> tuple[dict[str, Any], list[tuple[str, Any]]]:
+    """Keyword arguments for httpx, and (raw schema pointer, value) for each generated part."""
+    rng = random.Random(op.id)
+    generated: list[tuple[str, Any]] = []
+    path = op.path
+    params: list[tuple[str, str]] = []
+    headers: dict[str, str] = {}
+    cookies: dict[str, str] = {}
+    for param in op.parameters:
+        if param.location != "path" and not param.required:
+            continue
+        value = generator.generate(param.schema, rng)
+        if param.content_media_type is None:
+            generated.append((f"{param.pointer}/schema", value))
+        place(param, value, params, headers, cookies)
+        if param.location == "path":
+            text = serialise(value) or "x"
+            if param.style == "label":
+                text = "." + text
+            elif param.style == "matrix":
+                text = f";{param.name}={text}"
+            path = path.replace("{" + param.name + "}", httpx.URL("/" + text).raw_path.decode()[1:])
+    add_credentials(api, op, params, headers, cookies)
+    if cookies:
+        headers["Cookie"] = "; ".join(f"{k}={v}" for k, v in cookies.items())
+    request: dict[str, Any] = {"url": path, "params": params, "headers": headers}
+    body = op.request_body
+    if body is not None and body.content:
+        media = next((m for m in body.content if "json" in m.media_type), body.content[0])
+        value = generator.generate(media.schema, rng) if media.schema is not None else {}
+        if media.schema is not None:
+            generated.append((f"{media.pointer}/schema", value))
+        kind = media.media_type.split(";")[0]
+        if "json" in kind or kind == "*/*":
+            request["content"] = orjson.dumps(value)
+            headers["Content-Type"] = "application/json" if kind == "*/*" else kind
+        elif kind == "application/x-www-form-urlencoded" and isinstance(value, dict):
+            request["data"] = {k: serialise(v) for k, v in value.items()}
+        elif kind.startswith("multipart/") and isinstance(value, dict):
+            request["files"] = {k: (None, serialise(v)) for k, v in value.items()} or {
+                "_": (None, "")
+            }
+        else:
+            request["content"] = b"payload"
+            headers["Content-Type"] = kind if "*" not in kind else "application/octet-stream"
+    return request, generated
+
+
+def place(
+    param: Parameter,
+    value: Any,
+    params: list[tuple[str, str]],
+    headers: dict[str, str],
+    cookies: dict[str, str],
+) -> None:
+    if param.content_media_type is not None:
+        text = orjson.dumps(value).decode()
+    else:
+        text = serialise(value)
+    if param.location == "query":
+        if param.style == "deepObject" and isinstance(value, dict):
+            params.extend((f"{param.name}[{k}]", serialise(v)) for k, v in value.items())
+        elif isinstance(value, dict) and param.explode and param.content_media_type is None:
+            params.extend((k, serialise(v)) for k, v in value.items())
+        elif isinstance(value, list) and param.explode and param.content_media_type is None:
+            params.extend((param.name, serialise(v)) for v in value)
+        else:
+            separator = {"spaceDelimited": " ", "pipeDelimited": "|"}.get(param.style)
+            if separator and isinstance(value, list):
+                text = separator.join(serialise(v) for v in value)
+            params.append((param.name, text))
+    elif param.location == "header":
+        headers[param.name] = text
+    elif param.location == "cookie":
+        cookies[param.name] = text
+
+
+def add_credentials(
+    api: Api,
+    op: Operation,
+    params: list[tuple[str, str]],
+    headers: dict[str, str],
+    cookies: dict[str, str],
+) -> None:
+    requirements = api.security_for(op)
+    if not requirements:
+        return
+    for name, _ in requirements[0]:
+        scheme = api.security_schemes.get(name)
+        if scheme is None:
+            continue
+        if scheme.type == "apiKey" and scheme.param_name:
+            if scheme.location == "query":
+                params.append((scheme.param_name, "key-1"))
+            elif scheme.location == "cookie":
+                cookies[scheme.param_name] = "key-1"
+            else:
+                headers[scheme.param_name] = "key-1"
+        elif scheme.type == "http" and scheme.scheme == "basic":
+            headers["Authorization"] = "Basic " + base64.b64encode(b"user:pass").decode()
+        elif scheme.type == "http" and scheme.scheme not in (None, "bearer"):
+            headers["Authorization"] = f"{scheme.scheme.capitalize()} token-1"
+        else:
+            headers["Authorization"] = "Bearer token-1"
