@@ -1,0 +1,315 @@
+"""The limiter against a real HTTP server on loopback that enforces its limit with 429s.
+
+Must show (issue 9): N callers sharing a limit of R calls per second get zero 429s and at least
+90% of R over 10 seconds: 16 threads and 16 asyncio tasks on the in-memory limiter, and 4
+processes on the Redis limiter (real Redis on 127.0.0.1:6379; fails, not skips, when CI=true).
+And: a server announcing a low X-RateLimit-Remaining (or IETF RateLimit) makes the limiter slow
+down before the server has to answer 429.
+
+Calls go through the apiweld `Client` / `AsyncClient` with retries disabled, so every 429 the
+server sends surfaces as a `RateLimitError`; the server counts them too.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import math
+import multiprocessing
+import os
+import threading
+import time
+import uuid
+from collections.abc import Callable, Iterator
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from typing import Any
+
+import pytest
+
+from apiweld.runtime import AsyncClient, Client, OperationSpec, RateLimitError, RetryPolicy
+from apiweld.runtime._ratelimit import RateLimit, RateLimiter, RedisRateLimiter
+
+RATE = 50  # calls per second, shared by every caller of a test
+DURATION = 10.0  # seconds of load per Must-show test
+PING = OperationSpec(id="ping", method="GET", path="/ping")
+Responder = Callable[[float], tuple[int, list[tuple[str, str]]]]
+
+
+class ServerGCRA:
+    """The server's own limit: GCRA at `rate` with a tolerance of `tolerance` early calls.
+
+    The tolerance absorbs scheduling jitter on a busy 2-core machine (a call sent on time but
+    delayed on its way makes the next one look early); 10 calls at 50/s is 0.2 s.
+    """
+
+    def __init__(self, rate: float, tolerance: float = 10) -> None:
+        self.interval = 1.0 / rate
+        self.tau = tolerance * self.interval
+        self.tat = 0.0
+        self.lock = threading.Lock()
+
+    def __call__(self, now: float) -> tuple[int, list[tuple[str, str]]]:
+        with self.lock:
+            tat = max(self.tat, now)
+            if tat - now > self.tau:
+                return 429, [("Retry-After", "1")]
+            self.tat = tat + self.interval
+            return 200, []
+
+
+class WindowQuota:
+    """A fixed-window quota that announces itself like GitHub (X-RateLimit-*) or the IETF draft."""
+
+    def __init__(self, quota: int, window: float, style: str) -> None:
+        self.quota, self.window, self.style = quota, window, style
+        self.window_end = 0.0
+        self.used = 0
+        self.lock = threading.Lock()
+
+    def __call__(self, now: float) -> tuple[int, list[tuple[str, str]]]:
+        with self.lock:
+            if now >= self.window_end:
+                self.window_end, self.used = now + self.window, 0
+            left = self.window_end - now
+            if self.used >= self.quota:
+                return 429, [("Retry-After", str(math.ceil(left))), *self._headers(0, left)]
+            self.used += 1
+            return 200, self._headers(self.quota - self.used, left)
+
+    def _headers(self, remaining: int, left: float) -> list[tuple[str, str]]:
+        # Whole seconds, rounded up as servers do, so the announced reset is never early.
+        reset = max(1, math.ceil(left))
+        if self.style == "ietf":
+            return [
+                ("RateLimit-Policy", f'"w";q={self.quota};w={self.window:g}'),
+                ("RateLimit", f'"w";r={remaining};t={reset}'),
+            ]
+        return [
+            ("X-RateLimit-Limit", str(self.quota)),
+            ("X-RateLimit-Remaining", str(remaining)),
+            ("X-RateLimit-Reset", str(math.ceil(time.time() + left))),  # epoch, like GitHub
+        ]
+
+
+class LimitedServer:
+    """HTTP/1.1 keep-alive server on a free loopback port; counts answers by status."""
+
+    def __init__(self, responder: Responder) -> None:
+        self.responder = responder
+        self.counts: dict[int, int] = {}
+        self.lock = threading.Lock()
+        outer = self
+
+        class Handler(BaseHTTPRequestHandler):
+            protocol_version = "HTTP/1.1"
+
+            def do_GET(self) -> None:
+                status, headers = outer.responder(time.monotonic())
+                with outer.lock:
+                    outer.counts[status] = outer.counts.get(status, 0) + 1
+                body = b'{"ok":true}' if status == 200 else b'{"error":"rate limited"}'
+                self.send_response(status)
+                for name, value in headers:
+                    self.send_header(name, value)
+                self.send_header("Content-Type", "application/json")
+                self.send_header("Content-Length", str(len(body)))
+                self.end_headers()
+                self.wfile.write(body)
+
+            def log_message(self, format: str, *args: Any) -> None:
+                pass
+
+        self.httpd = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
+        self.httpd.daemon_threads = True
+        self.url = f"http://127.0.0.1:{self.httpd.server_address[1]}"
+        self.thread = threading.Thread(target=self.httpd.serve_forever, daemon=True)
+
+    def __enter__(self) -> LimitedServer:
+        self.thread.start()
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.httpd.shutdown()
+        self.httpd.server_close()
+
+    def count(self, status: int) -> int:
+        with self.lock:
+            return self.counts.get(status, 0)
+
+
+def call_until(client: Client, deadline: float) -> dict[str, int]:
+    seen = {"ok": 0, "429": 0}
+    while time.monotonic() < deadline:
+        try:
+            client.request(PING)
+            seen["ok"] += 1
+        except RateLimitError:
+            seen["429"] += 1
+    return seen
+
+
+def assert_full_rate_without_429(server: LimitedServer, callers: list[dict[str, int]]) -> None:
+    ok = sum(c["ok"] for c in callers)
+    rejected = sum(c["429"] for c in callers)
+    print(f"{len(callers)} callers: {ok} ok ({ok / (RATE * DURATION):.1%} of R*T), {rejected} 429s")
+    assert server.count(429) == 0 and rejected == 0, (server.counts, callers)
+    assert ok >= 0.9 * RATE * DURATION, (ok, server.counts)
+    assert server.count(200) >= ok
+
+
+# -- in memory --------------------------------------------------------------------------------
+
+
+def test_memory_limiter_16_threads_share_the_rate_without_429() -> None:
+    limiter = RateLimiter(RateLimit(RATE, per=1))
+    with LimitedServer(ServerGCRA(RATE)) as server:
+        results: list[dict[str, int]] = []
+        deadline = time.monotonic() + DURATION
+
+        def worker() -> None:
+            with Client(
+                base_url=server.url, rate_limiter=limiter, retry=RetryPolicy.disabled()
+            ) as client:
+                results.append(call_until(client, deadline))
+
+        threads = [threading.Thread(target=worker) for _ in range(16)]
+        for thread in threads:
+            thread.start()
+        for thread in threads:
+            thread.join()
+    assert len(results) == 16
+    assert_full_rate_without_429(server, results)
+
+
+async def test_memory_limiter_16_async_tasks_share_the_rate_without_429() -> None:
+    limiter = RateLimiter(RateLimit(RATE, per=1))
+    with LimitedServer(ServerGCRA(RATE)) as server:
+        async with AsyncClient(
+            base_url=server.url, rate_limiter=limiter, retry=RetryPolicy.disabled()
+        ) as client:
+            deadline = time.monotonic() + DURATION
+
+            async def worker() -> dict[str, int]:
+                seen = {"ok": 0, "429": 0}
+                while time.monotonic() < deadline:
+                    try:
+                        await client.request(PING)
+                        seen["ok"] += 1
+                    except RateLimitError:
+                        seen["429"] += 1
+                return seen
+
+            results = await asyncio.gather(*(worker() for _ in range(16)))
+    assert_full_rate_without_429(server, list(results))
+
+
+# -- Redis, across processes ------------------------------------------------------------------
+
+
+@pytest.fixture
+def redis_url() -> Iterator[str]:
+    import redis
+
+    url = os.environ.get("APIWELD_TEST_REDIS_URL", "redis://127.0.0.1:6379/0")
+    client = redis.Redis.from_url(url, socket_connect_timeout=2)
+    try:
+        client.ping()
+    except redis.RedisError as exc:
+        if os.environ.get("CI") == "true":
+            pytest.fail(f"Redis is required in CI and is not reachable: {exc}")
+        pytest.skip(f"Redis not reachable: {exc}")
+    yield url
+    client.close()
+
+
+@pytest.fixture
+def namespace(redis_url: str) -> Iterator[str]:
+    import redis
+
+    name = f"apiweld-test:{uuid.uuid4().hex}"
+    yield name
+    client = redis.Redis.from_url(redis_url)
+    for key in client.scan_iter(match=f"{{{name}}}*"):
+        client.delete(key)
+    client.close()
+
+
+def _redis_worker(
+    url: str | None, namespace: str, base_url: str, start_at: float, duration: float, out: Any
+) -> None:
+    limiter: RateLimiter | RedisRateLimiter
+    if url is None:  # the control: each process limits only itself
+        limiter = RateLimiter(RateLimit(RATE, per=1))
+    else:
+        limiter = RedisRateLimiter(url, RateLimit(RATE, per=1), namespace=namespace)
+    with Client(base_url=base_url, rate_limiter=limiter, retry=RetryPolicy.disabled()) as client:
+        time.sleep(max(0.0, start_at - time.time()))
+        out.put(call_until(client, time.monotonic() + duration))
+    if isinstance(limiter, RedisRateLimiter):
+        limiter.close()
+
+
+def _run_processes(
+    redis_url: str | None, namespace: str, duration: float
+) -> tuple[LimitedServer, list[dict[str, int]]]:
+    context = multiprocessing.get_context("fork")
+    out = context.Queue()
+    with LimitedServer(ServerGCRA(RATE)) as server:
+        start_at = time.time() + 0.5  # all four start together, after their set-up
+        workers = [
+            context.Process(
+                target=_redis_worker,
+                args=(redis_url, namespace, server.url, start_at, duration, out),
+            )
+            for _ in range(4)
+        ]
+        for worker in workers:
+            worker.start()
+        results = [out.get(timeout=duration + 30) for _ in workers]
+        for worker in workers:
+            worker.join(timeout=10)
+            assert worker.exitcode == 0
+    return server, results
+
+
+def test_redis_limiter_4_processes_share_one_budget_without_429(
+    redis_url: str, namespace: str
+) -> None:
+    server, results = _run_processes(redis_url, namespace, DURATION)
+    assert all(r["ok"] > 0.15 * RATE * DURATION for r in results), results  # all took part
+    assert_full_rate_without_429(server, results)
+
+
+def test_control_4_processes_with_their_own_limiters_get_429s() -> None:
+    """The control: without the shared budget, 4 processes at R each overrun the server."""
+    server, results = _run_processes(None, "unused", 2.0)
+    assert server.count(429) > 0 and sum(r["429"] for r in results) > 0
+
+
+# -- adaptive: slowing down before the server says 429 ----------------------------------------
+
+
+def _run_adaptive(
+    style: str, adaptive: bool, seconds: float
+) -> tuple[LimitedServer, dict[str, int]]:
+    quota = WindowQuota(quota=20, window=2.0, style=style)
+    limiter = RateLimiter(adaptive=adaptive)  # no configured limit: only what the server says
+    with (
+        LimitedServer(quota) as server,
+        Client(base_url=server.url, rate_limiter=limiter, retry=RetryPolicy.disabled()) as client,
+    ):
+        seen = call_until(client, time.monotonic() + seconds)
+    return server, seen
+
+
+@pytest.mark.parametrize("style", ["x-ratelimit", "ietf"])
+def test_low_remaining_slows_the_client_before_any_429(style: str) -> None:
+    server, seen = _run_adaptive(style, adaptive=True, seconds=5.0)
+    assert seen["429"] == 0 and server.count(429) == 0, (seen, server.counts)
+    # the budget is used, not just avoided: 20 calls per 2 s window, about 50 in 5 s
+    assert seen["ok"] >= 30, seen
+
+
+def test_without_adaptation_the_same_client_gets_429s() -> None:
+    """The control: the server above does answer 429 to a client that does not listen."""
+    server, seen = _run_adaptive("x-ratelimit", adaptive=False, seconds=1.0)
+    assert seen["429"] > 0 and server.count(429) > 0
