@@ -1,0 +1,197 @@
+"""The Redis limiter against the real Redis on 127.0.0.1:6379 (fails, not skips, when CI=true).
+
+Several limiter instances with one namespace stand for several processes: they must share the
+budget, the pauses and the learned spreading. Sleeps are recorded instead of slept where the
+test is about the computed waits (Redis' clock still runs; margins allow for it).
+"""
+
+from __future__ import annotations
+
+import asyncio
+import os
+import subprocess
+import sys
+import time
+import uuid
+from collections.abc import Iterator
+
+import pytest
+
+from apiweld.runtime._ratelimit import RateLimit, RateLimitTimeout, RedisRateLimiter
+from apiweld.runtime._state import StateBackendError
+
+
+@pytest.fixture
+def redis_url() -> Iterator[str]:
+    import redis
+
+    url = os.environ.get("APIWELD_TEST_REDIS_URL", "redis://127.0.0.1:6379/0")
+    client = redis.Redis.from_url(url, socket_connect_timeout=2)
+    try:
+        client.ping()
+    except redis.RedisError as exc:
+        if os.environ.get("CI") == "true":
+            pytest.fail(f"Redis is required in CI and is not reachable: {exc}")
+        pytest.skip(f"Redis not reachable: {exc}")
+    yield url
+    client.close()
+
+
+@pytest.fixture
+def namespace(redis_url: str) -> Iterator[str]:
+    import redis
+
+    name = f"apiweld-test:{uuid.uuid4().hex}"
+    yield name
+    client = redis.Redis.from_url(redis_url)
+    for key in client.scan_iter(match=f"{{{name}}}*"):
+        client.delete(key)
+    client.close()
+
+
+class Sleeps(list[float]):
+    def __call__(self, seconds: float) -> None:
+        self.append(round(seconds, 3))
+
+
+def limiter(
+    url: str, namespace: str, limit: RateLimit | None = None, **kwargs: object
+) -> tuple[RedisRateLimiter, Sleeps]:
+    sleeps = Sleeps()
+    rl = RedisRateLimiter(url, limit, namespace=namespace, sleep=sleeps, **kwargs)  # type: ignore[arg-type]
+    return rl, sleeps
+
+
+def test_instances_share_one_budget(redis_url: str, namespace: str) -> None:
+    a, a_sleeps = limiter(redis_url, namespace, RateLimit(10, per=1))
+    b, b_sleeps = limiter(redis_url, namespace, RateLimit(10, per=1))
+    a.acquire()
+    b.acquire()
+    a.acquire()
+    b.acquire()
+    assert a_sleeps[0] == pytest.approx(0.2, abs=0.02)
+    assert b_sleeps == pytest.approx([0.1, 0.3], abs=0.02)
+
+
+def test_other_namespaces_are_independent(redis_url: str, namespace: str) -> None:
+    a, _ = limiter(redis_url, namespace, RateLimit(1, per=1))
+    b, b_sleeps = limiter(redis_url, namespace + "-other", RateLimit(1, per=1))
+    a.acquire()
+    b.acquire()
+    assert b_sleeps == []
+    b.reset("default")
+
+
+def test_timeout_takes_nothing(redis_url: str, namespace: str) -> None:
+    a, sleeps = limiter(redis_url, namespace, RateLimit(1, per=1))
+    a.acquire()
+    with pytest.raises(RateLimitTimeout) as info:
+        a.acquire(timeout=0.5)
+    assert info.value.wait == pytest.approx(1.0, abs=0.05)
+    a.acquire()
+    assert sleeps == pytest.approx([1.0], abs=0.05)  # second slot, not third
+
+
+def test_retry_after_learned_by_one_pauses_the_others(redis_url: str, namespace: str) -> None:
+    a, _ = limiter(redis_url, namespace)
+    b, b_sleeps = limiter(redis_url, namespace)
+    a.observe("search", 429, {"Retry-After": "2"})
+    assert b.pause_remaining("search") == pytest.approx(2.0, abs=0.1)
+    with pytest.raises(RateLimitTimeout):
+        b.acquire("search", timeout=1.0)
+    b.acquire("pets")  # another group is not paused
+    assert b_sleeps == []
+    b.acquire("search")
+    assert b_sleeps[0] == pytest.approx(2.0, abs=0.1)
+
+
+def test_learned_spreading_is_shared_and_relaxed(redis_url: str, namespace: str) -> None:
+    a, _ = limiter(redis_url, namespace)
+    b, b_sleeps = limiter(redis_url, namespace)
+    low = {"X-RateLimit-Limit": "100", "X-RateLimit-Remaining": "4", "X-RateLimit-Reset": "2"}
+    a.observe("default", 200, low)
+    for _ in range(3):
+        b.acquire()
+    assert b_sleeps == pytest.approx([0.5, 1.0], abs=0.05)
+    a.observe("default", 200, {**low, "X-RateLimit-Remaining": "80"})
+    b_sleeps.clear()
+    b.acquire()
+    assert b_sleeps == []
+
+
+def test_a_slow_group_does_not_hold_api_wide_slots(redis_url: str, namespace: str) -> None:
+    a, sleeps = limiter(
+        redis_url, namespace, RateLimit(100, per=1), groups={"search": RateLimit(2, per=1)}
+    )
+    for _ in range(3):
+        a.acquire("search")
+    assert sleeps[:1] == pytest.approx([0.5], abs=0.05)
+    sleeps.clear()
+    a.acquire("pets")
+    assert all(s < 0.1 for s in sleeps), sleeps
+
+
+def test_state_keys_expire(redis_url: str, namespace: str) -> None:
+    import redis
+
+    a, _ = limiter(redis_url, namespace, RateLimit(10, per=1))
+    a.acquire()
+    a.observe("default", 429, {"Retry-After": "1"})
+    ttl = redis.Redis.from_url(redis_url).pttl(a.key("default"))
+    assert 0 < ttl <= 62_000
+
+
+async def test_async_acquire_and_observe(redis_url: str, namespace: str) -> None:
+    import redis.asyncio
+
+    client = redis.asyncio.Redis.from_url(redis_url)
+    a = RedisRateLimiter(client, RateLimit(20, per=1), namespace=namespace)
+    started = time.monotonic()
+    for _ in range(5):
+        await a.acquire_async()
+    assert time.monotonic() - started >= 0.19
+    await a.observe_async("default", 503, {"Retry-After": "3"})
+    with pytest.raises(RateLimitTimeout):
+        await a.acquire_async(timeout=1.0)
+    with pytest.raises(TypeError, match="asyncio Redis client"):
+        a.acquire()
+    a.observe("other", 429, {"Retry-After": "5"})  # sync observe from async code: background write
+    await asyncio.sleep(0.1)
+    assert await a.pause_remaining_async("other") > 4
+    await client.aclose()
+
+
+async def test_url_gives_both_sync_and_async(redis_url: str, namespace: str) -> None:
+    a = RedisRateLimiter(redis_url, RateLimit(1, per=1), namespace=namespace)
+    a.acquire()
+    with pytest.raises(RateLimitTimeout):
+        await a.acquire_async(timeout=0.2)
+    await a.aclose()
+
+
+def test_unreachable_redis_is_a_clear_error_without_the_password() -> None:
+    a = RedisRateLimiter("redis://:hunter2@127.0.0.1:1/0", RateLimit(1))
+    assert "hunter2" not in repr(a)
+    with pytest.raises(StateBackendError) as info:
+        a.acquire()
+    assert isinstance(info.value, ConnectionError)
+    assert "127.0.0.1:1" in str(info.value) and "hunter2" not in str(info.value)
+    assert info.value.__cause__ is None
+
+
+def test_bad_arguments_are_refused_clearly() -> None:
+    with pytest.raises(ValueError, match="not a Redis URL"):
+        RedisRateLimiter("http://127.0.0.1:6379")
+    with pytest.raises(TypeError, match="redis:// URL"):
+        RedisRateLimiter(42)  # type: ignore[arg-type]
+    with pytest.raises(ValueError, match="braces"):
+        RedisRateLimiter("redis://127.0.0.1", namespace="a{b}")
+
+
+def test_importing_the_limiter_does_not_import_redis() -> None:
+    code = (
+        "import sys; import apiweld.runtime._ratelimit, apiweld.runtime._state, "
+        "apiweld.runtime._pagination; print('redis' in sys.modules)"
+    )
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
+    assert out.stdout.strip() == "False"
