@@ -12,6 +12,7 @@ import asyncio
 import logging
 import random
 import time
+from collections import deque
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from http.cookies import SimpleCookie
@@ -51,6 +52,8 @@ class MockSettings:
     """Whether requests may ask for faults with `X-Apiweld-Fault`."""
     idempotency_header: str = "Idempotency-Key"
     on_request: Callable[[RequestRecord], None] | None = None
+    log_limit: int | None = None
+    """Keep only the newest records (a long-running server); None keeps them all."""
 
 
 class MockApp:
@@ -59,7 +62,7 @@ class MockApp:
     def __init__(self, api: Api, settings: MockSettings | None = None) -> None:
         self.api = api
         self.settings = settings or MockSettings()
-        self.requests: list[RequestRecord] = []
+        self.requests: deque[RequestRecord] = deque(maxlen=self.settings.log_limit)
         self._router: PathRouter[dict[str, Operation]] = PathRouter()
         by_path: dict[str, dict[str, Operation]] = {}
         for op in api.operations:

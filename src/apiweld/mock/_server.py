@@ -92,6 +92,7 @@ class MockServer:
         port: int = 0,
         host: str = "127.0.0.1",
         on_request: Callable[[RequestRecord], None] | None = None,
+        log_limit: int | None = None,
     ) -> None:
         self.api = _load_api(api_or_source)
         settings = MockSettings(
@@ -103,6 +104,7 @@ class MockServer:
             page_size=page_size,
             control_header=control_header,
             on_request=on_request,
+            log_limit=log_limit,
         )
         self.app = MockApp(self.api, settings)
         self._host = host
@@ -115,8 +117,12 @@ class MockServer:
 
     @property
     def requests(self) -> list[RequestRecord]:
-        """Every request so far, oldest first."""
-        return self.app.requests
+        """Every request so far (or the newest `log_limit`), oldest first."""
+        return list(self.app.requests)
+
+    @property
+    def faults_name(self) -> str:
+        return self.app.settings.faults.name
 
     def wait_for_requests(self, count: int, timeout: float = 5.0) -> list[RequestRecord]:
         """The log once it holds `count` records; requests cut short by a fault (reset, timeout)

@@ -346,7 +346,7 @@ class _ShortXeger(rstr.Rstr):
     also fit the `maxLength` a pattern usually comes with."""
 
     def _handle_repeat(self, start_range: int, end_range: int, value: str) -> str:
-        return super()._handle_repeat(start_range, min(end_range, start_range + 6), value)  # type: ignore[misc, no-any-return]
+        return super()._handle_repeat(start_range, min(end_range, start_range + 6), value)
 
 
 def _fits(text: str, low: int | None, high: int | None) -> bool:
@@ -364,7 +364,7 @@ def _from_pattern(
     for _ in range(8):
         try:
             candidate: str = xeger.xeger(pattern)
-        except Exception:  # noqa: BLE001 - rstr gives up on some constructs (lookarounds...)
+        except Exception:  # rstr gives up on some constructs (lookarounds...)
             return None
         if _fits(candidate, min_length, max_length) and compiled.search(candidate):
             return candidate
