@@ -119,8 +119,9 @@ def env_prefix(package: str) -> str:
 def docstring_body(text: str | None) -> str:
     """Text made safe inside a triple-quoted (non-raw) docstring, with no trailing quote.
 
-    Backslashes are doubled (so `\\N{...}`, `\\u` or a line continuation stays text), quotes that
-    could close the string are escaped, and control characters other than newlines and tabs
+    Backslashes are doubled (so `\\N{...}`, `\\u` or a line continuation stays text), triple
+    quotes that could close the string are escaped (a final quote is escaped by
+    `finish_docstring` where the docstring ends), and control characters other than newlines and tabs
     (which would make the file unreadable or hide code from a reviewer) are dropped.
     """
     if not text:
@@ -128,10 +129,12 @@ def docstring_body(text: str | None) -> str:
     cleaned = "".join(ch for ch in text if ch in "\n\t" or unicodedata.category(ch)[0] != "C")
     cleaned = cleaned.replace("\\", "\\\\").replace('"""', '\\"\\"\\"')
     lines = [line.rstrip() for line in cleaned.strip().splitlines()]
-    body = "\n".join(lines).strip()
-    if body.endswith('"'):
-        body = body[:-1] + '\\"'
-    return body
+    return "\n".join(lines).strip()
+
+
+def finish_docstring(body: str) -> str:
+    """`body` ready to sit right before the closing quotes: a final `"` would merge with them."""
+    return body[:-1] + '\\"' if body.endswith('"') else body
 
 
 def comment_text(text: str | None, limit: int = 90) -> str:

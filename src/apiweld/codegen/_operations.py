@@ -6,6 +6,7 @@ Each operation becomes one method on its resource (`client.pets.list(...)`) plus
 
 from __future__ import annotations
 
+import functools
 from collections.abc import Callable
 from dataclasses import dataclass, field
 
@@ -24,6 +25,12 @@ from ._names import (
 from ._types import ANY, TypeBuilder
 
 _JSON_TYPES = ("application/json",)
+_CALL_KEYWORDS = (
+    ("path", "path"),
+    ("query", "query"),
+    ("header", "headers"),
+    ("cookie", "cookies"),
+)
 _RESERVED_ARGUMENTS = frozenset({"self", "options"})
 # Names every resource class defines itself; an operation method must not replace them.
 _RESOURCE_ATTRIBUTES = frozenset({"with_raw_response", "_client"})
@@ -64,8 +71,37 @@ class OperationDef:
     """Set when the method pages: the element type of its pager."""
     doc: str
     deprecated: bool
+    operation_key: str = ""
+    """`Operation.id` of the IR operation this method calls."""
     refs: set[str] = field(default_factory=set)
     runtime_refs: set[str] = field(default_factory=set)
+
+    @functools.cached_property
+    def signature_lines(self) -> str:
+        """The keyword parameters of the method, one per line, indented for the template."""
+        lines = []
+        for arg in self.arguments:
+            if arg.required:
+                lines.append(f"        {arg.py_name}: {arg.annotation},\n")
+            elif isinstance(arg, BodyDef):
+                lines.append(f"        {arg.py_name}: {arg.annotation} | NotGiven = NOT_GIVEN,\n")
+            else:
+                lines.append(f"        {arg.py_name}: {arg.annotation} = None,\n")
+        return "".join(lines)
+
+    @functools.cached_property
+    def call_lines(self) -> str:
+        """The keyword arguments passed to the runtime, one per line (without `options`)."""
+        lines = []
+        for location, keyword in _CALL_KEYWORDS:
+            located = [p for p in self.params if p.location == location]
+            if located:
+                pairs = " ".join(f"{py_literal(p.py_name)}: {p.py_name}," for p in located)
+                lines.append(f"{keyword}={{{pairs}}},\n")
+        if self.body is not None:
+            lines.append(f"body={self.body.py_name},\n")
+            lines.append(f"content_type={py_literal(self.body.content_type)},\n")
+        return "".join(lines)
 
     @property
     def arguments(self) -> list[ParamDef | BodyDef]:
@@ -236,6 +272,7 @@ class OperationBuilder:
             item_annotation=item_annotation,
             doc=_operation_doc(op, params, body),
             deprecated=op.deprecated,
+            operation_key=op.id,
             refs=refs,
             runtime_refs=runtime_refs,
         )
@@ -499,7 +536,7 @@ def _operation_doc(op: Operation, params: list[ParamDef], body: BodyDef | None) 
             lines.append(f"    {body.py_name}: {body.doc.replace(chr(10), chr(10) + '        ')}")
     if op.deprecated:
         lines.extend(["", "Deprecated."])
-    return "\n".join(lines)
+    return "\n".join(line.rstrip() for line in "\n".join(lines).splitlines())
 
 
 # --- auth and servers --------------------------------------------------------------------------

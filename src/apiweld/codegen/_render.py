@@ -16,7 +16,7 @@ from typing import Any
 
 import jinja2
 
-from ._names import comment_text, py_literal
+from ._names import comment_text, finish_docstring, py_literal
 
 
 class OutputPathError(Exception):
@@ -35,6 +35,7 @@ def environment() -> jinja2.Environment:
         undefined=jinja2.StrictUndefined,
     )
     env.filters["pyrepr"] = py_literal
+    env.filters["doc"] = finish_docstring
     env.filters["comment"] = comment_text
     env.filters["tomlstr"] = toml_string
     return env
@@ -57,24 +58,35 @@ def markdown_text(value: str | None) -> str:
 
 
 class Writer:
-    """Writes files under `root` only; every path is resolved and checked before writing."""
+    """Writes files under `root` only; every path is checked before writing.
+
+    Names reaching here are already sanitised identifiers; the checks are the last line of
+    defence: no absolute path, no `..` or empty part, and the folder resolved (symlinks
+    followed) must stay inside `root`. Folders are resolved once, not once per file.
+    """
 
     def __init__(self, root: Path) -> None:
         self.root = root.resolve()
         self.files: list[Path] = []
+        self._checked_dirs: set[Path] = {self.root}
 
     def path_for(self, relative: str) -> Path:
-        parts = Path(relative).parts
-        if Path(relative).is_absolute() or any(p in ("", ".", "..") for p in parts):
+        candidate = Path(relative)
+        if candidate.is_absolute() or any(p in ("", ".", "..") for p in candidate.parts):
             raise OutputPathError(f"refusing to write {relative!r}: not a plain relative path")
-        target = (self.root / relative).resolve()
-        if not target.is_relative_to(self.root):
-            raise OutputPathError(f"refusing to write {relative!r}: it resolves outside the output")
+        target = self.root / candidate
+        folder = target.parent
+        if folder not in self._checked_dirs:
+            folder.mkdir(parents=True, exist_ok=True)
+            if not folder.resolve().is_relative_to(self.root):
+                raise OutputPathError(
+                    f"refusing to write {relative!r}: it resolves outside the output"
+                )
+            self._checked_dirs.add(folder)
         return target
 
     def write(self, relative: str, text: str) -> None:
         target = self.path_for(relative)
-        target.parent.mkdir(parents=True, exist_ok=True)
         # O_NOFOLLOW: a symlink planted in the output folder must not redirect the write.
         flags = os.O_WRONLY | os.O_CREAT | os.O_TRUNC | getattr(os, "O_NOFOLLOW", 0)
         descriptor = os.open(target, flags, 0o644)

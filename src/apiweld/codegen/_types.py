@@ -18,6 +18,7 @@ This is the parser half of the generator (the templates only render what it deci
 from __future__ import annotations
 
 import re
+import warnings
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from typing import Literal
@@ -662,7 +663,9 @@ def _number_constraints(schema: Schema) -> dict[str, object]:
 
 def _pattern_compiles(pattern: str) -> bool:
     try:
-        re.compile(pattern)
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore")
+            re.compile(pattern)
     except (re.error, RecursionError, OverflowError, ValueError):
         return False
     return True

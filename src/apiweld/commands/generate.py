@@ -54,12 +54,14 @@ def generate(
     from rich.console import Console
 
     from apiweld.codegen import GenerationError, check_output, load_target
+    from apiweld.codegen._generate import paused_gc
     from apiweld.config import ConfigError
     from apiweld.spec import SpecError
 
     console = Console(stderr=True)
     try:
-        loaded = load_target(target, allow_network=allow_network)
+        with paused_gc():
+            loaded = load_target(target, allow_network=allow_network)
     except (SpecError, ConfigError) as error:
         console.print(f"[red]error:[/red] {error}", markup=True, highlight=False)
         raise typer.Exit(1) from None
