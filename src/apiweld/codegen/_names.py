@@ -121,8 +121,8 @@ def docstring_body(text: str | None) -> str:
 
     Backslashes are doubled (so `\\N{...}`, `\\u` or a line continuation stays text), triple
     quotes that could close the string are escaped (a final quote is escaped by
-    `finish_docstring` where the docstring ends), and control characters other than newlines and tabs
-    (which would make the file unreadable or hide code from a reviewer) are dropped.
+    `finish_docstring` where the docstring ends), and control characters other than newlines
+    and tabs (which would make the file unreadable or hide code from a reviewer) are dropped.
     """
     if not text:
         return ""
