@@ -7,6 +7,7 @@ and exit 1; the summary keys are stable because `--format json` output is read b
 from __future__ import annotations
 
 from collections import Counter
+from collections.abc import Iterable
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, Literal
@@ -69,7 +70,10 @@ def resolve_target(target: str | None) -> tuple[str, Literal["description", "pro
 
 
 def run_check(target: str | None, *, allow_network: bool = False) -> CheckReport:
-    """Load `target` (default ./apiweld.toml) and report; never raises for bad input."""
+    """Load `target` (default ./apiweld.toml) and report; never raises for bad input.
+
+    A problem the loader did not pin to a file is in the description named here.
+    """
     from apiweld.spec import SpecError, load
 
     location, kind = resolve_target(target)
@@ -93,19 +97,31 @@ def run_check(target: str | None, *, allow_network: bool = False) -> CheckReport
         problems = tuple(as_problem(p) for p in exc.problems)
         return CheckReport(location, kind, None, problems, _config_file(config, location, kind))
     except SpecError as exc:
-        # A problem the loader could not pin to a file is in the description given here.
-        described = config.api.description if config is not None else location
-        problems = tuple(
-            p if p.file else Problem(p.severity, p.pointer, p.message, described)
-            for p in exc.problems
-        )
+        problems = _with_file(exc.problems, _described(config, location))
         return CheckReport(location, kind, None, problems, _config_file(config, location, kind))
     return CheckReport(
         location,
         kind,
         summarize(api, config),
-        api.problems,
+        _with_file(api.problems, _described(config, location)),
         _config_file(config, location, kind),
+    )
+
+
+def _described(config: ApiweldConfig | None, location: str) -> str | None:
+    if config is None:
+        return location
+    if config.api.description is None:
+        return None
+    from apiweld.spec._project import description_location
+
+    return str(description_location(config))
+
+
+def _with_file(problems: Iterable[Problem], file: str | None) -> tuple[Problem, ...]:
+    return tuple(
+        p if p.file or file is None else Problem(p.severity, p.pointer, p.message, file)
+        for p in problems
     )
 
 
