@@ -27,6 +27,8 @@ _JSON_TYPES: frozenset[str] = frozenset(
     {"string", "number", "integer", "boolean", "array", "object", "null"}
 )
 _NULL_SCHEMA = Schema(types=("null",))
+# Fields of an untyped schema that can reject null (so `nullable` must be spelled out).
+_EXCLUDES_NULL = frozenset({"all_of", "one_of", "any_of", "not_", "enum", "has_const"})
 # Keywords that may sit beside a `$ref` without changing what it validates.
 _REF_ANNOTATIONS: frozenset[str] = frozenset(
     {
@@ -197,8 +199,9 @@ class SchemaBuilder:
         if types and "null" not in types:
             fields["types"] = (*types, "null")
         schema = Schema(**fields)
-        if not types and len(fields) > 1:
-            # `nullable` beside only a composition (`allOf: [$ref]`): say it as `anyOf [x, null]`.
+        if not types and _EXCLUDES_NULL.intersection(fields):
+            # `nullable` beside a composition (`allOf: [$ref]`) or an enum that would reject
+            # null: say it as `anyOf [x, null]`, the 3.1 way.
             return Schema(pointer=location.pointer, any_of=(schema, _NULL_SCHEMA))
         return schema
 
