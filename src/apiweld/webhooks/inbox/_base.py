@@ -152,34 +152,35 @@ class Inbox(ABC):
     @abstractmethod
     def close(self) -> None: ...
 
+    STORE_SQL = (
+        "INSERT INTO {p}events (receiver, event_id, event_type, status, attempts, deliveries,"
+        " received_at, next_attempt_at, headers, body, url)"
+        " VALUES (?, ?, ?, 'pending', 0, 1, ?, ?, ?, ?, ?)"
+        " ON CONFLICT (receiver, event_id) DO UPDATE SET deliveries = {p}events.deliveries + 1"
+        " RETURNING deliveries"
+    )
+
+    @staticmethod
+    def store_params(event: IncomingEvent) -> tuple[Any, ...]:
+        return (
+            event.receiver,
+            event.event_id,
+            event.event_type,
+            event.received_at,
+            event.received_at,
+            encode_headers(event.headers),
+            event.body,
+            event.url,
+        )
+
     def store(self, events: Sequence[IncomingEvent]) -> list[bool]:
         """Persist and commit; True for each event new to the inbox, False for a duplicate."""
-        results: list[bool] = []
-        sql = self.sql(
-            "INSERT INTO {p}events (receiver, event_id, event_type, status, attempts, deliveries,"
-            " received_at, next_attempt_at, headers, body, url)"
-            " VALUES (?, ?, ?, 'pending', 0, 1, ?, ?, ?, ?, ?)"
-            " ON CONFLICT (receiver, event_id) DO UPDATE SET deliveries = {p}events.deliveries + 1"
-            " RETURNING deliveries"
-        )
+        sql = self.sql(self.STORE_SQL)
         with self._transaction() as conn:
-            for event in events:
-                row = self._execute(
-                    conn,
-                    sql,
-                    (
-                        event.receiver,
-                        event.event_id,
-                        event.event_type,
-                        event.received_at,
-                        event.received_at,
-                        encode_headers(event.headers),
-                        event.body,
-                        event.url,
-                    ),
-                ).fetchone()
-                results.append(int(row[0]) == 1)
-        return results
+            return [
+                int(self._execute(conn, sql, self.store_params(e)).fetchone()[0]) == 1
+                for e in events
+            ]
 
     def claim(
         self,
