@@ -100,5 +100,11 @@ def openapi(schemas: dict[str, Any], paths: dict[str, Any] | None = None) -> dic
 
 
 @pytest.fixture
+def fresh_import() -> Callable[[Path, str], subprocess.CompletedProcess[str]]:
+    """Import a generated package (all of it, validators built) in a fresh, offline interpreter."""
+    return import_in_fresh_interpreter
+
+
+@pytest.fixture
 def make_openapi() -> Callable[..., dict[str, Any]]:
     return openapi

@@ -27,6 +27,7 @@ from ._names import (
     comment_text,
     docstring_body,
     env_prefix,
+    file_stem,
     package_name,
     safe_identifier,
 )
@@ -152,7 +153,7 @@ def paused_gc() -> Iterator[None]:
 def _generate_into(
     api: Api, root: Path, package: str | None, format_code: bool, progress: Progress | None
 ) -> GenerationReport:
-    package = safe_identifier(package or package_name(api.title), "api_client")
+    package = file_stem(safe_identifier(package or package_name(api.title), "api_client"))
     report = GenerationReport(package=package, output=str(root))
 
     def warn(pointer: str, message: str) -> None:

@@ -10,7 +10,7 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 
-from ._names import snake_case, unique
+from ._names import file_stem, snake_case, unique
 from ._types import ClassDef, ModelDef
 
 
@@ -24,7 +24,7 @@ def model_modules(classes: Mapping[str, ClassDef]) -> list[tuple[str, list[str]]
     modules: list[tuple[str, list[str]]] = []
     for component in _strongly_connected(graph):
         members = sorted(component)
-        module = unique(snake_case(members[0], "model"), taken)
+        module = unique(file_stem(snake_case(members[0], "model")), taken)
         modules.append((module, members))
     return modules
 

@@ -98,8 +98,18 @@ def unique(name: str, taken: set[str]) -> str:
     return candidate
 
 
+MAX_FILE_STEM = 60
+"""Module and package names are cut to this length: file systems limit a name to 255 bytes
+and a path to a few thousand, and a description can name things at any length."""
+
+
+def file_stem(name: str) -> str:
+    """`name` cut to a length every file system accepts (still a valid identifier)."""
+    return name if len(name) <= MAX_FILE_STEM else name[:MAX_FILE_STEM].rstrip("_")
+
+
 def package_name(title: str) -> str:
-    return snake_case(title, fallback="api_client")
+    return file_stem(snake_case(title, fallback="api_client"))
 
 
 def client_class_name(title: str) -> str:
@@ -134,7 +144,11 @@ def docstring_body(text: str | None) -> str:
 
 def finish_docstring(body: str) -> str:
     """`body` ready to sit right before the closing quotes: a final `"` would merge with them."""
-    return body[:-1] + '\\"' if body.endswith('"') else body
+    if not body.endswith('"'):
+        return body
+    backslashes = len(body[:-1]) - len(body[:-1].rstrip("\\"))
+    already_escaped = backslashes % 2 == 1
+    return body if already_escaped else body[:-1] + '\\"'
 
 
 def comment_text(text: str | None, limit: int = 90) -> str:

@@ -15,6 +15,7 @@ from apiweld.spec.ir import Api, MediaType, Operation, Pagination, Response, Sec
 from ._names import (
     ANNOTATION_BUILTINS,
     docstring_body,
+    file_stem,
     pascal_case,
     py_literal,
     safe_identifier,
@@ -184,7 +185,7 @@ class OperationBuilder:
         resources: list[ResourceDef] = []
         for resource in sorted(grouped):
             attribute = unique(safe_identifier(snake_case(resource), "default"), attributes)
-            module = unique(attribute, modules)
+            module = unique(file_stem(attribute), modules)
             class_name = unique(pascal_case(resource, "Default") + "Resource", classes)
             taken_methods: set[str] = set(_RESOURCE_ATTRIBUTES)
             ops = sorted(grouped[resource], key=lambda o: (o.path, o.method, o.id))
