@@ -194,7 +194,7 @@ async def _write(writer: asyncio.StreamWriter, reply: Reply) -> None:
     await writer.drain()
 
 
-SYNC_TRANSPORTS = ("httpcore", "httpx")
+SYNC_TRANSPORTS = ("httpcore", "urllib3", "httpx")
 ASYNC_TRANSPORTS = ("aiohttp", "httpx")
 ALL_MODES = [("sync", name) for name in SYNC_TRANSPORTS] + [
     ("async", name) for name in ASYNC_TRANSPORTS
@@ -206,7 +206,13 @@ def make_sync_client(transport: str, **options: Any) -> Client:
         import httpx
 
         return Client(transport=httpx.Client(), **options)
-    return Client(**options)
+    if transport == "urllib3":
+        from apiweld.runtime import Urllib3Transport
+
+        return Client(transport=Urllib3Transport(), **options)
+    from apiweld.runtime import HttpcoreTransport
+
+    return Client(transport=HttpcoreTransport(), **options)
 
 
 def make_async_client(transport: str, **options: Any) -> AsyncClient:
@@ -214,7 +220,9 @@ def make_async_client(transport: str, **options: Any) -> AsyncClient:
         import httpx
 
         return AsyncClient(transport=httpx.AsyncClient(), **options)
-    return AsyncClient(**options)
+    from apiweld.runtime import AiohttpTransport
+
+    return AsyncClient(transport=AiohttpTransport(), **options)
 
 
 class Api:

@@ -5,6 +5,8 @@ pydantic, orjson and the default transport libraries only (never the spec layer,
 typer, rich, starlette, uvicorn or httpx).
 """
 
+from typing import TYPE_CHECKING, Any
+
 from ._async_client import AsyncClient
 from ._auth import (
     ApiKeyAuth,
@@ -75,6 +77,31 @@ from ._transports import (
     TransportResponse,
 )
 
+if TYPE_CHECKING:
+    from ._transports._aiohttp import AiohttpTransport
+    from ._transports._httpcore import HttpcoreTransport
+    from ._transports._httpx import HttpxAsyncTransport, HttpxTransport
+    from ._transports._urllib3 import Urllib3Transport
+
+# Transports are imported on first use: each pulls in its HTTP library (httpx is optional).
+_LAZY_TRANSPORTS = {
+    "HttpcoreTransport": "._transports._httpcore",
+    "Urllib3Transport": "._transports._urllib3",
+    "AiohttpTransport": "._transports._aiohttp",
+    "HttpxTransport": "._transports._httpx",
+    "HttpxAsyncTransport": "._transports._httpx",
+}
+
+
+def __getattr__(name: str) -> Any:
+    module_name = _LAZY_TRANSPORTS.get(name)
+    if module_name is None:
+        raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
+    import importlib
+
+    return getattr(importlib.import_module(module_name, __name__), name)
+
+
 __all__ = [
     "NOT_GIVEN",
     "APIConnectionError",
@@ -84,6 +111,7 @@ __all__ = [
     "APIStatusError",
     "APITimeoutError",
     "AdaptivePolicy",
+    "AiohttpTransport",
     "ApiKeyAuth",
     "AsyncByteStream",
     "AsyncClient",
@@ -103,6 +131,9 @@ __all__ = [
     "FileTypes",
     "Headers",
     "Hooks",
+    "HttpcoreTransport",
+    "HttpxAsyncTransport",
+    "HttpxTransport",
     "InternalServerError",
     "LockTimeout",
     "MemoryTokenCache",
@@ -144,5 +175,6 @@ __all__ = [
     "TransportRequest",
     "TransportResponse",
     "UnprocessableEntityError",
+    "Urllib3Transport",
     "parse_link_header",
 ]

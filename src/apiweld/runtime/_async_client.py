@@ -68,6 +68,7 @@ class AsyncClient(BaseClient):
         elif not isinstance(transport, AsyncTransport):
             transport = _adapt_async(transport)
         self.transport = transport
+        self._observe_async = getattr(rate_limiter, "observe_async", None)
 
     # -- public surface ---------------------------------------------------------------------
     async def request(
@@ -213,7 +214,14 @@ class AsyncClient(BaseClient):
             if remaining is not None and remaining <= 0:
                 raise self._fill(APITimeoutError("the call's deadline passed"), call, url)
             if limiter is not None:
-                remaining = await self._acquire(call, url, remaining)
+                if remaining is None and not hooks.on_rate_limit_wait:
+                    # Hot path: nothing needs to know how long the limiter made us wait.
+                    try:
+                        await limiter.acquire_async(op.group, 1.0, None)
+                    except StateBackendError as exc:
+                        raise self._fill(state_error(exc), call, url) from exc
+                else:
+                    remaining = await self._acquire(call, url, remaining)
             timeout = call.timeout if remaining is None else call.timeout.capped(remaining)
             if hooks.before_request:
                 header_list = await self._before_request(call, url, header_list, attempt)
@@ -250,7 +258,14 @@ class AsyncClient(BaseClient):
                     "%s %s -> %d in %.1f ms", op.method, response.url, status, elapsed * 1000
                 )
             if limiter is not None:
-                await self._observe(call, status, raw.headers)
+                try:
+                    if self._observe_async is not None:
+                        await self._observe_async(op.group, status, raw.headers)
+                    else:
+                        limiter.observe(op.group, status, raw.headers)
+                except StateBackendError as exc:
+                    # The response is here: failing (or retrying) the call over it would be worse.
+                    logger.warning("rate limiter could not record a response: %s", exc)
             if hooks.after_response:
                 await run_async(
                     hooks.after_response,
@@ -287,18 +302,6 @@ class AsyncClient(BaseClient):
                 raise self._status_error(call, response)
             await self._on_retry(call, url, attempt, decision.delay, status, None)
             await asyncio.sleep(decision.delay)
-
-    async def _observe(self, call: PreparedCall, status: int, headers: Headers) -> None:
-        limiter = self.rate_limiter
-        try:
-            observe_async = getattr(limiter, "observe_async", None)
-            if observe_async is not None:
-                await observe_async(call.op.group, status, headers)
-            else:
-                limiter.observe(call.op.group, status, headers)
-        except StateBackendError as exc:
-            # The response is already here: failing (or retrying) the call over it would be worse.
-            self.logger.warning("rate limiter could not record a response: %s", exc)
 
     async def _acquire(self, call: PreparedCall, url: str, remaining: float | None) -> float | None:
         started = time.monotonic()

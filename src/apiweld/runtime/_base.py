@@ -21,7 +21,7 @@ from ._auth import AuthProvider, AuthTarget, missing_credentials
 from ._bodies import encode_body
 from ._errors import APIConnectionError, APIStatusError, status_error_class
 from ._hooks import Hooks
-from ._models import OperationSpec, RequestOptions, Timeout, default_param
+from ._models import NOT_GIVEN, OperationSpec, RequestOptions, Timeout, default_param
 from ._params import (
     encode_extra_query,
     serialize_content,
@@ -153,13 +153,17 @@ class BaseClient:
                     value = path.get(spec.wire_name)
                     if value is None:
                         raise ValueError(f"{op.id}: missing path parameter {arg!r}")
-                pieces.append(
-                    spec.encode(serialize_content(value))
-                    if spec.is_content
-                    else serialize_path(
-                        spec.wire_name, value, spec.style, spec.explode, spec.encode
+                kind = type(value)
+                if kind is int and spec.style == "simple":
+                    pieces.append(str(value))  # the common case, nothing to encode
+                elif kind is str and spec.style == "simple":
+                    pieces.append(spec.encode(value))
+                elif spec.is_content:
+                    pieces.append(spec.encode(serialize_content(value)))
+                else:
+                    pieces.append(
+                        serialize_path(spec.wire_name, value, spec.style, spec.explode, spec.encode)
                     )
-                )
                 pieces.append(template.pieces[index + 1])
             url = self.base_url + "".join(pieces)
         else:
@@ -200,11 +204,13 @@ class BaseClient:
             spec = compiled.get(arg) or default_param(arg, "cookie")
             cookie_pairs.extend(serialize_cookie(spec.wire_name, value, spec.explode))
 
-        content, body_type = encode_body(
-            body, content_type, options.extra_body if options else None
-        )
-        if body_type is not None:
-            call_headers["Content-Type"] = body_type
+        content: bytes | None = None
+        if body is not NOT_GIVEN or (options is not None and options.extra_body):
+            content, body_type = encode_body(
+                body, content_type, options.extra_body if options else None
+            )
+            if body_type is not None:
+                call_headers["Content-Type"] = body_type
 
         retry = op.retry if op.retry is not None else self.retry
         timeout = self.timeout

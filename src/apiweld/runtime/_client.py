@@ -213,7 +213,14 @@ class Client(BaseClient):
             if remaining is not None and remaining <= 0:
                 raise self._fill(APITimeoutError("the call's deadline passed"), call, url)
             if limiter is not None:
-                remaining = self._acquire(call, url, remaining)
+                if remaining is None and not hooks.on_rate_limit_wait:
+                    # Hot path: nothing needs to know how long the limiter made us wait.
+                    try:
+                        limiter.acquire(op.group, 1.0, None)
+                    except StateBackendError as exc:
+                        raise self._fill(state_error(exc), call, url) from exc
+                else:
+                    remaining = self._acquire(call, url, remaining)
             timeout = call.timeout if remaining is None else call.timeout.capped(remaining)
             if hooks.before_request:
                 header_list = self._before_request(call, url, header_list, attempt)
@@ -250,7 +257,11 @@ class Client(BaseClient):
                     "%s %s -> %d in %.1f ms", op.method, response.url, status, elapsed * 1000
                 )
             if limiter is not None:
-                self._observe(call, status, raw.headers)
+                try:
+                    limiter.observe(op.group, status, raw.headers)
+                except StateBackendError as exc:
+                    # The response is here: failing (or retrying) the call over it would be worse.
+                    logger.warning("rate limiter could not record a response: %s", exc)
             if hooks.after_response:
                 run_sync(
                     hooks.after_response,
@@ -288,13 +299,6 @@ class Client(BaseClient):
                 raise self._status_error(call, response)
             self._on_retry(call, url, attempt, decision.delay, status, None)
             time.sleep(decision.delay)
-
-    def _observe(self, call: PreparedCall, status: int, headers: Headers) -> None:
-        try:
-            self.rate_limiter.observe(call.op.group, status, headers)
-        except StateBackendError as exc:
-            # The response is already here: failing (or retrying) the call over it would be worse.
-            self.logger.warning("rate limiter could not record a response: %s", exc)
 
     def _acquire(self, call: PreparedCall, url: str, remaining: float | None) -> float | None:
         started = time.monotonic()

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import re
-from collections.abc import Iterable, Iterator, Mapping
+from collections.abc import ItemsView, Iterable, Iterator, KeysView, Mapping, ValuesView
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any, Final, Literal
 
@@ -268,6 +268,20 @@ class Headers(Mapping[str, str]):
     def __len__(self) -> int:
         index = self._index if self._index is not None else self._build()
         return len(index)
+
+    # Views straight from the index: the Mapping mixins would go through __getitem__ per key,
+    # and the rate limiter reads every response's headers this way.
+    def items(self) -> ItemsView[str, str]:
+        index = self._index if self._index is not None else self._build()
+        return index.items()
+
+    def keys(self) -> KeysView[str]:
+        index = self._index if self._index is not None else self._build()
+        return index.keys()
+
+    def values(self) -> ValuesView[str]:
+        index = self._index if self._index is not None else self._build()
+        return index.values()
 
     def __repr__(self) -> str:
         return f"Headers({len(self.raw)} fields)"

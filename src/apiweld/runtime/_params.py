@@ -51,8 +51,13 @@ def check_style(location: str, style: str, where: str) -> None:
         )
 
 
+_PLAIN_SCALARS = frozenset({str, int, float, bool})
+
+
 def to_plain(value: Any) -> Any:
     """Dump models and enums and stringify scalars, keeping lists and dicts as containers."""
+    if type(value) in _PLAIN_SCALARS:  # the common case; skips the ABC isinstance checks below
+        return value
     if isinstance(value, BaseModel):
         return value.model_dump(mode="json", by_alias=True, exclude_none=True)
     if isinstance(value, enum.Enum):

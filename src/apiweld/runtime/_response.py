@@ -27,7 +27,20 @@ def type_adapter(cast_to: Any) -> TypeAdapter[Any]:
     return adapter
 
 
+_JSON_MEDIA_CACHE: dict[str, bool] = {}
+
+
 def _is_json(content_type: str) -> bool:
+    known = _JSON_MEDIA_CACHE.get(content_type)
+    if known is not None:
+        return known
+    result = _media_is_json(content_type)
+    if len(_JSON_MEDIA_CACHE) < 256:  # bounded: servers may put anything in Content-Type
+        _JSON_MEDIA_CACHE[content_type] = result
+    return result
+
+
+def _media_is_json(content_type: str) -> bool:
     if not content_type:
         return True  # many APIs omit it on JSON bodies; a wrong guess fails validation clearly
     media = content_type.split(";", 1)[0].strip().lower()
