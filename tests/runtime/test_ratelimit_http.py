@@ -101,6 +101,7 @@ class LimitedServer:
 
         class Handler(BaseHTTPRequestHandler):
             protocol_version = "HTTP/1.1"
+            disable_nagle_algorithm = True  # headers and body go out in two writes
 
             def do_GET(self) -> None:
                 status, headers = outer.responder(time.monotonic())
