@@ -425,3 +425,35 @@ def test_flipping_any_byte_of_body_header_or_secret_is_rejected(
         verifier = SCHEME_FACTORIES[name](_flip(secret, index, mask))
     with pytest.raises(WebhookVerificationError):
         verifier.verify(forged, now=now)
+
+
+# -- property: arbitrary garbage never raises anything but WebhookVerificationError ----------
+
+_HEADER_NAMES = sorted({name for names in SIGNED_HEADERS.values() for name in names})
+_header_values = st.one_of(
+    st.text(max_size=60),
+    st.sampled_from(["t=1", "v1,", "v1a,AAAA", "sha256=", "v0=", "t=1,v1=", "=", ",", " "]),
+    st.binary(max_size=40).map(lambda b: b.decode("latin-1")),
+    st.integers().map(str),
+)
+
+
+@settings(max_examples=400, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(
+    name=st.sampled_from(sorted(SCHEME_FACTORIES)),
+    headers=st.lists(st.tuples(st.sampled_from(_HEADER_NAMES), _header_values), max_size=6),
+    body=st.binary(max_size=100),
+    url=st.one_of(
+        st.none(),
+        st.text(max_size=40),
+        st.sampled_from(["https://h.example/x?bodySHA256=zz", "http://[", "https://h:99999/"]),
+    ),
+)
+def test_garbage_is_always_a_clean_rejection(
+    name: str, headers: list[tuple[str, str]], body: bytes, url: str | None
+) -> None:
+    scheme = SCHEME_FACTORIES[name](b"k" * 16)
+    try:
+        scheme.verify(WebhookRequest.build(body, headers, url=url), now=1_700_000_000)
+    except WebhookVerificationError as exc:
+        assert exc.reason

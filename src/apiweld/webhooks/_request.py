@@ -95,7 +95,11 @@ class WebhookRequest:
     def query(self) -> list[tuple[str, str]]:
         if not self.url:
             return []
-        return parse_qsl(urlsplit(self.url).query, keep_blank_values=True)
+        try:
+            query = urlsplit(self.url).query
+        except ValueError:
+            raise WebhookVerificationError("missing_url", "the request URL is malformed") from None
+        return parse_qsl(query, keep_blank_values=True)
 
     def query_value(self, name: str) -> str | None:
         for key, value in self.query:

@@ -427,7 +427,10 @@ def _url_variants(url: str) -> list[str]:
     Twilio signs whichever form it called and proxies often rewrite the port, so (as Twilio's
     own validators do) each form is tried.
     """
-    parts = urlsplit(url)
+    try:
+        parts = urlsplit(url)
+    except ValueError:
+        raise WebhookVerificationError("missing_url", "the request URL is malformed") from None
     default = {"https": 443, "http": 80}.get(parts.scheme)
     if default is None or not parts.hostname:
         return [url]
