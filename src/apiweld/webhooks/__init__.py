@@ -21,6 +21,7 @@ if TYPE_CHECKING:
     from apiweld.webhooks.factory import build_scheme, scheme_from_name
     from apiweld.webhooks.handlers import NonRetryableError, WebhookEvent, transactional
     from apiweld.webhooks.inbox import open_inbox
+    from apiweld.webhooks.models import models_from_api
     from apiweld.webhooks.receiver import WebhookApp, WebhookReceiver
     from apiweld.webhooks.sender import WebhookSender
     from apiweld.webhooks.settings import BackoffSettings, HmacOptions, WebhookReceiverSettings
@@ -41,6 +42,7 @@ _EXPORTS: dict[str, str] = {
     "WebhookSender": "apiweld.webhooks.sender",
     "WebhookVerificationError": "apiweld.webhooks._errors",
     "build_scheme": "apiweld.webhooks.factory",
+    "models_from_api": "apiweld.webhooks.models",
     "open_inbox": "apiweld.webhooks.inbox",
     "scheme_from_name": "apiweld.webhooks.factory",
     "transactional": "apiweld.webhooks.handlers",
@@ -62,6 +64,7 @@ __all__ = [
     "WebhookSender",
     "WebhookVerificationError",
     "build_scheme",
+    "models_from_api",
     "open_inbox",
     "scheme_from_name",
     "transactional",
