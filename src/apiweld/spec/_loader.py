@@ -21,10 +21,11 @@ from apiweld.spec._swagger2 import convert_swagger2
 from apiweld.spec.ir import Api, Operation, Problem, Tag, Webhook
 from apiweld.spec.names import to_snake, unique_name
 
-__all__ = ["Source", "load", "load_with_problems"]
+__all__ = ["INTERNAL_ERROR", "Source", "load", "load_with_problems"]
 
 Source = str | os.PathLike[str] | Mapping[str, Any]
 _ROOT = Location(MAIN_DOCUMENT, "")
+INTERNAL_ERROR = "internal error in the apiweld loader, please report it"
 
 
 def load(
@@ -64,6 +65,14 @@ def load(
         raise SpecError(
             Problem("error", "", "description too large to process"), source=display
         ) from None
+    except Exception as exc:
+        # The promise is "a SpecError, never a traceback": a loader bug must still reach the
+        # user as a located, reportable error. Tests assert this message never appears, so
+        # such bugs do not hide.
+        raise SpecError(
+            Problem("error", "", f"{INTERNAL_ERROR} ({type(exc).__name__}: {exc})"),
+            source=display,
+        ) from exc
     finally:
         if gc_was_enabled:
             gc.enable()

@@ -53,7 +53,7 @@ def _scheme(
         problems.warn(pointer, "a $ref security scheme is not supported; ignored")
         return None
     kind = raw.get("type")
-    if kind not in _SCHEME_TYPES:
+    if not isinstance(kind, str) or kind not in _SCHEME_TYPES:
         problems.warn(pointer + "/type", f"unknown security scheme type {kind!r}; ignored")
         return None
     common: dict[str, Any] = {

@@ -51,6 +51,11 @@ def _as_list(value: Any) -> list[Any]:
     return value if isinstance(value, list) else []
 
 
+def _name_of(parameter: dict[str, Any] | None) -> str | None:
+    name = parameter.get("name") if parameter is not None else None
+    return name if isinstance(name, str) else None
+
+
 def _as_dict(value: Any) -> dict[str, Any]:
     return value if isinstance(value, dict) else {}
 
@@ -188,13 +193,13 @@ class _Converter:
         produces = [m for m in _as_list(raw.get("produces")) if isinstance(m, str)]
         produces = produces or self.produces or ["application/json"]
         own = _as_list(raw.get("parameters"))
-        own_keys = {(p.get("name"), p.get("in")) for p in map(self._first, own) if p}
+        own_names = {_name_of(self._first(p)) for p in own} - {None}
         # Path-level body/formData parameters apply unless the operation redefines them.
         inherited = [
             (p, f"{path_pointer}/parameters/{i}")
             for i, p in enumerate(shared)
             if self._location_of(p) in ("body", "formData")
-            and (self._first(p) or {}).get("name") not in {k[0] for k in own_keys}
+            and _name_of(self._first(p)) not in own_names
         ]
         parameters: list[Any] = []
         body: tuple[Any, str] | None = None
