@@ -121,10 +121,12 @@ def _open_inbox(
 
     try:
         if inbox_url:
-            return open_inbox(inbox_url, table_prefix=prefix or "apiweld_webhook_"), None
+            table_prefix = prefix or "apiweld_webhook_"
+            return open_inbox(inbox_url, table_prefix=table_prefix, create=False), None
         settings = _receivers(config, receiver)[0]
         name = settings.name if receiver else None
-        return open_inbox(settings.inbox, table_prefix=prefix or settings.table_prefix), name
+        table_prefix = prefix or settings.table_prefix
+        return open_inbox(settings.inbox, table_prefix=table_prefix, create=False), name
     except WebhookError as exc:
         raise _fail(str(exc)) from None
 

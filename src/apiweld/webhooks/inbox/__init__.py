@@ -24,8 +24,9 @@ __all__ = [
 ]
 
 
-def open_inbox(url: str, *, table_prefix: str = "apiweld_webhook_") -> Inbox:
-    """`postgresql://...` opens PostgreSQL; a path or `sqlite:///path` opens a SQLite file."""
+def open_inbox(url: str, *, table_prefix: str = "apiweld_webhook_", create: bool = True) -> Inbox:
+    """`postgresql://...` opens PostgreSQL; a path or `sqlite:///path` opens a SQLite file
+    (created unless `create=False`)."""
     if url.startswith(("postgresql://", "postgres://")):
         from apiweld.webhooks.inbox.postgres import PostgresInbox
 
@@ -33,4 +34,4 @@ def open_inbox(url: str, *, table_prefix: str = "apiweld_webhook_") -> Inbox:
     from apiweld.webhooks.inbox.sqlite import SqliteInbox
 
     path = url.removeprefix("sqlite://") if url.startswith("sqlite://") else url
-    return SqliteInbox(path, table_prefix=table_prefix)
+    return SqliteInbox(path, table_prefix=table_prefix, create=create)

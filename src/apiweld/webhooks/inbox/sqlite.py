@@ -66,11 +66,15 @@ class SqliteInbox(Inbox):
         *,
         table_prefix: str = "apiweld_webhook_",
         busy_timeout: float = 30.0,
+        create: bool = True,
     ) -> None:
+        """`create=False` (operations tools) refuses to create a missing file."""
         super().__init__(table_prefix=table_prefix)
         self.path = Path(path)
         self.busy_timeout = busy_timeout
         self._connections: list[sqlite3.Connection] = []
+        if not create and not self.path.is_file():
+            raise InboxError(f"no inbox at {self.path} (nothing has been received there yet)")
         try:
             self.path.parent.mkdir(parents=True, exist_ok=True)
             conn = self._connection()
