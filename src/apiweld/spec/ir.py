@@ -353,7 +353,8 @@ class Api:
     title: str
     version: str
     source_format: str
-    """What the description was: `"openapi 3.0.3"`, `"openapi 3.1.0"`, `"swagger 2.0"`, `"apiweld.toml"`."""
+    """What the description was: `"openapi 3.0.3"`, `"openapi 3.1.0"`, `"swagger 2.0"`,
+    `"apiweld.toml"`."""
     description: str | None = None
     servers: tuple[Server, ...] = ()
     security_schemes: Mapping[str, SecurityScheme] = field(default_factory=dict)
