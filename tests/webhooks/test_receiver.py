@@ -190,3 +190,50 @@ def test_sender_retries_until_the_receiver_accepts(tmp_path: Path, serve_app: An
     with pytest.raises(DeliveryError) as refused:
         sender.send(server.url, b"{}")  # nothing listens any more: retried, then given up
     assert refused.value.status is None and refused.value.attempts == 3
+
+
+def test_zoom_twitch_handshakes_and_twilio_public_url(tmp_path: Path, serve_app: Any) -> None:
+    env = {"ZOOM": "zoom-secret", "TWITCH": "twitch-secret", "TWILIO": "12345"}
+
+    def receiver(name: str, scheme: str, secret: str, **extra: Any) -> WebhookReceiver:
+        settings = WebhookReceiverSettings(
+            name=name, path=f"/{name}", scheme=scheme, secret_env=secret,  # type: ignore[arg-type]
+            inbox=str(tmp_path / "inbox.db"), **extra,
+        )  # fmt: skip
+        return WebhookReceiver(settings, environ=env)
+
+    zoom = receiver("zoom", "zoom", "ZOOM")
+    twitch = receiver("twitch", "twitch", "TWITCH")
+    # Twilio signs the URL it called; behind a proxy ours differs, so public_url says it.
+    twilio = receiver("twilio", "twilio", "TWILIO", public_url="https://mycompany.com/myapp.php")
+    app = WebhookApp([zoom, twitch, twilio])
+    now = int(time.time())
+    with serve_app(app) as server, httpx.Client(base_url=server.url) as client:
+        body = (
+            b'{"event": "endpoint.url_validation",'
+            b' "payload": {"plainToken": "qgg8vlvZRS6UYooatFL8Aw"}}'
+        )
+        headers = zoom.scheme.sign(body, event_id="z1", timestamp=now)
+        answer = client.post("/zoom", content=body, headers=headers)
+        expected = hmac.new(b"zoom-secret", b"qgg8vlvZRS6UYooatFL8Aw", hashlib.sha256).hexdigest()
+        assert answer.json() == {"plainToken": "qgg8vlvZRS6UYooatFL8Aw", "encryptedToken": expected}
+
+        body = b'{"challenge": "pogchamp-kappa-360noscope-vohiyo", "subscription": {}}'
+        headers = twitch.scheme.sign(body, event_id="t1", timestamp=now)
+        headers["Twitch-Eventsub-Message-Type"] = "webhook_callback_verification"
+        answer = client.post("/twitch", content=body, headers=headers)
+        assert answer.status_code == 200 and answer.text == "pogchamp-kappa-360noscope-vohiyo"
+
+        form = (
+            b"CallSid=CA1234567890ABCDE&Digits=1234&From=%2B14158675309&To=%2B18005551212"
+            b"&Caller=%2B14158675309"
+        )  # the twilio-python SDK's test vector, as the form body Twilio posts
+        headers = {"X-Twilio-Signature": "RSOYDt4T1cUTdK1PDd93/VVr8B8=",
+                   "content-type": "application/x-www-form-urlencoded"}  # fmt: skip
+        stored = client.post(
+            "/twilio", params={"foo": "1", "bar": "2"}, content=form, headers=headers
+        )
+        assert stored.status_code == 200, stored.text
+    assert zoom.inbox.counts()["pending"] == 1  # only the Twilio event; handshakes are not stored
+    [event] = twilio.inbox.events(receiver="twilio")
+    assert event.url == "https://mycompany.com/myapp.php?foo=1&bar=2"
