@@ -52,6 +52,10 @@ class AuthProvider:
     def authorize(self, target: AuthTarget) -> None:
         raise NotImplementedError
 
+    def secret_values(self) -> tuple[str, ...]:
+        """The credentials this provider sends, so errors can mask them wherever they appear."""
+        return ()
+
     def apply(self, target: AuthTarget, http: SyncTokenHTTP) -> None:
         self.authorize(target)
 
@@ -84,7 +88,8 @@ class ApiKeyAuth(AuthProvider):
             raise ValueError(
                 f"ApiKeyAuth location must be header, query or cookie, not {location!r}"
             )
-        self._value = Secret(prefix + Secret(value).get_secret_value())
+        self._raw = Secret(value)
+        self._value = Secret(prefix + self._raw.get_secret_value())
         self.name = name
         self.location = location
         self.sensitive_names = frozenset({name.lower()})
@@ -99,6 +104,9 @@ class ApiKeyAuth(AuthProvider):
         prefix: str = "",
     ) -> ApiKeyAuth:
         return cls(Secret.from_env(variable), name=name, location=location, prefix=prefix)
+
+    def secret_values(self) -> tuple[str, ...]:
+        return (self._raw.get_secret_value(),)
 
     def authorize(self, target: AuthTarget) -> None:
         value = self._value.get_secret_value()
@@ -121,6 +129,10 @@ class BasicAuth(AuthProvider):
         secret = Secret(password).get_secret_value()
         token = base64.b64encode(f"{user}:{secret}".encode()).decode("ascii")
         self._header = Secret(f"Basic {token}")
+        self._secrets = (Secret(secret), Secret(token))
+
+    def secret_values(self) -> tuple[str, ...]:
+        return tuple(secret.get_secret_value() for secret in self._secrets)
 
     @classmethod
     def from_env(cls, username_variable: str, password_variable: str) -> BasicAuth:
@@ -134,7 +146,11 @@ class BearerAuth(AuthProvider):
     sensitive_names = frozenset({"authorization"})
 
     def __init__(self, token: str | Secret, *, scheme: str = "Bearer") -> None:
-        self._header = Secret(f"{scheme} {Secret(token).get_secret_value()}")
+        self._token = Secret(token)
+        self._header = Secret(f"{scheme} {self._token.get_secret_value()}")
+
+    def secret_values(self) -> tuple[str, ...]:
+        return (self._token.get_secret_value(),)
 
     @classmethod
     def from_env(cls, variable: str, *, scheme: str = "Bearer") -> BearerAuth:

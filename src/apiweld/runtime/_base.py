@@ -30,8 +30,8 @@ from ._params import (
     serialize_path,
     serialize_query,
 )
-from ._redact import Redactor
-from ._response import APIResponse, decode_error_body, parse_content
+from ._redact import Redactor, scrub_exception_chain
+from ._response import APIResponse, decode_error_body, type_adapter
 from ._retry import RetryPolicy
 from ._transports._base import TransportResponse
 
@@ -101,10 +101,13 @@ class BaseClient:
         sensitive: set[str] = set(redact)
         for provider in self._auth.values():
             sensitive.update(provider.sensitive_names)
-        self.redactor = Redactor(sensitive)
+        self.redactor = Redactor(sensitive, self._secret_values)
         self.proxy = proxy
         self.logger = logger if logger is not None else _DEFAULT_LOGGER
         self._security_cache: dict[Any, tuple[AuthProvider, ...]] = {}
+
+    def _secret_values(self) -> list[str]:
+        return [value for provider in self._auth.values() for value in provider.secret_values()]
 
     # -- auth -----------------------------------------------------------------------------
     def _providers_for(self, op: OperationSpec) -> tuple[AuthProvider, ...]:
@@ -307,7 +310,7 @@ class BaseClient:
         if model is not None and content:
             # An error model is best effort: when it does not fit, the plain JSON body is kept.
             with contextlib.suppress(ValidationError, ValueError):
-                body = parse_content(content, content_type, model)
+                body = type_adapter(model).validate_python(body)
         detail = _error_detail(body)
         message = f"{status} {_REASONS.get(status, 'error')}" + (f": {detail}" if detail else "")
         return status_error_class(status)(
@@ -322,6 +325,9 @@ class BaseClient:
     def _fill(self, error: APIConnectionError, call: PreparedCall, url: str) -> APIConnectionError:
         error.method = call.op.method
         error.url = self.redactor.url(url)
+        error.message = self.redactor.text(error.message)
+        error.args = (error.message,)
+        scrub_exception_chain(error, self.redactor)
         return error
 
     def _remaining(self, call: PreparedCall) -> float | None:

@@ -123,6 +123,15 @@ class _OAuth2Base(AuthProvider):
                 status_code=status,
             ) from None
 
+    def secret_values(self) -> tuple[str, ...]:
+        values = [self._client_secret.get_secret_value()] if self._client_secret else []
+        token = self._token
+        if token is not None:
+            values.append(token.access_token.get_secret_value())
+            if token.refresh_token is not None:
+                values.append(token.refresh_token.get_secret_value())
+        return tuple(values)
+
     def _usable_local(self) -> Token | None:
         token = self._token
         if token is not None and token.is_fresh(self.expiry_skew):
@@ -274,6 +283,9 @@ class OAuth2RefreshToken(_OAuth2Base):
 
     def _identity(self) -> str:
         return f"{super()._identity()}|{self._grant_digest}"
+
+    def secret_values(self) -> tuple[str, ...]:
+        return (*super().secret_values(), self._refresh_token.get_secret_value())
 
     def _grant_fields(self) -> dict[str, str]:
         return {

@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Mapping
+import contextlib
+import re
+from collections.abc import Callable, Iterable, Mapping
 from typing import Any, Final
 from urllib.parse import urlsplit, urlunsplit
 
@@ -37,22 +39,40 @@ DEFAULT_SENSITIVE_FIELDS: Final = frozenset(
 )
 
 
+# Shorter values would mask ordinary words in error bodies; they are masked by name only.
+_MIN_SCRUBBED_LENGTH: Final = 6
+
+
 class Redactor:
-    """Knows which header and field names are sensitive for one client."""
+    """Knows which header and field names are sensitive for one client, and (through
+    `secret_values`) the credentials themselves, so a server that echoes one back in an error
+    body does not leak it either."""
 
-    __slots__ = ("fields", "headers")
+    __slots__ = ("_pairs", "fields", "headers", "secret_values")
 
-    def __init__(self, extra_names: Iterable[str] = ()) -> None:
+    def __init__(
+        self,
+        extra_names: Iterable[str] = (),
+        secret_values: Callable[[], Iterable[str]] | None = None,
+    ) -> None:
         extra = {name.lower() for name in extra_names}
         self.headers: frozenset[str] = DEFAULT_SENSITIVE_HEADERS | extra
         self.fields: frozenset[str] = DEFAULT_SENSITIVE_FIELDS | extra
+        self.secret_values = secret_values
+        names = "|".join(re.escape(name) for name in sorted(self.fields))
+        # `name=value` pairs of sensitive fields inside free text (URLs quoted in messages).
+        self._pairs = re.compile(rf"(?i)(?<![\w-])({names})=([^&\s'\"]+)")
 
-    def extended(self, names: Iterable[str]) -> Redactor:
-        clone = Redactor()
-        extra = {name.lower() for name in names}
-        clone.headers = self.headers | extra
-        clone.fields = self.fields | extra
-        return clone
+    def text(self, text: str) -> str:
+        """`text` with sensitive `name=value` pairs and every known credential value masked."""
+        if "=" in text:
+            text = self._pairs.sub(rf"\1={REDACTED}", text)
+        if self.secret_values is None:
+            return text
+        for value in self.secret_values():
+            if len(value) >= _MIN_SCRUBBED_LENGTH and value in text:
+                text = text.replace(value, REDACTED)
+        return text
 
     def headers_list(self, headers: Iterable[tuple[str, str]]) -> list[tuple[str, str]]:
         return [
@@ -88,7 +108,9 @@ class Redactor:
         return urlunsplit((parts.scheme, netloc, parts.path, query, parts.fragment))
 
     def body(self, body: Any, depth: int = 0) -> Any:
-        """A copy of a parsed body with sensitive fields masked (bounded depth)."""
+        """A copy of a parsed body with sensitive fields and known credentials masked."""
+        if isinstance(body, str):
+            return self.text(body)
         if depth > 20:
             return body
         if isinstance(body, Mapping):
@@ -101,6 +123,19 @@ class Redactor:
         if isinstance(body, list):
             return [self.body(item, depth + 1) for item in body]
         return body
+
+
+def scrub_exception_chain(error: BaseException, redactor: Redactor) -> None:
+    """Mask secrets in the string arguments of `error`'s causes (library exceptions quote URLs)."""
+    seen: set[int] = set()
+    cause = error.__cause__ or error.__context__
+    while cause is not None and id(cause) not in seen:
+        seen.add(id(cause))
+        with contextlib.suppress(AttributeError, TypeError):  # exotic read-only args
+            cause.args = tuple(
+                redactor.text(arg) if isinstance(arg, str) else arg for arg in cause.args
+            )
+        cause = cause.__cause__ or cause.__context__
 
 
 def _unquote_lower(name: str) -> str:
