@@ -237,3 +237,22 @@ def test_zoom_twitch_handshakes_and_twilio_public_url(tmp_path: Path, serve_app:
     assert zoom.inbox.counts()["pending"] == 1  # only the Twilio event; handshakes are not stored
     [event] = twilio.inbox.events(receiver="twilio")
     assert event.url == "https://mycompany.com/myapp.php?foo=1&bar=2"
+
+
+def test_event_ids_from_older_header_names_or_the_body_hash(tmp_path: Path, serve_app: Any) -> None:
+    receiver = make_receiver(tmp_path)
+    body = b'{"type": "a"}'
+    svix = {k.replace("webhook-", "svix-"): v for k, v in signed(body, "msg_svix").items()}
+    with serve_app(receiver) as server:
+        assert httpx.post(server.url, content=body, headers=svix).json()["id"] == "msg_svix"
+    github = WebhookReceiver(
+        WebhookReceiverSettings(
+            scheme="github", secret_env="S", inbox=str(tmp_path / "gh.db"), event_id="body:delivery"
+        ),
+        environ={"S": "gh"},
+    )
+    sig = "sha256=" + hmac.new(b"gh", body, hashlib.sha256).hexdigest()
+    with serve_app(github) as server:
+        answer = httpx.post(server.url, content=body, headers={"X-Hub-Signature-256": sig})
+    # No id where configured: the body's hash is the id, so identical redeliveries deduplicate.
+    assert answer.json()["id"] == "sha256:" + hashlib.sha256(body).hexdigest()

@@ -164,9 +164,15 @@ class WebhookReceiver:
             poll_interval=poll_interval,
             retention_seconds=settings.dedup_retention_seconds,
         )
-        self._event_id = FieldReader(
-            settings.event_id or self.scheme.default_event_id or "header:X-Event-Id"
+        id_sources = (
+            (settings.event_id,)
+            if settings.event_id
+            else (
+                self.scheme.default_event_id or "header:X-Event-Id",
+                *self.scheme.alternate_event_ids,
+            )
         )
+        self._event_ids = [FieldReader(source) for source in id_sources]
         self._event_type = FieldReader(
             settings.event_type or self.scheme.default_event_type or "body:type"
         )
@@ -301,7 +307,10 @@ class WebhookReceiver:
 
     def incoming_event(self, request: WebhookRequest) -> IncomingEvent:
         parsed = lazy_body(request)
-        event_id = self._event_id.read(request, parsed) or body_fingerprint(request.body)
+        event_id = next(
+            (found for reader in self._event_ids if (found := reader.read(request, parsed))),
+            None,
+        ) or body_fingerprint(request.body)
         event_type = self._event_type.read(request, parsed) or "unknown"
         kept = tuple(
             (name, value)

@@ -121,6 +121,8 @@ class Scheme(ABC):
     name: ClassVar[str]
     default_event_id: ClassVar[str | None] = None
     default_event_type: ClassVar[str | None] = None
+    alternate_event_ids: ClassVar[tuple[str, ...]] = ()
+    """Where else the event id may be when the default place is empty (older header names)."""
 
     def __init__(self, secrets: Sequence[str], *, tolerance_seconds: int = 300) -> None:
         if not secrets or any(not s for s in secrets):
@@ -157,6 +159,7 @@ class StandardWebhooks(Scheme):
     name = "standard"
     default_event_id = "header:webhook-id"
     default_event_type = "body:type"
+    alternate_event_ids = ("header:svix-id",)
 
     def __init__(self, secrets: Sequence[str], *, tolerance_seconds: int = 300) -> None:
         self._kinds: list[str] = []
@@ -404,6 +407,7 @@ class Shopify(Scheme):
 
     name = "shopify"
     default_event_id = "header:X-Shopify-Webhook-Id"
+    alternate_event_ids = ("header:X-Shopify-Event-Id",)
     default_event_type = "header:X-Shopify-Topic"
     header = "X-Shopify-Hmac-Sha256"
 
