@@ -189,3 +189,22 @@ def test_init_round_trips_a_sample_of_apis_guru(description: Path, tmp_path: Pat
 @pytest.mark.parametrize("description", APIS_GURU, ids=lambda p: str(p.relative_to(CORPUS)))
 def test_init_round_trips_all_of_apis_guru(description: Path, tmp_path: Path) -> None:
     round_trip(description, tmp_path)
+
+
+@pytest.mark.parametrize(
+    ("title", "package"),
+    [
+        ("Petstore", "petstore"),
+        ("GitHub's official OpenAPI spec + Octokit extension", "git_hub"),
+        ("Akeneo PIM REST API", "akeneo_pim"),
+        ("Apicurio Registry API [v2]", "apicurio_registry"),
+        ("API", "api"),
+        ("", "api_client"),
+        ("class", "class_"),
+        ("JSON", "json_client"),
+    ],
+)
+def test_package_names_from_titles(title: str, package: str) -> None:
+    from apiweld.spec._starter import package_name_for
+
+    assert package_name_for(Api(title=title, version="1", source_format="openapi 3.1.0")) == package

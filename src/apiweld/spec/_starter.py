@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import os
 import re
+import sys
 import tomllib
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
@@ -37,9 +38,31 @@ def _comment(text: str | None) -> str:
     return flat if len(flat) <= _MAX_COMMENT else flat[: _MAX_COMMENT - 3] + "..."
 
 
+# Words that say what a title is rather than which API it is; a package name stops before them
+# ("Akeneo PIM REST API" -> akeneo_pim, "GitHub's official OpenAPI spec" -> git_hub).
+_TITLE_NOISE = frozenset(
+    {"api", "apis", "rest", "restful", "openapi", "swagger", "spec", "specification", "official"}
+)
+_TITLE_SEPARATORS = re.compile(r"[\s+:,;()\[\]{}/|]+")
+
+
 def package_name_for(api: Api) -> str:
-    name = to_snake(api.title, fallback="api_client")
-    return name[:40].rstrip("_") or "api_client"
+    words = [
+        w.removesuffix("'s").removesuffix("\u2019s") for w in _TITLE_SEPARATORS.split(api.title)
+    ]
+    words = [w for w in words if w]
+    kept: list[str] = []
+    for word in words:
+        if word.lower() in _TITLE_NOISE:
+            break
+        kept.append(word)
+    name = to_snake(" ".join(kept or words), fallback="api_client")
+    if len(name) > 40:
+        name = to_snake(name[:40].rstrip("_"), fallback="api_client")
+    # A client named `json` or `email` would shadow the standard library wherever it is installed.
+    if name in sys.stdlib_module_names:
+        name += "_client"
+    return name
 
 
 def env_prefix(package: str) -> str:
