@@ -6,7 +6,10 @@ import logging
 from datetime import UTC, datetime
 from email.utils import format_datetime
 
+import http_sf
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from apiweld.runtime._ratelimit import (
     AdaptivePolicy,
@@ -18,6 +21,7 @@ from apiweld.runtime._ratelimit import (
     plan_throttle,
     reset_to_seconds,
 )
+from apiweld.runtime._ratelimit._headers import _fast_sf_list
 
 NOW = 1_800_000_000.0  # a fixed wall clock (2027) for every epoch conversion
 
@@ -225,3 +229,40 @@ def test_retry_after_pauses_and_is_capped() -> None:
 def test_bare_429_pauses_briefly_and_200_without_headers_does_nothing() -> None:
     assert plan(429, None) == Throttle(pause_for=1.0)
     assert plan(200, None) is None
+
+
+# -- the fast path of the Structured-Field List parser agrees with http-sf ---------------------
+
+_TOKEN = st.from_regex(r"[A-Za-z*][A-Za-z0-9!#$%&'*+.^_`|~:/-]{0,8}", fullmatch=True)
+_STRING = st.from_regex(r"[ !#-\[\]-~]{0,8}", fullmatch=True)
+_KEY = st.from_regex(r"[a-z*][a-z0-9_.*-]{0,4}", fullmatch=True)
+_PARAMS = st.lists(st.tuples(_KEY, st.integers(-(10**15) + 1, 10**15 - 1)), max_size=4)
+_ITEM = st.tuples(st.one_of(_TOKEN, _STRING.map(lambda s: f'"{s}"')), _PARAMS).map(
+    lambda item: item[0] + "".join(f";{k}={v}" for k, v in item[1])
+)
+_SEPARATOR = st.sampled_from([",", ", ", " ,", "\t,  "])
+
+
+def _reference(value: str) -> list[tuple[str, dict[str, object]]] | None:
+    try:
+        parsed = http_sf.parse(value.encode("latin-1"), tltype="list")
+    except ValueError:
+        return None
+    return [(str(name), dict(params)) for name, params in parsed]  # type: ignore[misc]
+
+
+@settings(max_examples=200, deadline=None)
+@given(st.lists(_ITEM, min_size=1, max_size=4), _SEPARATOR)
+def test_fast_list_parser_agrees_with_http_sf(items: list[str], separator: str) -> None:
+    value = separator.join(items)
+    fast = _fast_sf_list(value)
+    assert fast is not None
+    assert [(str(n), dict(p)) for n, p in fast] == _reference(value)
+
+
+@settings(max_examples=200, deadline=None)
+@given(st.text(alphabet='ab"\\;=,:*-1 \t?', max_size=24))
+def test_fast_list_parser_never_accepts_what_http_sf_rejects(value: str) -> None:
+    fast = _fast_sf_list(value)
+    if fast is not None:
+        assert [(str(n), dict(p)) for n, p in fast] == _reference(value)

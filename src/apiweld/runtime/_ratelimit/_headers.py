@@ -22,6 +22,7 @@ are ignored with a debug log, since the response itself is still good.
 
 from __future__ import annotations
 
+import functools
 import logging
 import math
 import re
@@ -137,13 +138,44 @@ def _sf_name(value: object) -> str | None:
     return str(value) if isinstance(value, str | http_sf.Token) else None
 
 
-def _parse_sf_list(header: str, value: str) -> list[tuple[object, Mapping[str, object]]] | None:
+# The shape nearly every server sends (`"name";q=100;w=60, ...`: names and integer parameters
+# only) is read by this strict subset of the RFC 9651 List grammar in about a third of http-sf's
+# time (12-16 us per header here, paid on every response); anything else goes to http-sf. A test
+# checks that both agree wherever the fast path accepts.
+_FAST_PARAM = r";[a-z*][a-z0-9_.*-]*=-?[0-9]{1,15}"
+_FAST_ITEM = (
+    r'(?:"([ !#-\[\]-~]*)"|([A-Za-z*][A-Za-z0-9!#$%&\'*+.^_`|~:/-]*))'
+    rf"((?:{_FAST_PARAM})*)"
+)
+_FAST_LIST = re.compile(rf"[ ]*{_FAST_ITEM}(?:[ \t]*,[ \t]*{_FAST_ITEM})*[ ]*")
+_FAST_ITEMS = re.compile(_FAST_ITEM)
+_FAST_PARAMS = re.compile(r";([a-z*][a-z0-9_.*-]*)=(-?[0-9]+)")
+
+_Members = list[tuple[object, Mapping[str, object]]]
+
+
+def _fast_sf_list(value: str) -> _Members | None:
+    if _FAST_LIST.fullmatch(value) is None:
+        return None
+    members: _Members = []
+    for match in _FAST_ITEMS.finditer(value):
+        quoted, token, params = match.groups()
+        name = quoted if quoted is not None else token
+        members.append((name, {key: int(raw) for key, raw in _FAST_PARAMS.findall(params)}))
+    return members
+
+
+def _parse_sf_list(header: str, value: str, *, quiet: bool = False) -> _Members | None:
+    fast = _fast_sf_list(value)
+    if fast is not None:
+        return fast
     try:
         parsed = http_sf.parse(value.encode("latin-1"), tltype="list")
     except (ValueError, UnicodeEncodeError) as exc:
-        _ignored(header, value, str(exc))
+        if not quiet:
+            _ignored(header, value, str(exc))
         return None
-    members: list[tuple[object, Mapping[str, object]]] = []
+    members: _Members = []
     for member in parsed if isinstance(parsed, list) else []:
         if isinstance(member, tuple) and len(member) == 2 and isinstance(member[1], dict):
             members.append((member[0], member[1]))
@@ -153,20 +185,21 @@ def _parse_sf_list(header: str, value: str) -> list[tuple[object, Mapping[str, o
 _Policies = dict[str | None, tuple[float | None, float | None]]
 
 
-def _ietf_policies(value: str | None) -> tuple[_Policies, set[str | None]]:
+@functools.lru_cache(maxsize=64)  # a server sends the same policies on every response
+def _ietf_policies(value: str | None) -> tuple[_Policies, frozenset[str | None]]:
     """Policy name -> (quota, window) of `RateLimit-Policy`, and the names of policies that do not
     count requests (quota units of bytes or concurrent requests do not pace calls)."""
     policies: _Policies = {}
     other_units: set[str | None] = set()
     if value is None:
-        return policies, other_units
+        return policies, frozenset()
     for name, params in _parse_sf_list("RateLimit-Policy", value) or []:
         unit = params.get("qu")
         if unit is not None and str(unit) != "requests":
             other_units.add(_sf_name(name))
             continue
         policies[_sf_name(name)] = (_sf_number(params, "q"), _sf_number(params, "w"))
-    return policies, other_units
+    return policies, frozenset(other_units)
 
 
 def _ietf_quotas(
@@ -174,14 +207,11 @@ def _ietf_quotas(
 ) -> list[QuotaObservation]:
     policies, other_units = _ietf_policies(policy_header)
     quotas: list[QuotaObservation] = []
-    try:
-        members = http_sf.parse(ratelimit.encode("latin-1"), tltype="list")
-    except (ValueError, UnicodeEncodeError):
+    members = _parse_sf_list("RateLimit", ratelimit, quiet=True)
+    if members is None:
         return _draft07_quota(ratelimit, now_epoch)
-    for member in members if isinstance(members, list) else []:
-        if not (isinstance(member, tuple) and len(member) == 2 and isinstance(member[1], dict)):
-            continue
-        name, params = _sf_name(member[0]), member[1]
+    for raw_name, params in members:
+        name = _sf_name(raw_name)
         if name in other_units:
             continue
         remaining = _sf_number(params, "r")
