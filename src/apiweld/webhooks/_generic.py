@@ -5,7 +5,7 @@ from __future__ import annotations
 import base64
 import re
 import time
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 
 from apiweld.webhooks._errors import WebhookConfigError, WebhookVerificationError
 from apiweld.webhooks._request import WebhookRequest
@@ -64,9 +64,12 @@ class GenericHmac(Scheme):
         return secret.encode("utf-8")
 
     def _content(
-        self, body: bytes, lookup_header: object, timestamp: str | None, url: str | None
+        self,
+        body: bytes,
+        lookup_header: Callable[[str], str],
+        timestamp: str | None,
+        url: str | None,
     ) -> bytes:
-        assert callable(lookup_header)
         out = bytearray()
         position = 0
         for match in _FIELD.finditer(self.options.signed_content):
@@ -83,7 +86,7 @@ class GenericHmac(Scheme):
                     raise WebhookVerificationError("missing_url", "the signed content has {url}")
                 out += url.encode("utf-8")
             else:
-                out += str(lookup_header(name.partition(":")[2])).encode("latin-1")
+                out += lookup_header(name.partition(":")[2]).encode("latin-1")
             position = match.end()
         out += self.options.signed_content[position:].encode("utf-8")
         return bytes(out)

@@ -30,7 +30,9 @@ def transactional(func: F) -> F:
 
     The handler gets `event.connection` (sqlite3 or psycopg connection, in an open
     transaction): what it writes there commits together with the done mark, or not at all.
-    That is exactly-once handling for effects kept in the inbox's database.
+    That is exactly-once handling for effects kept in the inbox's database. Write only through
+    `event.connection`: with SQLite, another connection writing the same file would wait for
+    this transaction's lock.
     """
     setattr(func, _TRANSACTIONAL_ATTR, True)
     return func
@@ -54,6 +56,7 @@ class WebhookEvent:
     connection: Any = None
     """For `@transactional` handlers: the database connection, inside the open transaction."""
     _parsed: Any = field(default=None, repr=False)
+    _typed: Any = field(default=None, repr=False)
 
     def json(self) -> Any:
         """The body parsed as JSON (cached)."""
@@ -64,9 +67,11 @@ class WebhookEvent:
     @property
     def data(self) -> Any:
         """The typed model when one is registered for the event type, else the parsed JSON."""
-        if self.model is not None:
-            return self.model.model_validate_json(self.body)
-        return self.json()
+        if self.model is None:
+            return self.json()
+        if self._typed is None:
+            self._typed = self.model.model_validate_json(self.body)
+        return self._typed
 
     def header(self, name: str) -> str | None:
         lowered = name.lower()
