@@ -409,11 +409,23 @@ class DeclaredResponse(_Section):
 HttpMethodSetting = Literal["get", "put", "post", "delete", "options", "head", "patch", "trace"]
 
 
+def _check_path_template(path: str) -> str:
+    if not path.startswith("/"):
+        raise ValueError(f"a path starts with '/', e.g. '/{path}'")
+    if "?" in path or "#" in path:
+        raise ValueError("a path has no query or fragment: declare query parameters instead")
+    if path.count("{") != path.count("}"):
+        raise ValueError(f"unbalanced braces in the path template {path!r}")
+    return path
+
+
 class DeclaredEndpoint(_Section):
     """`[[endpoints]]`: one operation of an API that has no description."""
 
     method: Annotated[HttpMethodSetting, BeforeValidator(_lower)]
-    path: str = Field(pattern=r"^/", description="Path template, e.g. /pets/{pet_id}.")
+    path: Annotated[str, AfterValidator(_check_path_template)] = Field(
+        description="Path template, e.g. /pets/{pet_id}."
+    )
     id: str | None = Field(None, description="operationId; derived from method and path if unset.")
     summary: str | None = None
     description: str | None = None

@@ -143,7 +143,9 @@ INVALID = [
     ('[webhooks.in]\nsecret_env = "whsec_x"', "webhooks.in", "secret_env: expected the NAME"),
     ("[mock]\nport = 70000", "mock.port", "65535"),
     ('[[endpoints]]\nmethod = "FETCH"\npath = "/x"', "endpoints[0].method", "'get'"),
-    ('[[endpoints]]\nmethod = "get"\npath = "x"', "endpoints[0].path", "pattern"),
+    ('[[endpoints]]\nmethod = "get"\npath = "x"', "endpoints[0].path", "starts with '/'"),
+    ('[[endpoints]]\nmethod = "get"\npath = "/x?a=1"', "endpoints[0].path", "query parameters"),
+    ('[[endpoints]]\nmethod = "get"\npath = "/x/{id"', "endpoints[0].path", "unbalanced"),
     ('[[endpoints]]\nmethod = "get"', "endpoints[0].path", "missing"),
     (
         '[[endpoints]]\nmethod = "get"\npath = "/x"\n[[endpoints.parameters]]\nname = "a"\n'

@@ -263,7 +263,11 @@ def _environment_lines(
 
 def _auth_lines(api: Api, prefix: str) -> list[str]:
     if not api.security_schemes:
-        return []
+        return [
+            "# The description declares no security scheme. If the API needs credentials,",
+            "# declare the scheme in the description, or pass an auth provider in code.",
+            "",
+        ]
     lines = ["# Credentials per security scheme: environment variable NAMES, never the secrets."]
     kinds = [_credential_kind(s) for s in api.security_schemes.values()]
     for scheme in api.security_schemes.values():
