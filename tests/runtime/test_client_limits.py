@@ -1,0 +1,116 @@
+"""The client drives the rate limiter: before every attempt, learning from every response."""
+
+from __future__ import annotations
+
+import time
+from typing import Any
+
+import pytest
+from runtime_loopback import Api, LoopbackServer, Reply
+
+from apiweld.runtime import (
+    APITimeoutError,
+    AsyncClient,
+    Client,
+    Hooks,
+    OperationSpec,
+    RateLimit,
+    RateLimiter,
+    RateLimitError,
+    RequestOptions,
+    RetryPolicy,
+)
+
+PING = OperationSpec(id="ping", method="GET", path="/ping")
+SEARCH = OperationSpec(id="search", method="GET", path="/ping", rate_limit_group="search")
+
+
+async def test_waits_are_reported_to_hooks(api: Api, server: LoopbackServer) -> None:
+    server.script("/ping", Reply(200, {}))
+    waits: list[Any] = []
+    client = api.client(
+        rate_limiter=RateLimiter(RateLimit(5, per=1)),
+        hooks=Hooks(on_rate_limit_wait=waits.append),
+    )
+    started = time.monotonic()
+    for _ in range(3):
+        await api.request(client, PING)
+    assert time.monotonic() - started >= 0.35  # 5/s, no burst: calls 0.2 s apart
+    assert len(waits) == 2 and all(event.waited > 0.1 for event in waits)
+    assert waits[0].group == "default"
+
+
+async def test_limiter_wait_beyond_the_deadline_fails_fast_without_sending(
+    api: Api, server: LoopbackServer
+) -> None:
+    server.script("/ping", Reply(200, {}))
+    client = api.client(rate_limiter=RateLimiter(RateLimit(1, per=10)))
+    await api.request(client, PING)
+    started = time.monotonic()
+    with pytest.raises(APITimeoutError, match="rate limiter"):
+        await api.request(client, PING, options=RequestOptions(deadline=0.5))
+    assert time.monotonic() - started < 0.4
+    assert server.hits("/ping") == 1
+
+
+async def test_learns_retry_after_from_a_429(api: Api, server: LoopbackServer) -> None:
+    server.script("/ping", Reply(429, headers=[("Retry-After", "1")]), Reply(200, {}))
+    waits: list[Any] = []
+    client = api.client(
+        rate_limiter=RateLimiter(RateLimit(1000, per=1)),
+        retry=RetryPolicy.disabled(),
+        hooks=Hooks(on_rate_limit_wait=waits.append),
+    )
+    with pytest.raises(RateLimitError):
+        await api.request(client, PING)
+    await api.request(client, PING)  # the limiter holds this one until the server's pause ends
+    assert waits and waits[0].waited >= 0.8
+
+
+async def test_endpoint_groups_are_limited_separately(api: Api, server: LoopbackServer) -> None:
+    server.script("/ping", Reply(200, {}))
+    limiter = RateLimiter(groups={"search": RateLimit(2, per=1)})
+    waits: list[Any] = []
+    client = api.client(rate_limiter=limiter, hooks=Hooks(on_rate_limit_wait=waits.append))
+    for _ in range(3):
+        await api.request(client, PING)  # unlimited group
+    assert waits == []
+    await api.request(client, SEARCH)
+    await api.request(client, SEARCH)
+    assert [event.group for event in waits] == ["search"]
+
+
+@pytest.mark.parametrize("transport", ["default", "httpcore", "urllib3"])
+def test_sync_proxy(server: LoopbackServer, transport: str) -> None:
+    server.script("/pets", Reply(200, {"via": "proxy"}))
+    if transport == "default":
+        client = Client(base_url="http://api.example.invalid", proxy=server.url)
+    elif transport == "httpcore":
+        from apiweld.runtime import HttpcoreTransport
+
+        client = Client(
+            base_url="http://api.example.invalid", transport=HttpcoreTransport(proxy=server.url)
+        )
+    else:
+        from apiweld.runtime import Urllib3Transport
+
+        client = Client(
+            base_url="http://api.example.invalid", transport=Urllib3Transport(proxy=server.url)
+        )
+    with client:
+        assert client.request(OperationSpec(id="p", method="GET", path="/pets"), cast_to=dict)
+    assert server.requests[0].target == "http://api.example.invalid/pets"
+
+
+async def test_async_proxy(server: LoopbackServer) -> None:
+    server.script("/pets", Reply(200, {"via": "proxy"}))
+    async with AsyncClient(base_url="http://api.example.invalid", proxy=server.url) as client:
+        assert await client.request(OperationSpec(id="p", method="GET", path="/pets"), cast_to=dict)
+    assert server.requests[0].target == "http://api.example.invalid/pets"
+
+
+def test_proxy_with_own_transport_is_refused(server: LoopbackServer) -> None:
+    from apiweld.runtime import HttpcoreTransport
+
+    with pytest.raises(ValueError, match="proxy"):
+        Client(base_url=server.url, proxy=server.url, transport=HttpcoreTransport())
