@@ -63,10 +63,11 @@ class MockApp:
         self.api = api
         self.settings = settings or MockSettings()
         self.requests: deque[RequestRecord] = deque(maxlen=self.settings.log_limit)
-        self._router: PathRouter[dict[str, Operation]] = PathRouter()
-        by_path: dict[str, dict[str, Operation]] = {}
+        self._router: PathRouter[dict[str, list[_Candidate]]] = PathRouter()
+        by_path: dict[str, dict[str, list[_Candidate]]] = {}
         for op in api.operations:
-            by_path.setdefault(op.path, {})[op.method] = op
+            path, conditions = _split_path_key(op.path)
+            by_path.setdefault(path, {}).setdefault(op.method, []).append((conditions, op))
         for template, methods in by_path.items():
             self._router.add(template, methods)
         self._prefixes = _server_prefixes(api)
@@ -165,9 +166,10 @@ class MockApp:
         if matched is None:
             return _handlers.problem(404, "Not Found", f"no operation matches {request.path}")
         methods, template, path_params = matched
-        op = methods.get(request.method) or (
+        candidates = methods.get(request.method) or (
             methods.get("get") if request.method == "head" else None
         )
+        op = _choose(candidates, request.query) if candidates else None
         if op is None:
             allow = sorted({m.upper() for m in methods} | ({"HEAD"} if "get" in methods else set()))
             reply = _handlers.problem(
@@ -217,7 +219,7 @@ class MockApp:
             self._request_validators[op.id] = found
         return found
 
-    def _match(self, path: str) -> tuple[dict[str, Operation], str, dict[str, str]] | None:
+    def _match(self, path: str) -> tuple[dict[str, list[_Candidate]], str, dict[str, str]] | None:
         found = self._router.match(path)
         if found is None:
             for prefix in self._prefixes:
@@ -265,6 +267,36 @@ class MockApp:
                 self.settings.on_request(record)
             except Exception:  # a printing callback must never break the server
                 log.exception("request log callback failed")
+
+
+_Candidate = tuple[tuple[tuple[str, str | None], ...], Operation]
+"""(query conditions from the path key, operation)."""
+
+
+def _split_path_key(key: str) -> tuple[str, tuple[tuple[str, str | None], ...]]:
+    """Some descriptions (AWS's) tell operations on one path apart with `#operation=x` or
+    `?tagKeys` in the path key; that part is not in the path a request arrives on, but names
+    query parameters (and values) the request carries."""
+    cut = min((i for i in (key.find("#"), key.find("?")) if i >= 0), default=-1)
+    if cut < 0:
+        return key, ()
+    conditions: list[tuple[str, str | None]] = []
+    for part in key[cut + 1 :].replace("#", "&").replace("?", "&").split("&"):
+        if part:
+            name, sep, value = part.partition("=")
+            conditions.append((name, value if sep else None))
+    return key[:cut] or "/", tuple(conditions)
+
+
+def _choose(candidates: list[_Candidate], query: Mapping[str, list[str]]) -> Operation:
+    if len(candidates) == 1:
+        return candidates[0][1]
+    for conditions, op in candidates:
+        if conditions and all(
+            name in query and (value is None or value in query[name]) for name, value in conditions
+        ):
+            return op
+    return next((op for conditions, op in candidates if not conditions), candidates[0][1])
 
 
 def _fault_parse(value: str) -> FaultPlan:

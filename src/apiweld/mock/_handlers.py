@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import itertools
 from collections.abc import AsyncGenerator, Mapping
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
@@ -228,6 +229,16 @@ class Handlers:
             if isinstance(stateful, Reply):
                 return stateful
             status, value, headers = stateful
+            if (
+                value is not responses.NO_BODY
+                and response is not None
+                and media is not None
+                and media.schema is not None
+                and not self.bodies.valid(media.schema, value)
+            ):
+                # The stored item does not fit this operation's own response schema (the
+                # description's item and collection shapes differ): answer with valid data.
+                value = responses.NO_BODY
         if value is responses.NO_BODY and response is not None and media is not None:
             value = self._paged_or_static(op, response, media, request, decoded, headers)
         if response is not None:
@@ -259,7 +270,11 @@ class Handlers:
         start, size, next_query = responses.page_window(
             pagination, decoded.query, len(pool), self.settings.page_size
         )
-        items = pool[start : start + size]
+        items = (
+            pool[start : start + size]
+            if isinstance(pool, list)
+            else list(itertools.islice(pool.values(), start, start + size))
+        )
         next_url = None
         next_value: str | None = None
         if next_query is not None:
@@ -276,20 +291,24 @@ class Handlers:
         body = responses.paged_body(
             pagination, static, items, next_value, len(pool), next_query is not None
         )
-        if (
-            next_value is None
-            and isinstance(body, dict)
-            and not self.bodies.valid(media.schema, body)
-        ):
+        if self.bodies.valid(media.schema, body):
+            return body
+        if next_value is None and isinstance(body, dict):
+            # The last page: a cursor field that cannot be null is left out instead.
             for path in (pagination.next_cursor_path, pagination.next_url_path):
                 _drop(body, path)
-        return body
+            if self.bodies.valid(media.schema, body):
+                return body
+        return static
 
-    def _item_pool(self, op: Operation, item_schema: Any, request: IncomingRequest) -> list[Any]:
-        """The collection a list operation pages over: its stored collection, or a fixed pool."""
+    def _item_pool(
+        self, op: Operation, item_schema: Any, request: IncomingRequest
+    ) -> list[Any] | dict[str, Any]:
+        """The collection a list operation pages over: its stored items (a dict, sliced without
+        copying it whole, as it grows with every POST), or a fixed generated pool."""
         binding = self.collections.get(op.id)
         if binding is not None and binding.role == "list" and binding.id_property is not None:
-            return list(self.store.collection(request.path, binding).items.values())
+            return self.store.collection(request.path, binding).items
         pool = self.pools.get(op.id)
         if pool is None:
             pool = [

@@ -187,6 +187,14 @@ class BodyFactory:
         return candidate
 
     def header_values(self, op: Operation, response: Response) -> list[tuple[str, str]]:
+        key = (op.id, response.status, "headers")
+        cached = self._cache.get(key)
+        if cached is None:
+            cached = self._header_values(op, response)
+            self._cache[key] = cached
+        return list(cached)
+
+    def _header_values(self, op: Operation, response: Response) -> list[tuple[str, str]]:
         out: list[tuple[str, str]] = []
         for header in response.headers:
             if header.name.lower() in ("content-type", "content-length", "transfer-encoding"):

@@ -26,6 +26,9 @@ from apiweld.spec.ir import Api, MediaType, Operation, Parameter, RequestBody, S
 log = logging.getLogger("apiweld.mock")
 
 
+_IGNORED_HEADERS = frozenset({"accept", "content-type", "authorization"})
+
+
 @dataclass(frozen=True, slots=True)
 class ValidationProblem:
     """One failing place in a request (or response): where, and what is wrong."""
@@ -142,7 +145,12 @@ class RequestValidator:
         self._api = api
         self._operation = operation
         self._validators = validators
-        self._params = [(p, _params.shape_of(p.schema, api.resolve)) for p in operation.parameters]
+        # OpenAPI: header parameters named Accept, Content-Type or Authorization are ignored.
+        self._params = [
+            (p, _params.shape_of(p.schema, api.resolve))
+            for p in operation.parameters
+            if not (p.location == "header" and p.name.lower() in _IGNORED_HEADERS)
+        ]
         self._object_keys = {
             p.name: tuple(prop.name for prop in api.resolve(p.schema).properties)
             for p in operation.parameters
@@ -267,8 +275,9 @@ def body_media(body: RequestBody, content_type: str | None) -> MediaType | None:
         return None
     essence = content_type.split(";", 1)[0].strip().lower()
     kind = essence.split("/", 1)[0]
-    for media in body.content:
-        declared = media.media_type.split(";", 1)[0].strip().lower()
-        if declared in (essence, "*/*", f"{kind}/*"):
-            return media
+    # The most specific declaration wins: exact, then `type/*`, then `*/*`.
+    for wanted in (essence, f"{kind}/*", "*/*"):
+        for media in body.content:
+            if media.media_type.split(";", 1)[0].strip().lower() == wanted:
+                return media
     return None

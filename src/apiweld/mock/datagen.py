@@ -366,7 +366,13 @@ def _from_pattern(
             candidate: str = xeger.xeger(pattern)
         except Exception:  # rstr gives up on some constructs (lookarounds...)
             return None
-        if _fits(candidate, min_length, max_length) and compiled.search(candidate):
+        # Control characters are legal but useless in data, and `.` in ECMA regexes (what
+        # most validators use) does not match `\r`, while Python's does.
+        if (
+            _fits(candidate, min_length, max_length)
+            and candidate.isprintable()
+            and compiled.search(candidate)
+        ):
             return candidate
     return None
 
