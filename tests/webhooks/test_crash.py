@@ -98,6 +98,7 @@ class Fleet:
 
 
 def _write_project(tmp_path: Path, inbox: str, prefix: str) -> tuple[Path, dict[str, str]]:
+    # Beside apiweld.toml, where `serve` and `work` import handler modules from.
     (tmp_path / "crash_handlers.py").write_text(HANDLERS)
     config = tmp_path / "apiweld.toml"
     config.write_text(
@@ -121,7 +122,6 @@ max_seconds = 0.3
         **os.environ,
         "CRASH_SECRET": SECRET,
         "CRASH_PREFIX": prefix,
-        "PYTHONPATH": os.pathsep.join([str(tmp_path), os.environ.get("PYTHONPATH", "")]),
     }
     return config, env
 

@@ -29,6 +29,12 @@ webhooks_app.add_typer(inbox_app)
 ConfigOption = Annotated[
     Path | None, typer.Option("--config", "-c", help="apiweld.toml (default: ./apiweld.toml).")
 ]
+AppDirOption = Annotated[
+    Path | None,
+    typer.Option(
+        "--app-dir", help="Import handler modules from here (default: apiweld.toml's folder)."
+    ),
+]
 ReceiverOption = Annotated[
     list[str] | None,
     typer.Option("--receiver", "-r", help="A [webhooks.<name>] receiver (repeatable)."),
@@ -57,9 +63,14 @@ def _receivers(config: Path | None, names: list[str] | None) -> list[WebhookRece
         raise _fail(str(exc)) from None
 
 
-def _build(settings_list: list[WebhookReceiverSettings], workers: int) -> list[WebhookReceiver]:
+def _build(
+    settings_list: list[WebhookReceiverSettings], workers: int, app_dir: Path
+) -> list[WebhookReceiver]:
     from apiweld.webhooks._errors import WebhookError
     from apiweld.webhooks.receiver import WebhookReceiver
+
+    if str(app_dir) not in sys.path:
+        sys.path.insert(0, str(app_dir))  # where `handlers = {...}` modules are imported from
 
     try:
         return [WebhookReceiver(s, workers=workers) for s in settings_list]
@@ -76,13 +87,16 @@ def serve(
     workers: Annotated[
         int, typer.Option(help="Dispatcher threads per receiver in this process (0: none).")
     ] = 2,
+    app_dir: AppDirOption = None,
 ) -> None:
     """Serve the configured receivers: verify, store durably, answer; dispatch to handlers."""
     import uvicorn
 
+    from apiweld.webhooks.project import handler_root
     from apiweld.webhooks.receiver import WebhookApp
 
-    app = WebhookApp(_build(_receivers(config, receiver), workers))
+    receivers = _build(_receivers(config, receiver), workers, app_dir or handler_root(config))
+    app = WebhookApp(receivers)
     uvicorn.run(app, host=host, port=port, lifespan="on", log_level="warning", access_log=False)
 
 
@@ -91,12 +105,15 @@ def work(
     config: ConfigOption = None,
     receiver: ReceiverOption = None,
     workers: Annotated[int, typer.Option(help="Dispatcher threads per receiver.")] = 2,
+    app_dir: AppDirOption = None,
 ) -> None:
     """Run dispatcher workers only (beside receivers elsewhere sharing the inbox)."""
     import signal
     import threading
 
-    receivers = _build(_receivers(config, receiver), workers)
+    from apiweld.webhooks.project import handler_root
+
+    receivers = _build(_receivers(config, receiver), workers, app_dir or handler_root(config))
     stop = threading.Event()
     signal.signal(signal.SIGTERM, lambda *_: stop.set())
     for r in receivers:

@@ -16,6 +16,15 @@ def _resolve_inbox(settings: WebhookReceiverSettings, root: Path) -> str:
     return str(path if path.is_absolute() else root / path)
 
 
+def handler_root(config_path: str | Path | None = None) -> Path:
+    """The folder handler modules (`handlers = {...}`) are imported from: apiweld.toml's own,
+    as uvicorn imports apps from the working folder."""
+    from apiweld.config import find_config
+
+    path = Path(config_path) if config_path else find_config()
+    return (path.parent if path else Path.cwd()).resolve()
+
+
 def load_receivers(
     config_path: str | Path | None = None, names: tuple[str, ...] = ()
 ) -> list[WebhookReceiverSettings]:
