@@ -4,6 +4,10 @@ Loading never shows a pydantic traceback: every problem becomes a `ConfigProblem
 the TOML key path and what is wrong (with a "did you mean" for misspelt keys). Secrets never live
 in the file: credentials are given as the NAMES of environment variables (`token_env =
 "PETSTORE_TOKEN"`), and anything that looks like an inline secret is refused without echoing it.
+
+One module on purpose, though longer than most: the models carry the field descriptions that the
+editor JSON Schema shows, and the error translation below walks those same models' annotations
+to name keys and suggest spellings, so the two change together.
 """
 
 from __future__ import annotations
