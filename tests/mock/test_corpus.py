@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import base64
 import random
+import re
 from functools import cache
 from pathlib import Path
 from typing import Any
@@ -125,6 +126,8 @@ def all_valid(
                 return False
         except Unresolvable:
             continue  # Swagger 2.0 parameters carry their type inline, with no `schema`
+        except re.error:
+            return False  # an ECMA-only pattern Python cannot read: validity unproven
     return True
 
 
