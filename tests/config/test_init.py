@@ -208,3 +208,28 @@ def test_package_names_from_titles(title: str, package: str) -> None:
     from apiweld.spec._starter import package_name_for
 
     assert package_name_for(Api(title=title, version="1", source_format="openapi 3.1.0")) == package
+
+
+@pytest.mark.parametrize(
+    ("server", "scheme"),
+    [
+        ("https://api.github.com", "github"),
+        ("https://api.stripe.com/v1", "stripe"),
+        ("https://graph.facebook.com/v19.0", "meta"),
+        ("https://notgithub.com", "standard"),
+        ("https://api.petstore.example", "standard"),
+    ],
+)
+def test_webhook_scheme_is_suggested_from_the_providers_domain(server: str, scheme: str) -> None:
+    from apiweld.config import parse_config
+    from apiweld.spec.ir import Webhook
+
+    api = Api(
+        title="Hooks",
+        version="1",
+        source_format="openapi 3.1.0",
+        servers=(Server(url=server),),
+        webhooks=(Webhook(name="ping", py_name="ping", kind="webhook", operations=()),),
+    )
+    config = parse_config(tomllib.loads(render_starter_config(api, description="hooks.json")))
+    assert config.webhooks["hooks"].scheme == scheme

@@ -428,19 +428,50 @@ def _operations_lines(api: Api) -> list[str]:
     return lines
 
 
+# Providers whose webhook signatures apiweld verifies by name, by the domain their API lives on.
+_WEBHOOK_SCHEME_BY_DOMAIN = {
+    "github.com": "github",
+    "stripe.com": "stripe",
+    "slack.com": "slack",
+    "shopify.com": "shopify",
+    "myshopify.com": "shopify",
+    "twilio.com": "twilio",
+    "squareup.com": "square",
+    "squareupsandbox.com": "square",
+    "zoom.us": "zoom",
+    "twitch.tv": "twitch",
+    "facebook.com": "meta",
+}
+
+
+def _webhook_scheme(api: Api) -> tuple[str, str | None]:
+    """The verification scheme to suggest, and the host it was recognised from (if any)."""
+    for server in api.servers:
+        host = (urlsplit(_expand(server)).hostname or "").lower()
+        for domain, scheme in _WEBHOOK_SCHEME_BY_DOMAIN.items():
+            if host == domain or host.endswith("." + domain):
+                return scheme, host
+    return "standard", None
+
+
 def _webhook_lines(api: Api, package: str, prefix: str) -> list[str]:
     if not api.webhooks:
         return []
     names = ", ".join(w.name for w in api.webhooks[:10])
     more = f" (+{len(api.webhooks) - 10} more)" if len(api.webhooks) > 10 else ""
-    return [
+    scheme, host = _webhook_scheme(api)
+    why = f"  # recognised from {_comment(host)}" if host else "  # Standard Webhooks"
+    lines = [
         f"# Webhooks the API sends: {_comment(names + more)}",
         "# scheme: standard, stripe, github, slack, shopify, twilio, square, hmac, ...",
         f"[webhooks.{toml_key(package)}]",
         f"name = {toml_string(package)}",
         f"path = {toml_string('/webhooks/' + package)}",
-        'scheme = "standard"',
+        f"scheme = {toml_string(scheme)}{why}",
         f"secret_env = {toml_string(prefix + '_WEBHOOK_SECRET')}",
-        'inbox = ".apiweld/webhooks.sqlite3"',
-        "",
     ]
+    if scheme == "meta":
+        # Meta's subscription handshake echoes a token the app chose.
+        lines.append(f"verify_token_env = {toml_string(prefix + '_WEBHOOK_VERIFY_TOKEN')}")
+    lines += ['inbox = ".apiweld/webhooks.sqlite3"', ""]
+    return lines
