@@ -380,3 +380,19 @@ def test_urls_and_remote_refs_need_allow_network(tmp_path: Path, served: str) ->
 def test_unreachable_url_is_a_spec_error(served: str) -> None:
     with pytest.raises(SpecError, match="404"):
         load(f"{served}/nothing.json", allow_network=True)
+
+
+def test_security_scheme_refs_resolve_like_other_components(tmp_path: Path) -> None:
+    write_yaml(tmp_path / "auth.yaml", {"Bearer": {"type": "http", "scheme": "Bearer"}})
+    doc = openapi(
+        components={
+            "securitySchemes": {
+                "bearer": {"$ref": "auth.yaml#/Bearer"},
+                "broken": {"$ref": "#/components/nothing"},
+            }
+        }
+    )
+    api = load(write_yaml(tmp_path / "openapi.yaml", doc))
+    assert api.security_schemes["bearer"].scheme == "bearer"
+    assert "broken" not in api.security_schemes
+    assert [p.pointer for p in api.problems] == ["/components/securitySchemes/broken"]

@@ -230,6 +230,7 @@ class _Assembler:
             components.get("securitySchemes"),
             _ROOT.child("components", "securitySchemes"),
             self.problems,
+            self.operations.deref,
         )
         security = (
             self.operations.security(doc["security"], _ROOT.child("security"))

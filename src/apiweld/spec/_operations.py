@@ -416,6 +416,8 @@ class OperationBuilder:
             response = self.expect_object(response, here, "a response")
             if response is None:
                 continue
+            if not isinstance(response.get("description"), str) and "description" not in overrides:
+                self._warn(here, "a response needs a description (a required field)")
             result.append(
                 Response(
                     status=status,

@@ -2,11 +2,11 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from typing import Any, cast
 
 from apiweld.spec._errors import Problems
 from apiweld.spec._refs import Location
-from apiweld.spec._swagger2 import POINTER_KEY
 from apiweld.spec.ir import OAuthFlow, SecurityScheme
 from apiweld.spec.names import to_snake, unique_name
 
@@ -23,7 +23,13 @@ def _text(value: Any) -> str | None:
     return value if isinstance(value, str) else None
 
 
-def security_schemes(raw: Any, location: Location, problems: Problems) -> dict[str, SecurityScheme]:
+Deref = Callable[[Any, Location], tuple[Any, Location, dict[str, Any]]]
+
+
+def security_schemes(
+    raw: Any, location: Location, problems: Problems, deref: Deref
+) -> dict[str, SecurityScheme]:
+    """The schemes by name; `deref` follows `$ref`s the way other components are followed."""
     if raw is None:
         return {}
     if not isinstance(raw, dict):
@@ -33,10 +39,10 @@ def security_schemes(raw: Any, location: Location, problems: Problems) -> dict[s
     py_names = {name: unique_name(to_snake(name, fallback="auth"), taken) for name in sorted(raw)}
     schemes: dict[str, SecurityScheme] = {}
     for name, entry in raw.items():
-        here = location.child(name)
-        if isinstance(entry, dict) and isinstance(entry.get(POINTER_KEY), str):
-            here = Location(here.doc, entry[POINTER_KEY])
-        scheme = _scheme(name, py_names[name], entry, here, problems)
+        resolved, here, _ = deref(entry, location.child(name))
+        if resolved is None:
+            continue
+        scheme = _scheme(name, py_names[name], resolved, here, problems)
         if scheme is not None:
             schemes[name] = scheme
     return schemes
@@ -48,9 +54,6 @@ def _scheme(
     pointer = location.pointer
     if not isinstance(raw, dict):
         problems.warn(pointer, "a security scheme must be an object; ignored")
-        return None
-    if "$ref" in raw:
-        problems.warn(pointer, "a $ref security scheme is not supported; ignored")
         return None
     kind = raw.get("type")
     if not isinstance(kind, str) or kind not in _SCHEME_TYPES:
