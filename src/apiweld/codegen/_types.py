@@ -135,6 +135,7 @@ class TypeBuilder:
         self._expanding: set[str] = set()
         self._pending: list[tuple[str, Schema, Variant, str]] = []
         self.class_names: set[str] = set()
+        self.enum_classes: set[str] = set()
         """Every class named so far (built or pending)."""
         self._safe_schema_names: dict[str, str] = {}
         for key in sorted(api.schemas):
@@ -210,6 +211,8 @@ class TypeBuilder:
             return result
         base = self._safe_schema_names[key]
         name = base if variant == "output" else unique(f"{base}Input", self._taken)
+        if kind == "enum":
+            self.enum_classes.add(name)
         self._named_class[memo_key] = name
         self.class_names.add(name)
         self._pending.append((name, schema, variant, base))
@@ -345,18 +348,32 @@ class TypeBuilder:
         if not target.has_default or target.default is None:
             return None
         value = target.default
-        if not _default_fits(value, self.api.resolve(target)):
+        head = annotation.split(" | ")[0]
+        if head in self.class_names and head not in self.enum_classes:
+            return None  # a model default would need constructing; the server applies it anyway
+        if not _default_fits(value, self._effective(target)):
             self._warn(schema.pointer, "default does not match the schema's type; not used")
             return None
         try:
             literal = py_literal(value)
         except ValueError:
             return None
-        if schema.ref is not None and schema.ref in self.api.schemas:
-            enum_class = self.named_class(schema.ref, "output")
-            if enum_class is not None and isinstance(self.api.schemas[schema.ref].enum, tuple):
-                return f"{enum_class}({literal})"
+        head = annotation.split(" | ")[0]
+        if head in self.enum_classes:
+            # An enum-typed field's default is a member, so that it type-checks as the field.
+            return f"{head}({literal})"
         return literal
+
+    def _effective(self, schema: Schema) -> Schema:
+        """Through `$ref`s and single-member `allOf` wrappers to the schema that has the type."""
+        for _ in range(16):
+            if schema.ref is not None and schema.ref in self.api.schemas:
+                schema = self.api.schemas[schema.ref]
+            elif len(schema.all_of) == 1 and not schema.types and not schema.properties:
+                schema = schema.all_of[0]
+            else:
+                break
+        return schema
 
     # --- allOf merging -----------------------------------------------------------------------
 
