@@ -10,7 +10,9 @@ generator (aiohttp, in this process) keeps `concurrency` signed Standard Webhook
 flight, each with a fresh event id. apiweld's numbers include what the baseline skips: a
 durable commit (SQLite synchronous=FULL / PostgreSQL COMMIT) before every 2xx. The machine has
 2 cores shared by the servers, the load generator and other work: numbers are noisy; compare
-ratios within one run. The last line is `name=value` pairs.
+ratios within one run. Two more servers measure framework overhead alone (same verification,
+no storage): apiweld's raw ASGI receiver and a Starlette route. The last line is `name=value`
+pairs.
 """
 
 from __future__ import annotations
@@ -47,6 +49,55 @@ async def receive(request: Request) -> Response:
     except Exception:
         return Response(status_code=401)
     return Response(b'{"status":"accepted"}', media_type="application/json")
+"""
+
+
+# Framework overhead, measured rather than assumed: the same verification (apiweld's scheme),
+# no storage, as apiweld's raw ASGI receiver and as a Starlette route.
+OVERHEAD_APP = """
+import os
+from starlette.applications import Starlette
+from starlette.requests import Request
+from starlette.responses import Response
+from starlette.routing import Route
+
+from apiweld.webhooks import WebhookReceiver, WebhookReceiverSettings, WebhookVerificationError
+from apiweld.webhooks.inbox import Inbox
+
+
+class NullInbox(Inbox):
+    def store(self, events):
+        return [True] * len(events)
+
+    def _transaction(self, *, write=True):
+        raise NotImplementedError
+
+    def _execute(self, conn, sql, params=()):
+        raise NotImplementedError
+
+    def _claim_row(self, conn, now, receiver):
+        raise NotImplementedError
+
+    def close(self):
+        pass
+
+
+settings = WebhookReceiverSettings(secret_env="BENCH_SECRET", path="/hooks")
+raw_asgi = WebhookReceiver(settings, inbox=NullInbox())
+
+
+async def receive(request: Request) -> Response:
+    from apiweld.webhooks import WebhookRequest
+
+    body = await request.body()
+    try:
+        raw_asgi.scheme.verify(WebhookRequest.build(body, request.headers.raw))
+    except WebhookVerificationError:
+        return Response(status_code=401)
+    return Response(b'{"status":"accepted"}', media_type="application/json")
+
+
+starlette_route = Starlette(routes=[Route("/hooks", receive, methods=["POST"])])
 """
 
 
@@ -138,12 +189,16 @@ def main() -> None:
     with tempfile.TemporaryDirectory() as tmp:
         folder = Path(tmp)
         (folder / "baseline_app.py").write_text(BASELINE_APP)
+        (folder / "overhead_app.py").write_text(OVERHEAD_APP)
+        uvicorn = [sys.executable, "-m", "uvicorn", "--log-level", "warning", "--no-access-log"]
         sqlite_path = str(folder / "inbox.db")
         baseline_cmd = [sys.executable, "-m", "uvicorn", "baseline_app:app", "--log-level",
                         "warning", "--no-access-log", "--port"]  # fmt: skip
         serve = [*apiweld, "webhooks", "serve", "--workers", "0", "--config"]
         commands = {
             "fastapi_standardwebhooks_verify_only": baseline_cmd,
+            "starlette_route_verify_only": [*uvicorn, "overhead_app:starlette_route", "--port"],
+            "apiweld_raw_asgi_verify_only": [*uvicorn, "overhead_app:raw_asgi", "--port"],
             "apiweld_sqlite": [
                 *serve, str(apiweld_config(folder, "sqlite", sqlite_path, prefix)), "--port"
             ],
@@ -194,6 +249,9 @@ def main() -> None:
     for name, (total, ok) in stored.items():
         # Warm-up deliveries are stored too, so the inbox holds at least every measured 2xx.
         print(f"{name}: {total} events in the inbox for {ok} measured 2xx (durable: {total >= ok})")
+    raw_vs_starlette = (
+        results["apiweld_raw_asgi_verify_only"] / results["starlette_route_verify_only"]
+    )
     sqlite_ratio = results["apiweld_sqlite"] / baseline
     pg_ratio = results["apiweld_postgres"] / baseline
     print(
@@ -206,6 +264,7 @@ def main() -> None:
             + [
                 f"sqlite_vs_baseline={results['apiweld_sqlite'] / baseline:.2f}",
                 f"postgres_vs_baseline={results['apiweld_postgres'] / baseline:.2f}",
+                f"raw_asgi_vs_starlette={raw_vs_starlette:.2f}",
                 f"concurrency={args.concurrency}",
                 f"seconds={args.seconds}",
                 f"rounds={args.rounds}",

@@ -1,9 +1,10 @@
 """The receiver: an ASGI app that verifies, stores durably, and only then answers 2xx.
 
 Raw ASGI rather than a Starlette endpoint: the receiver needs the raw body bytes, a streaming
-size limit and a handful of headers, nothing of routing or request parsing, so a framework
-would only add per-request work (benchmarks/webhooks.py measures the whole path against a
-plain FastAPI endpoint). Mount it in FastAPI or Starlette with
+size limit and a handful of headers, nothing of routing or request parsing. Measured by
+benchmarks/webhooks.py (same verification, no storage) the raw app answers about 1.06x the
+requests of a Starlette route: a small gain, taken because it costs nothing in clarity and
+keeps starlette out of the receiver's import. Mount it in FastAPI or Starlette with
 `app.mount("/webhooks/stripe", receiver)`.
 
 Durability: every stored request is committed (SQLite `synchronous=FULL`, or a PostgreSQL
