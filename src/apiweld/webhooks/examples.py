@@ -70,14 +70,13 @@ def example_from_schema(api: Api, schema: Schema, depth: int = 0) -> Any:
         return schema.enum[0]
     if depth >= MAX_DEPTH:
         return None
-    for group in (schema.all_of,):
-        if group:
-            merged: dict[str, Any] = {}
-            for part in group:
-                value = example_from_schema(api, part, depth + 1)
-                if isinstance(value, dict):
-                    merged.update(value)
-            return merged
+    if schema.all_of:
+        merged: dict[str, Any] = {}
+        for part in schema.all_of:
+            value = example_from_schema(api, part, depth + 1)
+            if isinstance(value, dict):
+                merged.update(value)
+        return merged
     for choices in (schema.one_of, schema.any_of):
         if choices:
             return example_from_schema(api, choices[0], depth + 1)
