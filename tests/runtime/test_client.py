@@ -397,3 +397,57 @@ def unused_port() -> int:
     with socket.socket() as sock:
         sock.bind(("127.0.0.1", 0))
         return int(sock.getsockname()[1])
+
+
+async def test_follows_redirects_keeping_credentials_on_the_same_origin_only(
+    api: Api, server: LoopbackServer
+) -> None:
+    from apiweld.runtime import BearerAuth
+
+    other_origin = server.url.replace("127.0.0.1", "localhost")
+    server.script("/old", Reply(301, headers=[("Location", "/pets/1")]))
+    server.script("/pets/1", Reply(200, {"id": 1, "name": "A"}))
+    server.script("/away", Reply(307, headers=[("Location", f"{other_origin}/landing")]))
+    server.script("/landing", Reply(200, {"id": 2, "name": "B"}))
+    client = api.client(auth=BearerAuth("tok-123"), headers={"X-Api-Key": "default-secret"})
+    moved = OperationSpec(id="moved", method="GET", path="/old")
+    away = OperationSpec(id="away", method="GET", path="/away")
+    assert await api.request(client, moved, cast_to=Pet) == Pet(id=1, name="A")
+    assert server.of("/pets/1")[0].headers["authorization"] == "Bearer tok-123"
+    assert await api.request(client, away, cast_to=Pet) == Pet(id=2, name="B")
+    landing = server.of("/landing")[0]
+    assert "authorization" not in landing.headers and "x-api-key" not in landing.headers
+
+
+async def test_see_other_after_post_becomes_get(api: Api, server: LoopbackServer) -> None:
+    server.script("/pets", Reply(303, headers=[("Location", "/pets/9")]))
+    server.script("/pets/9", Reply(200, {"id": 9, "name": "new"}))
+    pet = await api.request(api.client(), CREATE_PET, body={"name": "new"}, cast_to=Pet)
+    assert pet.id == 9
+    follow_up = server.of("/pets/9")[0]
+    assert follow_up.method == "GET" and follow_up.body == b""
+
+
+async def test_redirect_loop_stops(api: Api, server: LoopbackServer) -> None:
+    from apiweld.runtime import APIStatusError
+
+    server.script("/loop", Reply(302, headers=[("Location", "/loop")]))
+    with pytest.raises(APIStatusError, match="redirects"):
+        await api.request(api.client(), OperationSpec(id="loop", method="GET", path="/loop"))
+    assert server.hits("/loop") == 6
+
+
+async def test_not_modified_is_returned_not_raised(api: Api, server: LoopbackServer) -> None:
+    server.script("/pets/1", Reply(304, headers=[("ETag", '"v1"')]))
+    response = await api.request_raw(
+        api.client(), GET_PET, path={"pet_id": 1}, headers={"If-None-Match": '"v1"'}
+    )
+    assert response.status_code == 304
+
+
+async def test_streamed_error_status_raises_with_its_body(api: Api, server: LoopbackServer) -> None:
+    server.script("/download", Reply(404, {"message": "gone"}))
+    op = OperationSpec(id="download", method="GET", path="/download")
+    with pytest.raises(NotFoundError) as caught:
+        await api.request_raw(api.client(), op, stream=True)
+    assert caught.value.body == {"message": "gone"}

@@ -43,6 +43,7 @@ class AsyncClient(BaseClient):
         redact: Iterable[str] = (),
         proxy: str | None = None,
         logger: logging.Logger | None = None,
+        follow_redirects: bool = True,
     ) -> None:
         super().__init__(
             base_url=base_url,
@@ -56,6 +57,7 @@ class AsyncClient(BaseClient):
             redact=redact,
             proxy=proxy,
             logger=logger,
+            follow_redirects=follow_redirects,
         )
         if transport is not None and self.proxy is not None:
             raise ValueError(
@@ -227,12 +229,12 @@ class AsyncClient(BaseClient):
                 header_list = await self._before_request(call, url, header_list, attempt)
             debug = logger.isEnabledFor(logging.DEBUG)
             if debug:
-                logger.debug("%s %s (attempt %d)", op.method, self.redactor.url(url), attempt)
+                logger.debug("%s %s (attempt %d)", call.method, self.redactor.url(url), attempt)
             started = time.perf_counter()
             try:
                 raw = await self.transport.handle(
                     TransportRequest(
-                        op.method, url, header_list, call.content, timeout, call.stream
+                        call.method, url, header_list, call.content, timeout, call.stream
                     )
                 )
             except APIConnectionError as error:
@@ -255,7 +257,7 @@ class AsyncClient(BaseClient):
             status = raw.status
             if debug:
                 logger.debug(
-                    "%s %s -> %d in %.1f ms", op.method, response.url, status, elapsed * 1000
+                    "%s %s -> %d in %.1f ms", call.method, response.url, status, elapsed * 1000
                 )
             if limiter is not None:
                 try:
@@ -271,7 +273,7 @@ class AsyncClient(BaseClient):
                     hooks.after_response,
                     ResponseEvent(
                         op.id,
-                        op.method,
+                        call.method,
                         response.url,
                         status,
                         self.redactor.headers_dict(raw.headers),
@@ -281,6 +283,13 @@ class AsyncClient(BaseClient):
                 )
             if self._is_success(call, status):
                 return response
+            if 300 <= status < 400:
+                redirected = self._redirect(call, target, response)
+                if redirected is None:
+                    return response
+                await response.aclose()
+                call, target = redirected
+                continue
             if call.stream:
                 await response.aread()
             if status == 401 and target is not None and not replayed_unauthorized:
@@ -335,7 +344,7 @@ class AsyncClient(BaseClient):
             name: value for name, value in header_list if name.lower() not in self.redactor.headers
         }
         event = RequestEvent(
-            call.op.id, call.op.method, self.redactor.url(url), dict(visible), attempt
+            call.op.id, call.method, self.redactor.url(url), dict(visible), attempt
         )
         await run_async(self.hooks.before_request, event)
         if event.headers != visible:
@@ -357,7 +366,7 @@ class AsyncClient(BaseClient):
         if self.logger.isEnabledFor(logging.INFO):
             self.logger.info(
                 "retrying %s %s in %.2fs after attempt %d (%s)",
-                call.op.method,
+                call.method,
                 redacted,
                 delay,
                 attempt,
@@ -366,7 +375,7 @@ class AsyncClient(BaseClient):
         if self.hooks.on_retry:
             await run_async(
                 self.hooks.on_retry,
-                RetryEvent(call.op.id, call.op.method, redacted, attempt, delay, status, error),
+                RetryEvent(call.op.id, call.method, redacted, attempt, delay, status, error),
             )
 
 

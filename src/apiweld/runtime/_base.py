@@ -11,8 +11,9 @@ import logging
 import time
 import uuid
 from collections.abc import Iterable, Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from typing import Any, Final
+from urllib.parse import urljoin, urlsplit
 
 from pydantic import ValidationError
 
@@ -45,6 +46,7 @@ class PreparedCall:
     """One logical call: everything fixed before the first attempt."""
 
     op: OperationSpec
+    method: str
     url: str
     """Absolute, encoded, without auth query parameters."""
     headers: dict[str, str]
@@ -58,6 +60,7 @@ class PreparedCall:
     providers: tuple[AuthProvider, ...]
     cast_to: Any
     stream: bool
+    redirects: int = 0
 
 
 class BaseClient:
@@ -75,6 +78,7 @@ class BaseClient:
         redact: Iterable[str] = (),
         proxy: str | None = None,
         logger: logging.Logger | None = None,
+        follow_redirects: bool = True,
     ) -> None:
         if not base_url or "://" not in base_url:
             raise ValueError(f"base_url must be an absolute http(s) URL, got {base_url!r}")
@@ -104,6 +108,7 @@ class BaseClient:
         self.redactor = Redactor(sensitive, self._secret_values)
         self.proxy = proxy
         self.logger = logger if logger is not None else _DEFAULT_LOGGER
+        self.follow_redirects = follow_redirects
         self._security_cache: dict[Any, tuple[AuthProvider, ...]] = {}
 
     def _secret_values(self) -> list[str]:
@@ -243,6 +248,7 @@ class BaseClient:
 
         return PreparedCall(
             op=op,
+            method=op.method,
             url=url,
             headers=call_headers,
             cookies=cookie_pairs,
@@ -285,7 +291,7 @@ class BaseClient:
             status_code=response.status,
             headers=response.headers,
             content=response.content,
-            method=call.op.method,
+            method=call.method,
             url=url,
             redactor=self.redactor,
             operation_id=call.op.id,
@@ -299,9 +305,47 @@ class BaseClient:
         accepted = call.op.success_statuses
         if accepted is not None:
             return status in accepted
-        return 200 <= status < 400
+        return 200 <= status < 300
 
-    def _status_error(self, call: PreparedCall, response: APIResponse) -> APIStatusError:
+    def _redirect(
+        self, call: PreparedCall, target: AuthTarget | None, response: APIResponse
+    ) -> tuple[PreparedCall, AuthTarget | None] | None:
+        """The call to make next for a 3xx, or None when the 3xx is the answer (e.g. 304).
+
+        Credentials never follow a redirect to another origin: auth is dropped, and so are the
+        headers and cookies the redactor knows as sensitive.
+        """
+        status = response.status_code
+        location = response.headers.get("location")
+        if status not in _REDIRECT_STATUSES or not self.follow_redirects or not location:
+            return None
+        if call.redirects >= _MAX_REDIRECTS:
+            raise self._status_error(call, response, f"stopped after {_MAX_REDIRECTS} redirects")
+        new_url = urljoin(call.url, location)
+        if not new_url.startswith(("http://", "https://")):
+            return None
+        method, content, headers, cookies = call.method, call.content, call.headers, call.cookies
+        if (status == 303 and method != "HEAD") or (status in (301, 302) and method == "POST"):
+            method, content = "GET", None  # what every client does; 307/308 keep method and body
+            headers = {k: v for k, v in headers.items() if k.lower() != "content-type"}
+        if _origin(new_url) != _origin(call.url):
+            sensitive = self.redactor.headers
+            headers = {k: v for k, v in headers.items() if k.lower() not in sensitive}
+            cookies, target = [], None
+        redirected = replace(
+            call,
+            method=method,
+            url=new_url,
+            content=content,
+            headers=headers,
+            cookies=cookies,
+            redirects=call.redirects + 1,
+        )
+        return redirected, target
+
+    def _status_error(
+        self, call: PreparedCall, response: APIResponse, note: str = ""
+    ) -> APIStatusError:
         status = response.status_code
         content = response.content
         content_type = response.headers.get("content-type", "")
@@ -313,17 +357,19 @@ class BaseClient:
                 body = type_adapter(model).validate_python(body)
         detail = _error_detail(body)
         message = f"{status} {_REASONS.get(status, 'error')}" + (f": {detail}" if detail else "")
+        if note:
+            message = f"{message} ({note})"
         return status_error_class(status)(
             message,
             status_code=status,
-            method=call.op.method,
+            method=call.method,
             url=response.url,
             headers=self.redactor.headers_dict(response.headers),
             body=body,
         )
 
     def _fill(self, error: APIConnectionError, call: PreparedCall, url: str) -> APIConnectionError:
-        error.method = call.op.method
+        error.method = call.method
         error.url = self.redactor.url(url)
         error.message = self.redactor.text(error.message)
         error.args = (error.message,)
@@ -337,6 +383,15 @@ class BaseClient:
 
     def __repr__(self) -> str:
         return f"{type(self).__name__}(base_url={self.redactor.url(self.base_url)!r})"
+
+
+_REDIRECT_STATUSES: Final = frozenset({301, 302, 303, 307, 308})
+_MAX_REDIRECTS: Final = 5
+
+
+def _origin(url: str) -> tuple[str, str]:
+    parts = urlsplit(url)
+    return parts.scheme.lower(), parts.netloc.lower()
 
 
 def _min_or(value: float, other: float | None) -> float:

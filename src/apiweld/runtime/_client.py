@@ -42,6 +42,7 @@ class Client(BaseClient):
         redact: Iterable[str] = (),
         proxy: str | None = None,
         logger: logging.Logger | None = None,
+        follow_redirects: bool = True,
     ) -> None:
         super().__init__(
             base_url=base_url,
@@ -55,6 +56,7 @@ class Client(BaseClient):
             redact=redact,
             proxy=proxy,
             logger=logger,
+            follow_redirects=follow_redirects,
         )
         self.hooks.check_sync()
         if transport is not None and self.proxy is not None:
@@ -226,12 +228,12 @@ class Client(BaseClient):
                 header_list = self._before_request(call, url, header_list, attempt)
             debug = logger.isEnabledFor(logging.DEBUG)
             if debug:
-                logger.debug("%s %s (attempt %d)", op.method, self.redactor.url(url), attempt)
+                logger.debug("%s %s (attempt %d)", call.method, self.redactor.url(url), attempt)
             started = time.perf_counter()
             try:
                 raw = self.transport.handle(
                     TransportRequest(
-                        op.method, url, header_list, call.content, timeout, call.stream
+                        call.method, url, header_list, call.content, timeout, call.stream
                     )
                 )
             except APIConnectionError as error:
@@ -254,7 +256,7 @@ class Client(BaseClient):
             status = raw.status
             if debug:
                 logger.debug(
-                    "%s %s -> %d in %.1f ms", op.method, response.url, status, elapsed * 1000
+                    "%s %s -> %d in %.1f ms", call.method, response.url, status, elapsed * 1000
                 )
             if limiter is not None:
                 try:
@@ -267,7 +269,7 @@ class Client(BaseClient):
                     hooks.after_response,
                     ResponseEvent(
                         op.id,
-                        op.method,
+                        call.method,
                         response.url,
                         status,
                         self.redactor.headers_dict(raw.headers),
@@ -277,6 +279,13 @@ class Client(BaseClient):
                 )
             if self._is_success(call, status):
                 return response
+            if 300 <= status < 400:
+                redirected = self._redirect(call, target, response)
+                if redirected is None:
+                    return response
+                response.close()
+                call, target = redirected
+                continue
             if call.stream:
                 response.read()
             if status == 401 and target is not None and not replayed_unauthorized:
@@ -332,7 +341,7 @@ class Client(BaseClient):
             name: value for name, value in header_list if name.lower() not in self.redactor.headers
         }
         event = RequestEvent(
-            call.op.id, call.op.method, self.redactor.url(url), dict(visible), attempt
+            call.op.id, call.method, self.redactor.url(url), dict(visible), attempt
         )
         run_sync(self.hooks.before_request, event)
         if event.headers != visible:
@@ -354,7 +363,7 @@ class Client(BaseClient):
         if self.logger.isEnabledFor(logging.INFO):
             self.logger.info(
                 "retrying %s %s in %.2fs after attempt %d (%s)",
-                call.op.method,
+                call.method,
                 redacted,
                 delay,
                 attempt,
@@ -363,7 +372,7 @@ class Client(BaseClient):
         if self.hooks.on_retry:
             run_sync(
                 self.hooks.on_retry,
-                RetryEvent(call.op.id, call.op.method, redacted, attempt, delay, status, error),
+                RetryEvent(call.op.id, call.method, redacted, attempt, delay, status, error),
             )
 
 
