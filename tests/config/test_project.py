@@ -240,3 +240,24 @@ def test_a_url_description_needs_network_permission(tmp_path: Path) -> None:
 def test_no_description_and_no_endpoints_is_an_error() -> None:
     with pytest.raises(ConfigError, match="no API"):
         load_project(parse_config({}))
+
+
+def test_tag_tables_may_name_a_tag_by_its_python_name(tmp_path: Path) -> None:
+    (tmp_path / "spec.yaml").write_text(
+        "openapi: 3.1.0\ninfo: {title: T, version: '1'}\ntags: [{name: Pet Food}]\n"
+        "paths:\n  /food:\n    get:\n      tags: [Pet Food]\n"
+        "      parameters: [{name: page, in: query, schema: {type: integer}}]\n"
+        "      responses: {'200': {description: ok}}\n"
+    )
+    (tmp_path / "apiweld.toml").write_text(
+        '[api]\ndescription = "spec.yaml"\n'
+        "[retry.tags.pet_food]\nmax_attempts = 9\n"
+        '[rate_limit.tags."Pet Food"]\nrate = 2\n'
+        '[pagination.tags.pet_food]\nstyle = "page"\npage_param = "page"\n'
+    )
+    api = load_project(tmp_path / "apiweld.toml")
+    (op,) = api.operations
+    assert op.extensions["x-apiweld-retry"]["max_attempts"] == 9
+    assert op.extensions["x-apiweld-rate-limit"]["group"] == "tag:Pet Food"
+    assert op.pagination is not None and op.pagination.page_param == "page"
+    assert api.problems == ()

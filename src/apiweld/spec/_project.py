@@ -127,22 +127,25 @@ def apply_config(
 
 
 def effective_policy(
-    config: ApiweldConfig, operation: Operation
+    config: ApiweldConfig, operation: Operation, api: Api | None = None
 ) -> tuple[RetrySettings, RateLimitSettings]:
     """The retry and rate-limit settings of `operation`: global, then its tags, then its own.
 
     Tag tables apply in reverse tag order, so the first tag (the one that names the
-    operation's resource) wins where two tags disagree. `RateLimitSettings.group` is always set:
-    the explicit `group`, else the most specific table that sets a rate, else `"default"`.
+    operation's resource) wins where two tags disagree; with `api` given, a tag table may be
+    keyed by the tag's Python name too. `RateLimitSettings.group` is always set: the explicit
+    `group`, else the most specific table that sets a rate, else `"default"`.
     """
     retry: RetrySettings = merge_retry(config.retry, RetrySettings())
     limit: RateLimitSettings = merge_rate_limit(config.rate_limit, RateLimitSettings())
     group = "default"
+    py_names = _tag_py_names(api)
     for tag in reversed(operation.tags):
-        tag_retry = _lookup(config.retry.tags, (tag,))
+        keys = _tag_keys(tag, py_names)
+        tag_retry = _lookup(config.retry.tags, keys)
         if tag_retry is not None:
             retry = merge_retry(retry, tag_retry)
-        tag_limit = _lookup(config.rate_limit.tags, (tag,))
+        tag_limit = _lookup(config.rate_limit.tags, keys)
         if tag_limit is not None:
             limit = merge_rate_limit(limit, tag_limit)
             if "rate" in tag_limit.model_fields_set:
@@ -159,6 +162,16 @@ def effective_policy(
     if limit.group is None:
         limit = limit.model_copy(update={"group": group})
     return retry, limit
+
+
+def _tag_py_names(api: Api | None) -> Mapping[str, str]:
+    return {tag.name: tag.py_name for tag in api.tags} if api is not None else {}
+
+
+def _tag_keys(tag: str, py_names: Mapping[str, str]) -> tuple[str, ...]:
+    """How a config table may name a tag: as in the description, or by its Python name."""
+    py_name = py_names.get(tag)
+    return (tag, py_name) if py_name and py_name != tag else (tag,)
 
 
 def _operation_keys(operation: Operation) -> tuple[str, ...]:
@@ -202,6 +215,7 @@ class _Context:
             t for op in api.operations for t in op.tags
         }
         self.tag_py_names = {tag.py_name: tag.name for tag in api.tags}
+        self.tag_py = _tag_py_names(api)
         self.op_keys = {key for op in api.operations for key in _operation_keys(op)}
         self.resources = {op.resource for op in api.operations}
 
@@ -381,10 +395,11 @@ class _Context:
 
     def paginate(self, op: Operation, endpoint_index: int | None) -> Operation:
         overrides: list[tuple[KeyPath, PaginationOverride]] = []
+        by_tag = self.config.pagination.tags
         for tag in op.tags:
-            tag_override = self.config.pagination.tags.get(tag)
-            if tag_override is not None and _tag_override_applies(op, tag_override):
-                overrides.append((("pagination", "tags", tag), tag_override))
+            tag_key = _lookup_key(by_tag, _tag_keys(tag, self.tag_py))
+            if tag_key is not None and _tag_override_applies(op, by_tag[tag_key]):
+                overrides.append((("pagination", "tags", tag_key), by_tag[tag_key]))
                 break
         key = _lookup_key(self.config.pagination.operations, _operation_keys(op))
         if key is not None:
@@ -435,16 +450,17 @@ class _Context:
     def record_policies(self, op: Operation) -> Operation:
         keys = _operation_keys(op)
         config = self.config
+        tag_keys = [key for tag in op.tags for key in _tag_keys(tag, self.tag_py)]
         touches_retry = _lookup(config.retry.operations, keys) is not None or any(
-            t in config.retry.tags for t in op.tags
+            key in config.retry.tags for key in tag_keys
         )
         touches_limit = _lookup(config.rate_limit.operations, keys) is not None or any(
-            t in config.rate_limit.tags for t in op.tags
+            key in config.rate_limit.tags for key in tag_keys
         )
         if not (touches_retry or touches_limit):
             return op
         try:
-            retry, limit = effective_policy(config, op)
+            retry, limit = effective_policy(config, op, self.api)
         except ValueError as exc:
             self.error(("retry", "operations", op.id), str(exc))
             return op
