@@ -1,9 +1,14 @@
 """The Redis limiter: many processes on many machines share one budget.
 
-Each call runs one Lua script that reads the Redis server's clock (`TIME`), so the machines' own
-clocks never matter, and computes and reserves the call's start atomically (the GCRA of `_gcra.py`).
-The script returns how long to wait; the caller sleeps that long locally, then re-checks only the
-group's pause (a `Retry-After` another process may have learned meanwhile).
+Each admission step (see `BaseRateLimiter._step`; one step, so one round trip, unless the group's
+own limit makes the call wait) runs one Lua script that reads the Redis server's clock (`TIME`),
+so the machines' own clocks never matter, and computes and reserves the call's start atomically
+(the GCRA of `_gcra.py`). The script returns how long to wait; the caller sleeps that long locally
+and, if it slept, re-checks the group's pause (a `Retry-After` another process learned meanwhile).
+
+`fail_open=True` lets calls through, unlimited, while Redis cannot be reached (logged as a
+warning at most once a minute) instead of failing them with `StateBackendError`: for APIs where an
+outage of the limiter must not become an outage of the integration.
 
 State, one hash per group under `{namespace}:<group>` (the braces keep all of a namespace's keys on
 one Redis Cluster slot): `tat` of the configured limit, `pause_until`, and the learned spreading
@@ -17,10 +22,13 @@ same limits (they come from the same `apiweld.toml` or generated client).
 from __future__ import annotations
 
 import asyncio
+import logging
+import math
 import time
 from collections.abc import Callable, Mapping
 from typing import TYPE_CHECKING, Any
 
+from .._state._errors import StateBackendError
 from .._state._redis_clients import RedisHandles, running_loop
 from ._adaptive import AdaptivePolicy, Throttle
 from ._base import BaseRateLimiter, Step
@@ -31,6 +39,9 @@ if TYPE_CHECKING:
     import redis.asyncio
 
 __all__ = ["RedisRateLimiter"]
+
+logger = logging.getLogger("apiweld.runtime.ratelimit")
+_WARN_EVERY = 60.0
 
 # Older servers (< 5.0) need script effects replication to write after reading TIME.
 _PRELUDE = """
@@ -178,6 +189,7 @@ class RedisRateLimiter(BaseRateLimiter):
         async_client: redis.asyncio.Redis | None = None,
         wall_clock: Callable[[], float] = time.time,
         sleep: Callable[[float], None] = time.sleep,
+        fail_open: bool = False,
     ) -> None:
         super().__init__(
             limit,
@@ -190,6 +202,8 @@ class RedisRateLimiter(BaseRateLimiter):
         if not namespace or "{" in namespace or "}" in namespace:
             raise ValueError(f"namespace must be non-empty and free of braces, got {namespace!r}")
         self._namespace = namespace
+        self._fail_open = fail_open
+        self._last_warning = -math.inf
         self._redis = RedisHandles.create(url_or_client, async_client)
         self._sync_scripts: dict[str, Any] = {}
         self._async_scripts: dict[str, Any] = {}
@@ -246,30 +260,56 @@ class RedisRateLimiter(BaseRateLimiter):
         self, group: str, weight: float, max_wait: float | None, include_own: bool
     ) -> tuple[Step, float]:
         keys, args = self._step_args(group, weight, max_wait, include_own)
-        script = self._script("step", _STEP)
-        reply = self._redis.call("rate-limit reserve", lambda: script(keys=keys, args=args))
+        try:
+            script = self._script("step", _STEP)
+            reply = self._redis.call("rate-limit reserve", lambda: script(keys=keys, args=args))
+        except StateBackendError as exc:
+            self._open_or_raise(exc)
+            return Step.DONE, 0.0
         return self._outcome(group, reply, max_wait)
 
     async def _step_async(
         self, group: str, weight: float, max_wait: float | None, include_own: bool
     ) -> tuple[Step, float]:
         keys, args = self._step_args(group, weight, max_wait, include_own)
-        script = self._async_script("step", _STEP)
-        reply = await self._redis.call_async(
-            "rate-limit reserve", lambda: script(keys=keys, args=args)
-        )
+        try:
+            script = self._async_script("step", _STEP)
+            reply = await self._redis.call_async(
+                "rate-limit reserve", lambda: script(keys=keys, args=args)
+            )
+        except StateBackendError as exc:
+            self._open_or_raise(exc)
+            return Step.DONE, 0.0
         return self._outcome(group, reply, max_wait)
 
+    def _open_or_raise(self, exc: StateBackendError) -> None:
+        if not self._fail_open:
+            raise exc
+        now = time.monotonic()
+        if now - self._last_warning >= _WARN_EVERY:
+            self._last_warning = now
+            logger.warning("rate limiting suspended (fail_open): %s", exc)
+
     def pause_remaining(self, group: str) -> float:
-        script = self._script("pause", _PAUSE_REMAINING)
-        reply = self._redis.call("rate-limit pause check", lambda: script(keys=[self.key(group)]))
+        try:
+            script = self._script("pause", _PAUSE_REMAINING)
+            reply = self._redis.call(
+                "rate-limit pause check", lambda: script(keys=[self.key(group)])
+            )
+        except StateBackendError as exc:
+            self._open_or_raise(exc)
+            return 0.0
         return _seconds(reply)
 
     async def pause_remaining_async(self, group: str) -> float:
-        script = self._async_script("pause", _PAUSE_REMAINING)
-        reply = await self._redis.call_async(
-            "rate-limit pause check", lambda: script(keys=[self.key(group)])
-        )
+        try:
+            script = self._async_script("pause", _PAUSE_REMAINING)
+            reply = await self._redis.call_async(
+                "rate-limit pause check", lambda: script(keys=[self.key(group)])
+            )
+        except StateBackendError as exc:
+            self._open_or_raise(exc)
+            return 0.0
         return _seconds(reply)
 
     def _apply_args(self, group: str, throttle: Throttle) -> list[str] | None:
@@ -295,14 +335,22 @@ class RedisRateLimiter(BaseRateLimiter):
             self._background.add(task)
             task.add_done_callback(self._background.discard)
             return
-        script = self._script("apply", _APPLY)
-        self._redis.call("rate-limit observe", lambda: script(keys=[self.key(group)], args=args))
+        try:
+            script = self._script("apply", _APPLY)
+            self._redis.call(
+                "rate-limit observe", lambda: script(keys=[self.key(group)], args=args)
+            )
+        except StateBackendError as exc:
+            self._open_or_raise(exc)
 
     async def _apply_args_async(self, group: str, args: list[str]) -> None:
-        script = self._async_script("apply", _APPLY)
-        await self._redis.call_async(
-            "rate-limit observe", lambda: script(keys=[self.key(group)], args=args)
-        )
+        try:
+            script = self._async_script("apply", _APPLY)
+            await self._redis.call_async(
+                "rate-limit observe", lambda: script(keys=[self.key(group)], args=args)
+            )
+        except StateBackendError as exc:
+            self._open_or_raise(exc)
 
     async def _apply_async(self, group: str, throttle: Throttle) -> None:
         args = self._apply_args(group, throttle)

@@ -21,6 +21,9 @@ __all__ = ["RedisHandles", "describe_redis_url"]
 
 T = TypeVar("T")
 _SCHEMES = frozenset({"redis", "rediss", "unix"})
+# redis-py waits forever by default; a hung Redis must not hang every API call. Options in the URL
+# (`?socket_timeout=...`) take precedence over these.
+_TIMEOUT = 5.0
 
 
 def describe_redis_url(url: str) -> str:
@@ -117,7 +120,9 @@ class RedisHandles:
                 )
             import redis as redis_sync
 
-            self._sync = redis_sync.Redis.from_url(self._url)
+            self._sync = redis_sync.Redis.from_url(
+                self._url, socket_timeout=_TIMEOUT, socket_connect_timeout=_TIMEOUT
+            )
         return self._sync
 
     @property
@@ -130,7 +135,9 @@ class RedisHandles:
                 )
             import redis.asyncio as redis_async
 
-            self._async = redis_async.Redis.from_url(self._url)
+            self._async = redis_async.Redis.from_url(
+                self._url, socket_timeout=_TIMEOUT, socket_connect_timeout=_TIMEOUT
+            )
         return self._async
 
     def call(self, what: str, operation: Callable[[], T]) -> T:
