@@ -93,7 +93,11 @@ def test_rename_operations_and_resources(tmp_path: Path) -> None:
     )
     by_id = {op.id: op for op in api.operations}
     assert (by_id["create_pet"].resource, by_id["create_pet"].method_name) == ("animals", "adopt")
-    assert (by_id["list_stores"].resource, by_id["list_stores"].method_name) == ("pets", "stores")
+    # Moved into "pets", which [resources.rename] calls "animals".
+    assert (by_id["list_stores"].resource, by_id["list_stores"].method_name) == (
+        "animals",
+        "stores",
+    )
     assert (by_id["get_pet"].resource, by_id["get_pet"].method_name) == ("animals", "get")
     assert {tag.name: tag.py_name for tag in api.tags}["pets"] == "animals"
     # Ids stay as they were, so overrides keyed by id keep working after a rename.

@@ -354,7 +354,9 @@ class _Context:
         target = _lookup(self.config.operations.rename, _operation_keys(op))
         if target is not None:
             moved_to, _, method_name = target.rpartition(".")
-            resource = moved_to or resource
+            if moved_to:
+                # "pets.all" names the resource as the API calls it; a resource rename still holds.
+                resource = self.config.resources.rename.get(moved_to, moved_to)
         if (resource, method_name) == (op.resource, op.method_name):
             return op
         return dataclasses.replace(op, resource=resource, method_name=method_name)
