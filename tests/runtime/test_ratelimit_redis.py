@@ -179,6 +179,25 @@ def test_unreachable_redis_is_a_clear_error_without_the_password() -> None:
     assert info.value.__cause__ is None
 
 
+def test_fail_open_lets_calls_through_while_redis_is_down(
+    caplog: pytest.LogCaptureFixture,
+) -> None:
+    a = RedisRateLimiter("redis://127.0.0.1:1/0", RateLimit(1), fail_open=True)
+    for _ in range(3):
+        assert a.acquire() < 0.5  # unlimited, not a 1/s limit and not an error
+    a.observe("default", 429, {"Retry-After": "9"})
+    assert a.pause_remaining("default") == 0.0
+    warnings = [r for r in caplog.records if "rate limiting suspended" in r.getMessage()]
+    assert len(warnings) == 1  # logged once, not once per call
+
+
+async def test_fail_open_async() -> None:
+    a = RedisRateLimiter("redis://127.0.0.1:1/0", RateLimit(1), fail_open=True)
+    for _ in range(3):
+        assert await a.acquire_async() < 0.5
+    await a.observe_async("default", 429, {"Retry-After": "9"})
+
+
 def test_bad_arguments_are_refused_clearly() -> None:
     with pytest.raises(ValueError, match="not a Redis URL"):
         RedisRateLimiter("http://127.0.0.1:6379")

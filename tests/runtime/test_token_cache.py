@@ -167,6 +167,22 @@ def test_20_threads_share_one_fetch_and_one_refresh_after_401() -> None:
     assert {t.access_token.get_secret_value() for t in tokens} == {"token-2"}
 
 
+def test_failed_fetch_releases_the_lock_and_the_next_caller_fetches() -> None:
+    cache = MemoryTokenCache()
+    calls = 0
+
+    def failing() -> Token:
+        nonlocal calls
+        calls += 1
+        raise RuntimeError("token endpoint down")
+
+    with pytest.raises(RuntimeError):
+        fetch_token_once(cache, "api", failing, lock_timeout=0.5)
+    with pytest.raises(RuntimeError):
+        fetch_token_once(cache, "api", failing, lock_timeout=0.5)  # no LockTimeout: released
+    assert calls == 2 and cache.get("api") is None
+
+
 def test_stale_token_is_refreshed_shortly_before_expiry() -> None:
     cache = MemoryTokenCache()
     cache.set("api", Token(Secret("old"), expires_at=time.time() + 10))
