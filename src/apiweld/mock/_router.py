@@ -1,11 +1,11 @@
 """Path matching: templates compiled once into a segment trie.
 
-Why not starlette's Router: it tries one regex per route in order, so a request to GitHub's
-1,223 operations scans hundreds of regexes (measured: ~25 us per miss/late match against
-~1 us here) and building 1,000s of `Route`s costs startup time. A trie walks one segment at a
-time: literal children first (OpenAPI: concrete paths win over templated ones), then segments
-mixing text and parameters (`{name}.json`), then whole-segment parameters, backtracking when a
-branch dead-ends.
+Why not starlette's Router: it tries one regex per route in order. Measured on GitHub's
+description (811 path templates, 200 sampled request paths, a shared and noisy machine):
+building 811 `Route`s took 839 ms against 27 ms for this trie, and a match took 537 us on
+average against 6 us. A trie walks one segment at a time: literal children first (OpenAPI:
+concrete paths win over templated ones), then segments mixing text and parameters
+(`{name}.json`), then whole-segment parameters, backtracking when a branch dead-ends.
 """
 
 from __future__ import annotations

@@ -252,17 +252,30 @@ class _Walk:
             return prop.schema.write_only or target.write_only
         return prop.schema.read_only or target.read_only
 
-    def _minimal(self, schema: Schema) -> Any:
-        """A value that ends recursion: null, an empty container, or the smallest object."""
+    def _minimal(self, schema: Schema, seen: frozenset[str] = frozenset()) -> Any:
+        """A value that ends recursion: null, an empty container, or the smallest object.
+
+        A schema that requires itself with no way out (no null, no empty branch) has no finite
+        instance; the walk stops at the second visit with an empty object.
+        """
+        if schema.ref is not None:
+            if schema.ref in seen:
+                return {}
+            seen = seen | {schema.ref}
         resolved = self.gen.flatten(schema)
         if resolved.nullable:
             return None
+        branches = resolved.one_of or resolved.any_of
+        if branches:
+            if any(_is_null(b) for b in branches):
+                return None
+            return self._minimal(branches[0], seen)
         kind = self._pick_type(resolved)
         if kind == "array":
             return []
         if kind == "object":
             return {
-                p.name: self._minimal(p.schema)
+                p.name: self._minimal(p.schema, seen)
                 for p in resolved.properties
                 if p.required and not self._omitted(p)
             }
