@@ -5,6 +5,7 @@ from __future__ import annotations
 import asyncio
 import base64
 import threading
+from collections.abc import Iterator
 from concurrent.futures import ThreadPoolExecutor
 from typing import Any
 from urllib.parse import parse_qsl
@@ -233,3 +234,45 @@ def test_token_endpoint_answer_is_validated(server: LoopbackServer) -> None:
     client = Client(base_url=server.url, auth=client_credentials(server))
     with client, pytest.raises(APIError, match="access_token"):
         client.request(ME)
+
+
+@pytest.fixture
+def redis_namespace() -> Iterator[str]:
+    """A fresh key namespace on the real Redis; fails (never skips) when CI=true."""
+    import os
+    import uuid
+
+    import redis
+
+    client = redis.Redis.from_url("redis://127.0.0.1:6379/0")
+    try:
+        client.ping()
+    except redis.RedisError as exc:
+        if os.environ.get("CI") == "true":
+            pytest.fail(f"Redis is required in CI and is not reachable: {exc}")
+        pytest.skip(f"Redis not reachable: {exc}")
+    namespace = f"apiweld-test-oauth-{uuid.uuid4().hex}"
+    yield namespace
+    for key in client.scan_iter(f"{namespace}*"):
+        client.delete(key)
+    client.close()
+
+
+def test_providers_in_separate_clients_share_one_token_through_redis(
+    server: LoopbackServer, redis_namespace: str
+) -> None:
+    from apiweld.runtime import RedisTokenCache
+
+    endpoint = TokenEndpoint(server, delay=0.2)
+
+    def provider() -> OAuth2ClientCredentials:  # what each process would build for itself
+        cache = RedisTokenCache("redis://127.0.0.1:6379/0", namespace=redis_namespace)
+        return OAuth2ClientCredentials(f"{server.url}/token", "client-1", "s", cache=cache)
+
+    clients = [Client(base_url=server.url, auth=provider()) for _ in range(4)]
+    with ThreadPoolExecutor(20) as pool:
+        results = list(pool.map(lambda i: clients[i % 4].request(ME, cast_to=dict), range(20)))
+    assert results == [{"ok": True}] * 20
+    assert endpoint.issued == 1
+    for client in clients:
+        client.close()
