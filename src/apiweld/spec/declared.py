@@ -90,6 +90,7 @@ def declared_document(
     servers: list[dict[str, str]] = []
     for name, environment in _environments_default_first(config):
         origins[f"/servers/{len(servers)}"] = ("environments", name)
+        origins[f"/servers/{len(servers)}/url"] = ("environments", name, "base_url")
         servers.append({"url": environment.base_url, "description": name})
     if servers:
         document["servers"] = servers
@@ -129,6 +130,7 @@ def declared_document(
         path_item = document["paths"].setdefault(endpoint.path, {})
         pointer = f"/paths/{_escape(endpoint.path)}/{endpoint.method}"
         origins[pointer] = where
+        origins[pointer + "/operationId"] = (*where, "id")
         path_item[endpoint.method] = _operation(endpoint, config, where, pointer, origins, problems)
     return document, origins, [dataclasses.replace(p, file=p.file or file) for p in problems]
 
