@@ -233,3 +233,33 @@ def test_webhook_scheme_is_suggested_from_the_providers_domain(server: str, sche
     )
     config = parse_config(tomllib.loads(render_starter_config(api, description="hooks.json")))
     assert config.webhooks["hooks"].scheme == scheme
+
+
+def test_init_and_check_a_description_served_over_http(tmp_path: Path) -> None:
+    import functools
+    import threading
+    from http.server import SimpleHTTPRequestHandler, ThreadingHTTPServer
+
+    class Quiet(SimpleHTTPRequestHandler):
+        def log_message(self, format: str, *args: object) -> None:
+            """The test asserts on outcomes, not the access log."""
+
+    handler = functools.partial(Quiet, directory=str(PETSTORE.parent))
+    server = ThreadingHTTPServer(("127.0.0.1", 0), handler)
+    threading.Thread(target=server.serve_forever, daemon=True).start()
+    url = f"http://127.0.0.1:{server.server_address[1]}/petstore.yaml"
+    try:
+        refused = run("init", url, cwd=tmp_path)
+        assert refused.returncode == 1 and "allow_network" in refused.stderr
+        result = run("init", url, "--allow-network", cwd=tmp_path)
+        assert result.returncode == 0, result.stderr
+        config = load_config(tmp_path / "apiweld.toml")
+        assert (config.api.description, config.api.allow_network) == (url, True)
+        checked = subprocess.run(
+            [APIWELD, "check"], cwd=tmp_path, capture_output=True, text=True, timeout=60
+        )
+        assert checked.returncode == 0, checked.stdout
+        assert "Petstore 1.2.0" in checked.stdout
+    finally:
+        server.shutdown()
+        server.server_close()
