@@ -73,7 +73,10 @@ class Timeout:
         def cap(value: float | None) -> float:
             return remaining if value is None else min(value, remaining)
 
-        return Timeout(cap(self.connect), cap(self.read), cap(self.write), cap(self.pool), None)
+        # `total` becomes the attempt's own ceiling, for transports that can enforce one.
+        return Timeout(
+            cap(self.connect), cap(self.read), cap(self.write), cap(self.pool), remaining
+        )
 
 
 @dataclass(frozen=True, slots=True)
