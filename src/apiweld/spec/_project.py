@@ -107,7 +107,7 @@ def apply_config(
     kept = [ctx.paginate(op, endpoint_of.get((op.method, op.path))) for op in kept]
     kept = [ctx.record_policies(op) for op in kept]
     if ctx.errors:
-        raise ConfigError(ctx.errors)
+        raise ConfigError([*ctx.errors, *ctx.warnings])
     kept_ids = {op.id for op in kept}
     webhooks = tuple(
         w for w in api.webhooks if w.parent_operation is None or w.parent_operation in kept_ids
