@@ -451,3 +451,9 @@ async def test_streamed_error_status_raises_with_its_body(api: Api, server: Loop
     with pytest.raises(NotFoundError) as caught:
         await api.request_raw(api.client(), op, stream=True)
     assert caught.value.body == {"message": "gone"}
+
+
+async def test_header_injection_is_refused_before_sending(api: Api, server: LoopbackServer) -> None:
+    with pytest.raises(ValueError, match="'X-Trace' contains a line break"):
+        await api.request(api.client(), GET_PET, path={"pet_id": 1}, headers={"trace": "a\r\nb: c"})
+    assert server.requests == []

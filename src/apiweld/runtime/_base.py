@@ -200,11 +200,12 @@ class BaseClient:
             if value is None:
                 continue
             spec = compiled.get(arg) or default_param(arg, "header")
-            call_headers[spec.wire_name] = (
+            text = (
                 serialize_content(value)
                 if spec.is_content
                 else serialize_header(value, spec.explode)
             )
+            call_headers[spec.wire_name] = _checked_header(op, spec.wire_name, text)
         cookie_pairs: list[tuple[str, str]] = []
         for arg, value in cookies.items():
             if value is None:
@@ -226,7 +227,8 @@ class BaseClient:
         idempotency_key: str | None = None
         if options is not None:
             if options.extra_headers:
-                call_headers.update(options.extra_headers)
+                for name, text in options.extra_headers.items():
+                    call_headers[name] = _checked_header(op, name, text)
             if options.timeout is not None:
                 timeout = Timeout.coerce(options.timeout)
             if options.max_retries is not None:
@@ -392,6 +394,13 @@ _MAX_REDIRECTS: Final = 5
 def _origin(url: str) -> tuple[str, str]:
     parts = urlsplit(url)
     return parts.scheme.lower(), parts.netloc.lower()
+
+
+def _checked_header(op: OperationSpec, name: str, value: str) -> str:
+    """Refuse header injection here, with a clear message, before any HTTP library sees it."""
+    if "\r" in value or "\n" in value or "\x00" in value:
+        raise ValueError(f"{op.id}: header {name!r} contains a line break or NUL character")
+    return value
 
 
 def _min_or(value: float, other: float | None) -> float:
