@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import dataclasses
 import gc
 import os
 from collections.abc import Mapping
@@ -239,12 +238,11 @@ class _Assembler:
         )
         tags = self._tags(operations)
         tag_names = {tag.name: tag.py_name for tag in tags}
-        operations = name_operations(operations, tag_names)
+        self.schemas.drain()
+        paginations = [detect_pagination(op, self.schemas.schemas) for op in operations]
+        operations = name_operations(operations, tag_names, paginations)
         webhooks.extend(self._callbacks(callbacks, operations))
         schemas = self.schemas.finish()
-        operations = [
-            dataclasses.replace(op, pagination=detect_pagination(op, schemas)) for op in operations
-        ]
         self._check_security(operations, security, schemes)
         return Api(
             title=title if isinstance(title, str) else "Untitled API",

@@ -9,9 +9,9 @@ from __future__ import annotations
 import dataclasses
 import re
 from collections import defaultdict
-from collections.abc import Iterable
+from collections.abc import Iterable, Sequence
 
-from apiweld.spec.ir import Operation
+from apiweld.spec.ir import Operation, Pagination
 from apiweld.spec.names import is_valid_identifier, to_snake, unique_name
 
 __all__ = ["name_operations", "tag_py_names"]
@@ -71,8 +71,16 @@ def _strip_resource(op_id: str, resource: str) -> str:
     return op_id
 
 
-def name_operations(operations: list[Operation], tag_names: dict[str, str]) -> list[Operation]:
-    """The operations with `id`, `resource` and `method_name` set (unique where required)."""
+def name_operations(
+    operations: list[Operation],
+    tag_names: dict[str, str],
+    paginations: Sequence[Pagination | None] | None = None,
+) -> list[Operation]:
+    """The operations with `id`, `resource` and `method_name` set (unique where required).
+
+    `paginations`, aligned with `operations`, are set in the same copy (operations are frozen,
+    and copying 20,000 of them twice shows on large descriptions).
+    """
     order = sorted(
         range(len(operations)),
         key=lambda i: (
@@ -96,7 +104,13 @@ def name_operations(operations: list[Operation], tag_names: dict[str, str]) -> l
     }
     method_names = _method_names(ids, resources, order)
     return [
-        dataclasses.replace(op, id=ids[i], resource=resources[i], method_name=method_names[i])
+        dataclasses.replace(
+            op,
+            id=ids[i],
+            resource=resources[i],
+            method_name=method_names[i],
+            pagination=paginations[i] if paginations is not None else op.pagination,
+        )
         for i, op in enumerate(operations)
     ]
 

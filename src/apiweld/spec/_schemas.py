@@ -150,8 +150,14 @@ class SchemaBuilder:
         """Convert every registered named schema (conversion may register more)."""
         while self._pending:
             name, node, location = self._pending.popleft()
-            converted = self.build(node, location)
-            self.schemas[name] = _with_name(converted, name, self._source_name.get(name))
+            source_name = self._source_name.get(name)
+            if isinstance(node, dict) and "$ref" not in node and not _is_nullable(node):
+                # The common case, built with its name at once rather than copied to add it.
+                fields = self._fields(node, location, 0)
+                self.schemas[name] = Schema(name=name, source_name=source_name, **fields)
+            else:
+                converted = self.build(node, location)
+                self.schemas[name] = _with_name(converted, name, source_name)
 
     def finish(self) -> dict[str, Schema]:
         self.drain()
@@ -609,6 +615,10 @@ def _replace(schema: Schema, **changes: Any) -> Schema:
     import dataclasses
 
     return dataclasses.replace(schema, **changes)
+
+
+def _is_nullable(raw: dict[str, Any]) -> bool:
+    return raw.get("nullable") is True or raw.get("x-nullable") is True
 
 
 def _with_name(schema: Schema, name: str, source_name: str | None) -> Schema:
