@@ -294,10 +294,13 @@ class AsyncClient(BaseClient):
                 await response.aread()
             if status == 401 and target is not None and not replayed_unauthorized:
                 replayed_unauthorized = True
-                refreshed = [
-                    await provider.refresh_after_unauthorized_async(target, self._token_http)
-                    for provider in call.providers
-                ]
+                try:
+                    refreshed = [
+                        await provider.refresh_after_unauthorized_async(target, self._token_http)
+                        for provider in call.providers
+                    ]
+                except (StateBackendError, LockTimeout) as exc:
+                    raise self._fill(state_error(exc), call, url) from exc
                 if any(refreshed):
                     continue
             policy = policy.increment(status=status)

@@ -290,12 +290,14 @@ class Client(BaseClient):
                 response.read()
             if status == 401 and target is not None and not replayed_unauthorized:
                 replayed_unauthorized = True
-                if any(
-                    [
+                try:
+                    refreshed = [
                         provider.refresh_after_unauthorized(target, self._token_http)
                         for provider in call.providers
                     ]
-                ):
+                except (StateBackendError, LockTimeout) as exc:
+                    raise self._fill(state_error(exc), call, url) from exc
+                if any(refreshed):
                     continue
             policy = policy.increment(status=status)
             decision = policy.decide(
