@@ -457,3 +457,18 @@ async def test_header_injection_is_refused_before_sending(api: Api, server: Loop
     with pytest.raises(ValueError, match="'X-Trace' contains a line break"):
         await api.request(api.client(), GET_PET, path={"pet_id": 1}, headers={"trace": "a\r\nb: c"})
     assert server.requests == []
+
+
+async def test_key_passed_as_a_header_parameter_is_the_calls_key(
+    api: Api, server: LoopbackServer
+) -> None:
+    op = OperationSpec(
+        id="create",
+        method="POST",
+        path="/pets",
+        params={"key": ParamSpec("Idempotency-Key", "header")},
+        idempotency_header="Idempotency-Key",
+    )
+    server.script("/pets", Reply(503), Reply(201, {"id": 1, "name": "x"}))
+    await api.request(api.client(retry=FAST_RETRY), op, headers={"key": "k-42"}, body={})
+    assert [r.headers["idempotency-key"] for r in server.of("/pets")] == ["k-42", "k-42"]

@@ -242,6 +242,14 @@ class BaseClient:
         may_resend = op.is_idempotent
         header_name = op.idempotency_header or self.idempotency_header
         if header_name is not None and not op.is_idempotent:
+            if idempotency_key is None:
+                # A key the caller passed as an ordinary header parameter is the call's key.
+                wanted = header_name.lower()
+                for name, value in call_headers.items():
+                    if name.lower() == wanted:
+                        idempotency_key = value
+                        del call_headers[name]
+                        break
             if idempotency_key is None and retry.max_attempts > 1:
                 idempotency_key = str(uuid.uuid4())
             if idempotency_key is not None:
