@@ -69,7 +69,8 @@ def pytest_addoption(parser: pytest.Parser) -> None:
 def pytest_configure(config: pytest.Config) -> None:
     config.addinivalue_line(
         "markers",
-        "apiweld(source=None, faults=None, seed=None): configure the apiweld mock for a test",
+        "apiweld(source=None, faults=None, seed=None, collection_size=None): configure the "
+        "apiweld mock for a test",
     )
     config.addinivalue_line(
         "markers", "apiweld_writes: changes data; live only with --apiweld-allow-writes"
@@ -115,11 +116,17 @@ _API_CACHE: dict[str, Api] = {}
 
 
 @pytest.fixture
-def apiweld_api(request: pytest.FixtureRequest) -> Api:
+def apiweld_source(request: pytest.FixtureRequest) -> str:
+    """The description or apiweld.toml to use; override this fixture in a conftest to pin it."""
+    return _source(request)
+
+
+@pytest.fixture
+def apiweld_api(apiweld_source: str) -> Api:
     """The IR of the configured description (loaded once per run and source)."""
     from apiweld.testing.project import TargetError, load_target
 
-    source = _source(request)
+    source = apiweld_source
     if source not in _API_CACHE:
         try:
             _API_CACHE[source] = load_target(source).api
@@ -165,8 +172,13 @@ def apiweld_mock(
     seed = _marker_value(request, "seed")
     if seed is None:
         seed = int(request.config.getini("apiweld_seed") or 0)
+    size = _marker_value(request, "collection_size")
     server = MockServer(
-        apiweld_api, seed=int(seed), faults=faults, credentials=dict(apiweld_credentials)
+        apiweld_api,
+        seed=int(seed),
+        faults=faults,
+        credentials=dict(apiweld_credentials),
+        collection_size=int(size) if size is not None else 20,
     )
     server.start()
     try:

@@ -1,0 +1,273 @@
+"""The test suite generated with each client package (`<package>/tests/`).
+
+`render_suite` only renders: it decides, from the IR, which calls to make and with which
+arguments, and writes readable pytest modules that run against apiweld's mock (or the live API
+with `--apiweld-live`, through the `apiweld` pytest plugin):
+
+- `test_operations.py`: every operation called through the generated client with schema-valid
+  arguments, its result checked against the method's declared (typed) return;
+- `test_resilience.py`: on one safe operation, wrong credentials raise `AuthenticationError`, a
+  429 with `Retry-After` is waited out, a 503 is retried, a 400 is not, a hung server raises
+  `APITimeoutError` within the deadline, the async client works too; a create with an
+  idempotency key is retried without creating twice; every paginated operation yields each
+  item of the mock's collection exactly once.
+
+Names and literals reuse the generator's own helpers (`apiweld.codegen._names`), so argument
+names match the generated methods and every string from the description is escaped the same way.
+"""
+
+from __future__ import annotations
+
+import os
+import random
+import zlib
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from apiweld.spec.ir import Api, Operation, Schema
+
+_COLLECTION_SIZE = 12
+_VALUE_ATTEMPTS = 12
+
+
+@dataclass
+class CallDef:
+    """One call of a generated method, ready to render."""
+
+    test_name: str
+    label: str
+    """`GET /pets/{petId}`, made safe for a docstring."""
+    call: str
+    """`client.pets.get(pet_id=7)`: the expression, without the client's name changing."""
+    method_ref: str
+    """`client.pets.get`: the bound method, for its declared return type."""
+    paged: bool
+    writes: bool
+    may_be_missing: bool
+    """An item operation the mock may not hold (the description documents 404)."""
+    returns_nothing: bool
+    """No success response has a body: the method returns None."""
+    op: Operation = field(repr=False)
+
+    @property
+    def invoke(self) -> str:
+        """The call, made to reach the server even when the method returns a lazy pager."""
+        return f"settle({self.call})" if self.paged else self.call
+
+
+def _names() -> Any:
+    from apiweld.codegen import _names
+
+    return _names
+
+
+def _safe_label(operation: Operation) -> str:
+    # Docstrings and comments get a printable-ASCII rendering with no quotes or backslashes.
+    text = f"{operation.method.upper()} {operation.path}"
+    cleaned = "".join(c if " " <= c <= "~" and c not in "\"'\\" else "?" for c in text)
+    return cleaned[:120]
+
+
+def _argument_names(operation: Operation) -> tuple[dict[str, str], str | None]:
+    """Python argument names of the generated method, as the generator derives them."""
+    names = _names()
+    taken: set[str] = {"self", "options"}
+    by_key: dict[str, str] = {}
+    for param in operation.parameters:
+        by_key[f"{param.location}:{param.name}"] = names.unique(
+            names.safe_identifier(param.py_name, "param"), taken
+        )
+    body = operation.request_body
+    body_name = None
+    if body is not None and body.content:
+        body_name = names.unique(names.safe_identifier(body.py_name, "body"), taken)
+    return by_key, body_name
+
+
+class _Values:
+    """Schema-valid argument values: the mock's data generator, checked by a validator."""
+
+    def __init__(self, api: Api) -> None:
+        from apiweld.mock.datagen import DataGenerator, GenerationOptions
+        from apiweld.testing._strategies import StrategyBuilder
+
+        self.api = api
+        self.generator = DataGenerator(api, GenerationOptions(direction="request"))
+        self.validator = StrategyBuilder(api)
+
+    def value(self, schema: Schema, seed: int, *, non_empty: bool = False) -> Any:
+        rng = random.Random(seed)
+        for _ in range(_VALUE_ATTEMPTS):
+            candidate = self.generator.generate(schema, rng)
+            if non_empty and candidate in ("", [], {}, None):
+                continue
+            if self.validator.is_valid(schema, candidate):
+                return candidate
+        raise ValueError(f"no valid value found for the schema at {schema.pointer or '?'}")
+
+
+def _call_arguments(api: Api, operation: Operation, values: _Values) -> str | None:
+    """`name=literal, ...` for the required arguments; None when no valid value can be made."""
+    names = _names()
+    by_key, body_name = _argument_names(operation)
+    seed = zlib.crc32(operation.id.encode())
+    parts: list[str] = []
+    try:
+        for index, param in enumerate(operation.parameters):
+            if not (param.required or param.location == "path"):
+                continue
+            if param.location == "header" and param.name.lower() in (
+                "accept",
+                "content-type",
+                "authorization",
+            ):
+                continue
+            value = values.value(param.schema, seed + index, non_empty=True)
+            parts.append(f"{by_key[f'{param.location}:{param.name}']}={names.py_literal(value)}")
+        body = operation.request_body
+        if body is not None and body_name is not None and body.required:
+            media = min(body.content, key=lambda m: (_media_rank(m.media_type), m.media_type))
+            if _media_rank(media.media_type) > 0 or media.schema is None:
+                return None  # only JSON bodies are generated
+            value = values.value(media.schema, seed + 1000)
+            parts.append(f"{body_name}={names.py_literal(value)}")
+    except ValueError:
+        return None
+    return ", ".join(parts)
+
+
+def _media_rank(media_type: str) -> int:
+    essence = media_type.split(";", 1)[0].strip().lower()
+    return 0 if essence == "application/json" or essence.endswith("+json") else 1
+
+
+def _declares(operation: Operation, *statuses: str) -> bool:
+    return any(r.status.upper() in statuses for r in operation.responses)
+
+
+def _calls(api: Api, methods: Mapping[str, str] | None, values: _Values) -> list[CallDef]:
+    calls: list[CallDef] = []
+    for operation in api.operations:
+        target = (methods or {}).get(operation.id) if methods is not None else None
+        if methods is not None and target is None:
+            continue  # the generator skipped it (its report says why)
+        target = target or f"{operation.resource}.{operation.method_name or operation.id}"
+        arguments = _call_arguments(api, operation, values)
+        if arguments is None:
+            continue
+        method_ref = f"client.{target}"
+        calls.append(
+            CallDef(
+                test_name=f"test_{operation.id}_returns_its_documented_result",
+                label=_safe_label(operation),
+                call=f"{method_ref}({arguments})",
+                method_ref=method_ref,
+                paged=operation.pagination is not None,
+                writes=operation.method not in ("get", "head", "options"),
+                may_be_missing=bool(operation.parameters_in("path"))
+                and _declares(operation, "404", "4XX"),
+                returns_nothing=not any(r.content for r in operation.success_responses),
+                op=operation,
+            )
+        )
+    return calls
+
+
+def _probe(calls: list[CallDef]) -> CallDef | None:
+    """The operation the resilience tests lean on: a read with no path parameters."""
+    reads = [c for c in calls if not c.writes and not c.may_be_missing and not c.paged]
+    reads = reads or [c for c in calls if not c.writes and not c.may_be_missing]
+    return min(reads, key=lambda c: (len(c.call), c.test_name)) if reads else None
+
+
+def _create(api: Api, calls: list[CallDef]) -> CallDef | None:
+    """A POST the API takes an idempotency key on, for the retry-without-duplicate test."""
+    for call in calls:
+        if call.op.method == "post" and call.op.idempotency_header and call.op.success_responses:
+            return call
+    return None
+
+
+def _schemes(api: Api) -> list[str]:
+    names = _names()
+    rows = []
+    for scheme in api.security_schemes.values():
+        row = (scheme.name, scheme.type, scheme.scheme, scheme.param_name, scheme.location)
+        rows.append("(" + ", ".join(names.py_literal(v) for v in row) + ")")
+    return rows
+
+
+def _requires_auth(api: Api, operation: Operation) -> bool:
+    requirements = api.security_for(operation)
+    return bool(requirements) and all(len(r) > 0 for r in requirements)
+
+
+def _source_reference(api: Api, out_dir: Path) -> str:
+    """Where the tests find the description: relative to the tests folder when it is a file."""
+    source = api.source or ""
+    if not source or "://" in source:
+        return source
+    absolute = Path(source).resolve()
+    try:
+        return Path(os.path.relpath(absolute, out_dir.resolve())).as_posix()
+    except ValueError:  # another drive on Windows
+        return absolute.as_posix()
+
+
+def render_suite(
+    api: Api,
+    package_name: str,
+    client_class: str,
+    async_client_class: str,
+    out_dir: Path,
+    *,
+    methods: Mapping[str, str] | None = None,
+) -> list[Path]:
+    """Write the generated package's test suite into `out_dir`; return the files written.
+
+    `methods` maps `Operation.id` to `resource.method` as generated (the generator's report);
+    operations missing from it were skipped by the generator and get no test.
+    """
+    import jinja2
+
+    names = _names()
+    values = _Values(api)
+    calls = _calls(api, methods, values)
+    probe = _probe(calls)
+    context = {
+        "api_title": names.comment_text(api.title, limit=100) or package_name,
+        "package": package_name,
+        "client_class": client_class,
+        "async_client_class": async_client_class,
+        "source": names.py_literal(_source_reference(api, out_dir)),
+        "schemes": _schemes(api),
+        "calls": calls,
+        "probe": probe,
+        "probe_needs_auth": probe is not None and _requires_auth(api, probe.op),
+        "create": _create(api, calls),
+        "paged": [c for c in calls if c.paged and not c.may_be_missing],
+        "collection_size": _COLLECTION_SIZE,
+    }
+    environment = jinja2.Environment(
+        loader=jinja2.PackageLoader("apiweld.testing", "templates/suite"),
+        autoescape=False,  # noqa: S701 - Python source; every value is a py_literal or identifier
+        keep_trailing_newline=True,
+        trim_blocks=True,
+        lstrip_blocks=True,
+        undefined=jinja2.StrictUndefined,
+    )
+    environment.filters["pyrepr"] = names.py_literal
+    out_dir.mkdir(parents=True, exist_ok=True)
+    written = []
+    for template, target in (
+        ("init.py.jinja", "__init__.py"),
+        ("conftest.py.jinja", "conftest.py"),
+        ("test_operations.py.jinja", "test_operations.py"),
+        ("test_resilience.py.jinja", "test_resilience.py"),
+    ):
+        path = out_dir / target
+        path.write_text(environment.get_template(template).render(**context), encoding="utf-8")
+        written.append(path)
+    return written

@@ -1,0 +1,164 @@
+"""Helpers the generated test suites import: typed-result checks, credentials, injected faults.
+
+They live here rather than in every generated package so that the generated tests stay short and
+readable, and so that this logic is written and tested once.
+"""
+
+from __future__ import annotations
+
+import importlib
+import itertools
+import sys
+import typing
+from collections.abc import Callable, Iterable, Mapping, Sequence
+from typing import Any
+
+from apiweld.runtime import (
+    ApiKeyAuth,
+    AuthProvider,
+    BasicAuth,
+    BearerAuth,
+    Hooks,
+    RequestEvent,
+)
+
+FAULT_HEADER = "X-Apiweld-Fault"
+MAX_ITEMS_CHECKED = 50
+
+SchemeSpec = tuple[str, str, str | None, str | None, str | None]
+"""(name, type, http scheme, api-key parameter name, api-key location) of a security scheme."""
+
+
+def auth_providers(
+    schemes: Sequence[SchemeSpec], credentials: Mapping[str, str]
+) -> dict[str, AuthProvider]:
+    """Runtime auth providers, by scheme name, for the credentials given."""
+    providers: dict[str, AuthProvider] = {}
+    for name, kind, http_scheme, param_name, location in schemes:
+        secret = credentials.get(name)
+        if not secret:
+            continue
+        if kind == "apiKey" and param_name:
+            where = location if location in ("header", "query", "cookie") else "header"
+            providers[name] = ApiKeyAuth(secret, name=param_name, location=where)  # type: ignore[arg-type]
+        elif kind == "http" and http_scheme == "basic":
+            user, _, password = secret.partition(":")
+            providers[name] = BasicAuth(user, password)
+        elif kind in ("http", "oauth2", "openIdConnect"):
+            providers[name] = BearerAuth(secret)
+    return providers
+
+
+def wrong_credentials(credentials: Mapping[str, str]) -> dict[str, str]:
+    """Well-formed credentials that no server accepts (same shapes, different values)."""
+    return {
+        name: ("apiweld:wrong" if ":" in value else "apiweld-wrong-credential")
+        for name, value in credentials.items()
+    }
+
+
+def fault_on_attempts(fault: str, attempts: int = 1) -> Hooks:
+    """Hooks that ask the apiweld mock for `fault` (e.g. `status=503`) on the first `attempts`
+    attempts of every call, so a retrying client then gets a normal answer."""
+
+    def inject(event: RequestEvent) -> None:
+        if event.attempt <= attempts:
+            event.headers[FAULT_HEADER] = fault
+
+    return Hooks(before_request=(inject,))
+
+
+class _ModelNamespace(dict[str, Any]):
+    """Names a generated method's annotations use, looked up lazily in its package's models
+    (resource modules import their models only under TYPE_CHECKING)."""
+
+    def __init__(self, package: str) -> None:
+        super().__init__()
+        self._package = package
+
+    def __missing__(self, key: str) -> Any:
+        models = importlib.import_module(f"{self._package}.models")
+        try:
+            value = getattr(models, key)
+        except AttributeError:
+            raise KeyError(key) from None
+        self[key] = value
+        return value
+
+
+def return_type(method: Callable[..., Any]) -> Any:
+    """The declared return type of a generated client method, resolved."""
+    function = getattr(method, "__func__", method)
+    module = sys.modules[function.__module__]
+    package = function.__module__.split(".resources.", 1)[0]
+    hints = typing.get_type_hints(function, globalns=vars(module), localns=_ModelNamespace(package))
+    return hints.get("return", Any)
+
+
+def _is_pager(value: Any) -> bool:
+    return type(value).__name__ in ("SyncPager", "AsyncPager")
+
+
+def _item_type(declared: Any) -> Any:
+    args = typing.get_args(declared)
+    return args[0] if args else Any
+
+
+def check_typed(declared: Any, value: Any) -> None:
+    """Raise AssertionError unless `value` is an instance of the declared type (strictly: a
+    model must be the model, not a dict that looks like one)."""
+    from pydantic import TypeAdapter, ValidationError
+
+    if declared is Any:
+        return
+    if declared is None or declared is type(None):
+        assert value is None, f"expected no result, got {type(value).__name__}"
+        return
+    try:
+        TypeAdapter(declared).validate_python(value, strict=True)
+    except ValidationError as exc:
+        raise AssertionError(f"result is not a {declared!r}: {exc}") from None
+
+
+def assert_documented_result(method: Callable[..., Any], result: Any) -> list[Any]:
+    """Check a call's result against the method's declared return type; for a pager, check the
+    items (up to MAX_ITEMS_CHECKED) and return them."""
+    declared = return_type(method)
+    pager_declared = getattr(typing.get_origin(declared), "__name__", "") in (
+        "SyncPager",
+        "AsyncPager",
+    )
+    if _is_pager(result) or (pager_declared and isinstance(result, list)):
+        items = []
+        for item in result:
+            check_typed(_item_type(declared), item)
+            items.append(item)
+            if len(items) >= MAX_ITEMS_CHECKED:
+                break
+        return items
+    check_typed(declared, result)
+    return [result]
+
+
+def settle(result: Any) -> Any:
+    """For a lazy pager, its first item (so exactly one request is made); else the result."""
+    if _is_pager(result):
+        return list(itertools.islice(result, 1))
+    return result
+
+
+def identity(item: Any) -> str:
+    """A stable identity of a paged item: its `id` when it has one, else its JSON dump."""
+    for attribute in ("id", "uuid", "key", "name"):
+        value = getattr(item, attribute, None)
+        if value is None and isinstance(item, dict):
+            value = item.get(attribute)
+        if value is not None:
+            return f"{attribute}={value!r}"
+    dump = getattr(item, "model_dump_json", None)
+    return str(dump()) if callable(dump) else repr(item)
+
+
+def all_distinct(items: Iterable[Any]) -> bool:
+    seen = [identity(item) for item in items]
+    return len(seen) == len(set(seen))
