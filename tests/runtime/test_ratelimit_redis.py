@@ -169,6 +169,16 @@ async def test_url_gives_both_sync_and_async(redis_url: str, namespace: str) -> 
     await a.aclose()
 
 
+def test_one_limiter_serves_several_event_loops_in_turn(redis_url: str, namespace: str) -> None:
+    a = RedisRateLimiter(redis_url, RateLimit(1000, per=1), namespace=namespace)
+
+    async def use() -> float:
+        return await a.acquire_async()
+
+    for _ in range(3):  # each asyncio.run is a new loop; connections of a closed one are useless
+        assert asyncio.run(use()) < 0.5
+
+
 def test_unreachable_redis_is_a_clear_error_without_the_password() -> None:
     a = RedisRateLimiter("redis://:hunter2@127.0.0.1:1/0", RateLimit(1))
     assert "hunter2" not in repr(a)

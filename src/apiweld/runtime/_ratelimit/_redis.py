@@ -205,8 +205,6 @@ class RedisRateLimiter(BaseRateLimiter):
         self._fail_open = fail_open
         self._last_warning = -math.inf
         self._redis = RedisHandles.create(url_or_client, async_client)
-        self._sync_scripts: dict[str, Any] = {}
-        self._async_scripts: dict[str, Any] = {}
         # Groups this process told to spread; only those get a "relax" write, so a comfortable
         # response does not cost a Redis round trip on every call.
         self._spreading: set[str] = set()
@@ -220,18 +218,6 @@ class RedisRateLimiter(BaseRateLimiter):
 
     def key(self, group: str) -> str:
         return f"{{{self._namespace}}}:{group}"
-
-    def _script(self, name: str, source: str) -> Any:
-        script = self._sync_scripts.get(name)
-        if script is None:
-            script = self._sync_scripts[name] = self._redis.sync.register_script(source)
-        return script
-
-    def _async_script(self, name: str, source: str) -> Any:
-        script = self._async_scripts.get(name)
-        if script is None:
-            script = self._async_scripts[name] = self._redis.async_.register_script(source)
-        return script
 
     def _step_args(
         self, group: str, weight: float, max_wait: float | None, include_own: bool
@@ -261,7 +247,7 @@ class RedisRateLimiter(BaseRateLimiter):
     ) -> tuple[Step, float]:
         keys, args = self._step_args(group, weight, max_wait, include_own)
         try:
-            script = self._script("step", _STEP)
+            script = self._redis.script(_STEP)
             reply = self._redis.call("rate-limit reserve", lambda: script(keys=keys, args=args))
         except StateBackendError as exc:
             self._open_or_raise(exc)
@@ -273,7 +259,7 @@ class RedisRateLimiter(BaseRateLimiter):
     ) -> tuple[Step, float]:
         keys, args = self._step_args(group, weight, max_wait, include_own)
         try:
-            script = self._async_script("step", _STEP)
+            script = self._redis.script_async(_STEP)
             reply = await self._redis.call_async(
                 "rate-limit reserve", lambda: script(keys=keys, args=args)
             )
@@ -292,7 +278,7 @@ class RedisRateLimiter(BaseRateLimiter):
 
     def pause_remaining(self, group: str) -> float:
         try:
-            script = self._script("pause", _PAUSE_REMAINING)
+            script = self._redis.script(_PAUSE_REMAINING)
             reply = self._redis.call(
                 "rate-limit pause check", lambda: script(keys=[self.key(group)])
             )
@@ -303,7 +289,7 @@ class RedisRateLimiter(BaseRateLimiter):
 
     async def pause_remaining_async(self, group: str) -> float:
         try:
-            script = self._async_script("pause", _PAUSE_REMAINING)
+            script = self._redis.script_async(_PAUSE_REMAINING)
             reply = await self._redis.call_async(
                 "rate-limit pause check", lambda: script(keys=[self.key(group)])
             )
@@ -336,7 +322,7 @@ class RedisRateLimiter(BaseRateLimiter):
             task.add_done_callback(self._background.discard)
             return
         try:
-            script = self._script("apply", _APPLY)
+            script = self._redis.script(_APPLY)
             self._redis.call(
                 "rate-limit observe", lambda: script(keys=[self.key(group)], args=args)
             )
@@ -345,7 +331,7 @@ class RedisRateLimiter(BaseRateLimiter):
 
     async def _apply_args_async(self, group: str, args: list[str]) -> None:
         try:
-            script = self._async_script("apply", _APPLY)
+            script = self._redis.script_async(_APPLY)
             await self._redis.call_async(
                 "rate-limit observe", lambda: script(keys=[self.key(group)], args=args)
             )

@@ -61,8 +61,6 @@ class RedisTokenCache:
         self._namespace = namespace
         self._lease_ms = max(1, math.ceil(lease * 1000))
         self._redis = RedisHandles.create(url_or_client, async_client)
-        self._release_sync: Any = None
-        self._release_async: Any = None
 
     def __repr__(self) -> str:
         return f"RedisTokenCache({self._redis.where}, namespace={self._namespace!r})"
@@ -118,9 +116,7 @@ class RedisTokenCache:
         try:
             yield
         finally:
-            if self._release_sync is None:
-                self._release_sync = client.register_script(_RELEASE)
-            release = self._release_sync
+            release = self._redis.script(_RELEASE)
             self._redis.call("token unlock", lambda: release(keys=[lock_key], args=[owner]))
 
     # -- async --------------------------------------------------------------------------------
@@ -160,9 +156,7 @@ class RedisTokenCache:
         try:
             yield
         finally:
-            if self._release_async is None:
-                self._release_async = client.register_script(_RELEASE)
-            release = self._release_async
+            release = self._redis.script_async(_RELEASE)
             await self._redis.call_async(
                 "token unlock", lambda: release(keys=[lock_key], args=[owner])
             )

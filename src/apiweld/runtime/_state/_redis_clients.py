@@ -7,6 +7,7 @@ at module level; the backends call `RedisHandles.create()` from their constructo
 from __future__ import annotations
 
 import asyncio
+import weakref
 from collections.abc import Awaitable, Callable
 from typing import TYPE_CHECKING, Any, TypeVar
 from urllib.parse import urlsplit
@@ -59,6 +60,10 @@ class RedisHandles:
         self._url = url
         self._sync = sync_client
         self._async = async_client
+        self._async_by_loop: weakref.WeakKeyDictionary[
+            asyncio.AbstractEventLoop, redis.asyncio.Redis
+        ] = weakref.WeakKeyDictionary()
+        self._scripts: dict[tuple[int, str], Any] = {}
         self.where = where
 
     @classmethod
@@ -127,18 +132,42 @@ class RedisHandles:
 
     @property
     def async_(self) -> redis.asyncio.Redis:
-        if self._async is None:
-            if self._url is None:
-                raise TypeError(
-                    f"this backend was given a synchronous Redis client ({self.where}): pass "
-                    "async_client=redis.asyncio.Redis(...) too, or a URL"
-                )
+        """The asyncio client; made from a URL, one per event loop (its connections belong to the
+        loop that opened them, and a program may run several loops one after another)."""
+        if self._async is not None:
+            return self._async
+        if self._url is None:
+            raise TypeError(
+                f"this backend was given a synchronous Redis client ({self.where}): pass "
+                "async_client=redis.asyncio.Redis(...) too, or a URL"
+            )
+        loop = asyncio.get_running_loop()
+        client = self._async_by_loop.get(loop)
+        if client is None:
             import redis.asyncio as redis_async
 
-            self._async = redis_async.Redis.from_url(
+            client = redis_async.Redis.from_url(
                 self._url, socket_timeout=_TIMEOUT, socket_connect_timeout=_TIMEOUT
             )
-        return self._async
+            self._async_by_loop[loop] = client
+        return client
+
+    def script(self, source: str) -> Any:
+        """`source` registered on the sync client (EVALSHA, reloaded after a server restart)."""
+        client = self.sync
+        key = (id(client), source)
+        script = self._scripts.get(key)
+        if script is None:
+            script = self._scripts[key] = client.register_script(source)
+        return script
+
+    def script_async(self, source: str) -> Any:
+        client = self.async_
+        key = (id(client), source)
+        script = self._scripts.get(key)
+        if script is None:
+            script = self._scripts[key] = client.register_script(source)
+        return script
 
     def call(self, what: str, operation: Callable[[], T]) -> T:
         import redis as redis_sync
@@ -161,8 +190,11 @@ class RedisHandles:
             self._sync.close()
 
     async def aclose(self) -> None:
-        if self._async is not None and self._url is not None:
-            await self._async.aclose()
+        """Close what this object made: the sync client and this loop's asyncio client."""
+        loop = running_loop()
+        client = self._async_by_loop.pop(loop, None) if loop is not None else None
+        if client is not None:
+            await client.aclose()
         self.close()
 
 
