@@ -57,13 +57,34 @@ def webhook_example(api: Api, name: str) -> Any:
     raise WebhookConfigError(f"webhook {name!r} declares no request body to build an event from")
 
 
+_JSON_TYPES: dict[str, tuple[type, ...]] = {
+    "string": (str,),
+    "integer": (int,),
+    "number": (int, float),
+    "boolean": (bool,),
+    "array": (list,),
+    "object": (dict,),
+}
+
+
+def _fits(value: Any, schema: Schema) -> bool:
+    if not schema.types:
+        return True
+    if value is None:
+        return "null" in schema.types
+    if isinstance(value, bool):
+        return "boolean" in schema.types
+    return any(isinstance(value, _JSON_TYPES.get(t, ())) for t in schema.types)
+
+
 def example_from_schema(api: Api, schema: Schema, depth: int = 0) -> Any:
     if schema.ref is not None:
         schema = api.resolve(schema)
-    if schema.examples:
-        return schema.examples[0]
-    if schema.has_default:
-        return schema.default
+    # Descriptions carry wrong examples (an array's item as the array's example): only a value
+    # of the schema's own type is used.
+    for candidate in (*schema.examples, *((schema.default,) if schema.has_default else ())):
+        if _fits(candidate, schema):
+            return candidate
     if schema.has_const:
         return schema.const
     if schema.enum:
@@ -71,12 +92,9 @@ def example_from_schema(api: Api, schema: Schema, depth: int = 0) -> Any:
     if depth >= MAX_DEPTH:
         return None
     if schema.all_of:
-        merged: dict[str, Any] = {}
-        for part in schema.all_of:
-            value = example_from_schema(api, part, depth + 1)
-            if isinstance(value, dict):
-                merged.update(value)
-        return merged
+        from apiweld.webhooks.models import merge_all_of
+
+        return example_from_schema(api, merge_all_of(api, schema), depth + 1)
     for choices in (schema.one_of, schema.any_of):
         if choices:
             return example_from_schema(api, choices[0], depth + 1)

@@ -177,6 +177,8 @@ class WebhookReceiver:
         self._event_type = FieldReader(
             settings.event_type or self.scheme.default_event_type or "body:type"
         )
+        qualifier = None if settings.event_type else self.scheme.event_type_qualifier
+        self._event_qualifier = FieldReader(qualifier) if qualifier else None
         self._committer: GroupCommitter | None = None
         self._dispatcher: Dispatcher | None = None
 
@@ -313,6 +315,9 @@ class WebhookReceiver:
             None,
         ) or body_fingerprint(request.body)
         event_type = self._event_type.read(request, parsed) or "unknown"
+        if self._event_qualifier is not None:
+            qualifier = self._event_qualifier.read(request, parsed)
+            event_type = f"{event_type}.{qualifier}" if qualifier else event_type
         kept = tuple(
             (name, value)
             for name, value in request.headers.items()

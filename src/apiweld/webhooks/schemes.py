@@ -123,6 +123,8 @@ class Scheme(ABC):
     default_event_type: ClassVar[str | None] = None
     alternate_event_ids: ClassVar[tuple[str, ...]] = ()
     """Where else the event id may be when the default place is empty (older header names)."""
+    event_type_qualifier: ClassVar[str | None] = None
+    """Appended to the default event type as `type.qualifier` when present (GitHub's action)."""
 
     def __init__(self, secrets: Sequence[str], *, tolerance_seconds: int = 300) -> None:
         if not secrets or any(not s for s in secrets):
@@ -341,6 +343,8 @@ class GitHub(_PrefixedBodyHmac):
     name = "github"
     default_event_id = "header:X-GitHub-Delivery"
     default_event_type = "header:X-GitHub-Event"
+    # `issues.opened`, `issue_comment.deleted`: the names GitHub's docs and Octokit use.
+    event_type_qualifier = "body:action"
     header = "X-Hub-Signature-256"
     prefix = "sha256="
 
