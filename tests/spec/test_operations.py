@@ -514,3 +514,25 @@ def test_survivable_structure_errors_are_reported_with_pointers() -> None:
     } <= pointers
     assert api.title == "Untitled API"
     assert [op.path for op in api.operations] == ["/a", "/b", "c"]
+
+
+def test_webhook_and_callback_names_are_unique_across_both() -> None:
+    callback = {"{$request.body#/url}": {"post": get_op(operationId="notify")}}
+    api = load(
+        openapi(
+            {"/a": {"post": {**get_op(), "callbacks": {"notify": callback}}}},
+            version="3.1.0",
+            webhooks={"notify": {"post": get_op(operationId="notify")}},
+        )
+    )
+    assert sorted(h.py_name for h in api.webhooks) == ["notify", "notify_2"]
+    ids = [op.id for hook in api.webhooks for op in hook.operations]
+    assert sorted(ids) == ["notify", "notify_2"]
+
+
+def test_a_byte_order_mark_is_ignored(tmp_path: Path) -> None:
+    (tmp_path / "api.json").write_bytes(
+        b"\xef\xbb\xbf" + b'{"openapi": "3.0.0", "info": '
+        b'{"title": "t", "version": "1"}, "paths": {}}'
+    )
+    assert load(tmp_path / "api.json").title == "t"

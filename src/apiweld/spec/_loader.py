@@ -6,7 +6,7 @@ import gc
 import os
 from collections.abc import Mapping
 from pathlib import Path
-from typing import Any
+from typing import Any, Literal
 
 from apiweld.spec._errors import Problems, SpecError
 from apiweld.spec._naming import name_operations, tag_py_names
@@ -25,6 +25,10 @@ __all__ = ["INTERNAL_ERROR", "Source", "load", "load_with_problems"]
 Source = str | os.PathLike[str] | Mapping[str, Any]
 _ROOT = Location(MAIN_DOCUMENT, "")
 INTERNAL_ERROR = "internal error in the apiweld loader, please report it"
+# (name, operations, location, kind, callback expression, parent operation id)
+_EventEntry = tuple[
+    str, list[Operation], Location, Literal["webhook", "callback"], str | None, str | None
+]
 
 
 def load(
@@ -224,7 +228,7 @@ class _Assembler:
         if not isinstance(version, str):
             self.problems.warn("/info/version", "info.version is missing or not a string")
         operations, callbacks = self._operations()
-        webhooks = self._webhooks()
+        webhook_entries = self._webhook_entries()
         schemes = security_schemes(
             components.get("securitySchemes"),
             _ROOT.child("components", "securitySchemes"),
@@ -241,7 +245,9 @@ class _Assembler:
         self.schemas.drain()
         paginations = [detect_pagination(op, self.schemas.schemas) for op in operations]
         operations = name_operations(operations, tag_names, paginations)
-        webhooks.extend(self._callbacks(callbacks, operations))
+        webhooks = self._named_webhooks(
+            [*webhook_entries, *self._callback_entries(callbacks, operations)], tag_names
+        )
         schemas = self.schemas.finish()
         self._check_security(operations, security, schemes)
         return Api(
@@ -288,7 +294,7 @@ class _Assembler:
     def _event_operations(self, name: str, raw: Any, location: Location) -> list[Operation]:
         return self.operations.path_item(name, raw, location, check_path_parameters=False)
 
-    def _webhooks(self) -> list[Webhook]:
+    def _webhook_entries(self) -> list[_EventEntry]:
         raw = self.doc.get("webhooks")
         if raw is None:
             return []
@@ -300,15 +306,13 @@ class _Assembler:
             location = _ROOT.child("webhooks", name)
             ops = self._event_operations(name, item, location)
             found.append((name, ops, location))
-        return self._named_webhooks(
-            [(name, ops, location, "webhook", None, None) for name, ops, location in found]
-        )
+        return [(name, ops, location, "webhook", None, None) for name, ops, location in found]
 
-    def _callbacks(
+    def _callback_entries(
         self, callbacks: list[tuple[str, Any, Location]], operations: list[Operation]
-    ) -> list[Webhook]:
+    ) -> list[_EventEntry]:
         by_pointer = {op.pointer: op.id for op in operations}
-        entries = []
+        entries: list[_EventEntry] = []
         for parent_pointer, raw, location in callbacks:
             callback_map, location, _ = self.operations.deref(raw, location)
             if not isinstance(callback_map, dict):
@@ -325,13 +329,17 @@ class _Assembler:
                     entries.append(
                         (name, ops, where, "callback", expression, by_pointer.get(parent_pointer))
                     )
-        return self._named_webhooks(entries)
+        return entries
 
-    def _named_webhooks(self, entries: list[Any]) -> list[Webhook]:
+    def _named_webhooks(
+        self, entries: list[_EventEntry], tag_names: dict[str, str]
+    ) -> list[Webhook]:
+        """Webhooks and callbacks, their names and their operations' ids unique across all."""
         taken: set[str] = set()
+        all_ops = name_operations([op for entry in entries for op in entry[1]], tag_names)
         webhooks = []
         for name, ops, location, kind, expression, parent in entries:
-            named_ops = name_operations(ops, {}) if ops else []
+            named_ops, all_ops = all_ops[: len(ops)], all_ops[len(ops) :]
             webhooks.append(
                 Webhook(
                     name=name,

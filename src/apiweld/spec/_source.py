@@ -83,6 +83,8 @@ def _looks_like_json(data: bytes) -> bool:
 
 def parse_document(data: bytes, name: str) -> Any:
     """Parse JSON or YAML (chosen by extension, else by content) into plain Python values."""
+    # A UTF-8 byte order mark is common in files saved by Windows tools; both parsers reject it.
+    data = data.removeprefix(b"\xef\xbb\xbf")
     lowered = name.lower().split("?", 1)[0]
     is_yaml_name = lowered.endswith((".yaml", ".yml"))
     if not is_yaml_name and (lowered.endswith(".json") or _looks_like_json(data)):
