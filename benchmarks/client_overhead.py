@@ -12,8 +12,8 @@ into a pydantic model; raw baselines decode with orjson. Rounds are interleaved 
 once per round) and the median of the rounds is reported. The machine is shared, so numbers are
 noisy: compare ratios from one run, not absolute rates across runs.
 
-    python benchmarks/client_overhead.py [--rounds 5] [--sync-requests 2000]
-        [--async-requests 3000] [--concurrency 50]
+    python benchmarks/client_overhead.py [--rounds 7] [--sync-requests 1500]
+        [--async-requests 2000] [--concurrency 50]
 
 Last line: `sync_ratio_vs_httpx=... async_ratio_vs_httpx=... async_ratio_vs_aiohttp=...`.
 """
@@ -224,9 +224,9 @@ async def run_async(base: str, args: argparse.Namespace) -> dict[str, list[float
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
-    parser.add_argument("--rounds", type=int, default=5)
-    parser.add_argument("--sync-requests", type=int, default=2000)
-    parser.add_argument("--async-requests", type=int, default=3000)
+    parser.add_argument("--rounds", type=int, default=7)
+    parser.add_argument("--sync-requests", type=int, default=1500)
+    parser.add_argument("--async-requests", type=int, default=2000)
     parser.add_argument("--concurrency", type=int, default=50)
     args = parser.parse_args()
 
