@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import base64
 import time
 from typing import Any
 
@@ -80,33 +81,41 @@ async def test_endpoint_groups_are_limited_separately(api: Api, server: Loopback
     assert [event.group for event in waits] == ["search"]
 
 
+PROXY_AUTH = "Basic " + base64.b64encode(b"user:p@ss").decode()
+
+
 @pytest.mark.parametrize("transport", ["default", "httpcore", "urllib3"])
 def test_sync_proxy(server: LoopbackServer, transport: str) -> None:
     server.script("/pets", Reply(200, {"via": "proxy"}))
+    proxy = server.url.replace("http://", "http://user:p%40ss@")
     if transport == "default":
-        client = Client(base_url="http://api.example.invalid", proxy=server.url)
+        client = Client(base_url="http://api.example.invalid", proxy=proxy)
     elif transport == "httpcore":
         from apiweld.runtime import HttpcoreTransport
 
         client = Client(
-            base_url="http://api.example.invalid", transport=HttpcoreTransport(proxy=server.url)
+            base_url="http://api.example.invalid", transport=HttpcoreTransport(proxy=proxy)
         )
     else:
         from apiweld.runtime import Urllib3Transport
 
         client = Client(
-            base_url="http://api.example.invalid", transport=Urllib3Transport(proxy=server.url)
+            base_url="http://api.example.invalid", transport=Urllib3Transport(proxy=proxy)
         )
     with client:
         assert client.request(OperationSpec(id="p", method="GET", path="/pets"), cast_to=dict)
     assert server.requests[0].target == "http://api.example.invalid/pets"
+    assert server.requests[0].headers["proxy-authorization"] == PROXY_AUTH
+    assert "p@ss" not in repr(client) and "p%40ss" not in repr(client.transport)
 
 
 async def test_async_proxy(server: LoopbackServer) -> None:
     server.script("/pets", Reply(200, {"via": "proxy"}))
-    async with AsyncClient(base_url="http://api.example.invalid", proxy=server.url) as client:
+    proxy = server.url.replace("http://", "http://user:p%40ss@")
+    async with AsyncClient(base_url="http://api.example.invalid", proxy=proxy) as client:
         assert await client.request(OperationSpec(id="p", method="GET", path="/pets"), cast_to=dict)
     assert server.requests[0].target == "http://api.example.invalid/pets"
+    assert server.requests[0].headers["proxy-authorization"] == PROXY_AUTH
 
 
 def test_proxy_with_own_transport_is_refused(server: LoopbackServer) -> None:

@@ -11,6 +11,7 @@ from __future__ import annotations
 from collections.abc import AsyncIterator, Iterator
 from dataclasses import dataclass
 from typing import Protocol, runtime_checkable
+from urllib.parse import unquote, urlsplit, urlunsplit
 
 from .._errors import APIConnectionError, APITimeoutError
 from .._models import Headers, Timeout
@@ -79,8 +80,6 @@ def transport_error(exc: BaseException, *, timeout: bool, never_sent: bool) -> A
 
 def split_proxy_auth(proxy_url: str) -> tuple[str, tuple[str, str] | None]:
     """`http://user:pw@host:port` -> (`http://host:port`, (user, pw)); credentials unquoted."""
-    from urllib.parse import unquote, urlsplit, urlunsplit
-
     parts = urlsplit(proxy_url)
     if parts.scheme not in ("http", "https", "socks5", "socks5h"):
         raise ValueError("proxy URL must start with http://, https:// or socks5://")
