@@ -47,3 +47,14 @@ def test_runtime_import_loads_no_heavy_or_upstream_modules() -> None:
     )
     assert leaked == []
     assert "apiweld.runtime" in modules and "pydantic" in modules
+
+
+def test_every_public_name_resolves() -> None:
+    import apiweld.runtime as runtime
+
+    missing = [name for name in runtime.__all__ if getattr(runtime, name, None) is None]
+    assert missing == []
+    documented = ["Client", "AsyncClient", "OperationSpec", "ParamSpec", "RequestOptions",
+                  "RateLimiter", "RedisRateLimiter", "TokenCache", "SyncPager", "AsyncPager",
+                  "PaginationSpec", "Urllib3Transport", "HttpxAsyncTransport"]  # fmt: skip
+    assert set(documented) <= set(runtime.__all__)
