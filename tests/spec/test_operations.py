@@ -6,6 +6,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+import yaml
 from spec_test_docs import get_op, openapi
 
 from apiweld.spec import SpecError, load, load_with_problems
@@ -536,3 +537,34 @@ def test_a_byte_order_mark_is_ignored(tmp_path: Path) -> None:
         b'{"title": "t", "version": "1"}, "paths": {}}'
     )
     assert load(tmp_path / "api.json").title == "t"
+
+
+def test_a_mapping_from_yaml_safe_load_is_read_without_being_changed() -> None:
+    text = (
+        "openapi: 3.0.3\n"
+        "info: {title: t, version: '1'}\n"
+        "paths:\n"
+        "  /x:\n"
+        "    get:\n"
+        "      responses:\n"
+        "        200:\n"
+        "          description: ok\n"
+        "          content:\n"
+        "            application/json:\n"
+        "              schema: {type: string, format: date, example: 2024-01-02}\n"
+    )
+    doc = yaml.safe_load(text)
+    before = repr(doc)
+    api = load(doc)
+    (response,) = api.operations[0].responses
+    assert response.status == "200"
+    schema = response.content[0].schema
+    assert schema is not None and schema.examples == ("2024-01-02",)
+    assert repr(doc) == before
+
+
+def test_a_plain_mapping_is_used_as_is_and_not_mutated() -> None:
+    doc = openapi({"/x": {"get": get_op({"type": "string"})}})
+    before = repr(doc)
+    load(doc)
+    assert repr(doc) == before

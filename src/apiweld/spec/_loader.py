@@ -15,7 +15,7 @@ from apiweld.spec._pagination import detect_pagination
 from apiweld.spec._refs import MAIN_DOCUMENT, Location, RefResolver
 from apiweld.spec._schemas import Dialect, SchemaBuilder
 from apiweld.spec._security import security_schemes
-from apiweld.spec._source import fetch_url, parse_document, read_file
+from apiweld.spec._source import as_plain_json, fetch_url, parse_document, read_file
 from apiweld.spec._swagger2 import convert_swagger2
 from apiweld.spec.ir import Api, Operation, Problem, Tag, Webhook
 from apiweld.spec.names import to_snake, unique_name
@@ -107,7 +107,7 @@ def _display_name(source: Source) -> str | None:
 def _read(source: Source, allow_network: bool) -> tuple[Any, str | None]:
     """The parsed main document and its address (real path or URL; None for a mapping)."""
     if isinstance(source, Mapping):
-        return source, None
+        return as_plain_json(source), None
     text = os.fspath(source)
     if text.lower().startswith(("http://", "https://")):
         if not allow_network:

@@ -376,12 +376,12 @@ class SchemaBuilder:
         else:
             required_names = set()
         py_names = _unique_py_names(list(value), property_name)
-        here = location.child("properties")
+        doc, prefix = location.doc, location.pointer + "/properties/"
         fields["properties"] = tuple(
             Property(
                 name=wire,
                 py_name=py_names[wire],
-                schema=self.build(sub, here.child(wire), depth + 1),
+                schema=self.build(sub, Location(doc, prefix + _escape(wire)), depth + 1),
                 required=wire in required_names,
             )
             for wire, sub in value.items()
@@ -463,7 +463,8 @@ class SchemaBuilder:
             if extra is not None and not isinstance(extra, bool):
                 fields["items"] = self.build(extra, location.child("additionalItems"), depth + 1)
         else:
-            fields["items"] = self.build(value, location.child("items"), depth + 1)
+            items_at = Location(location.doc, location.pointer + "/items")
+            fields["items"] = self.build(value, items_at, depth + 1)
 
     def _on_prefix_items(
         self,
@@ -615,6 +616,13 @@ def _replace(schema: Schema, **changes: Any) -> Schema:
     import dataclasses
 
     return dataclasses.replace(schema, **changes)
+
+
+def _escape(token: str) -> str:
+    """A JSON pointer token (RFC 6901), inlined here because it runs once per property."""
+    if "~" in token or "/" in token:
+        return token.replace("~", "~0").replace("/", "~1")
+    return token
 
 
 def _is_nullable(raw: dict[str, Any]) -> bool:

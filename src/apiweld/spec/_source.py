@@ -8,9 +8,11 @@ YAML turns response codes like `200:` into integers.
 
 from __future__ import annotations
 
+import datetime
 import re
 import urllib.error
 import urllib.request
+from collections.abc import Mapping
 from pathlib import Path
 from typing import Any
 
@@ -20,7 +22,13 @@ import yaml
 from apiweld.spec._errors import SpecError
 from apiweld.spec.ir import Problem
 
-__all__ = ["MAX_DOCUMENT_BYTES", "fetch_url", "parse_document", "read_file"]
+__all__ = [
+    "MAX_DOCUMENT_BYTES",
+    "as_plain_json",
+    "fetch_url",
+    "parse_document",
+    "read_file",
+]
 
 MAX_DOCUMENT_BYTES = 200 * 1024 * 1024
 URL_TIMEOUT_SECONDS = 30.0
@@ -75,6 +83,81 @@ def _normalise_keys(document: Any) -> None:
             stack.extend(v for v in node.values() if isinstance(v, dict | list))
         elif isinstance(node, list):
             stack.extend(v for v in node if isinstance(v, dict | list))
+
+
+_PLAIN_SCALARS = (str, int, float, bool, type(None))
+
+
+def _plain_scalar(value: Any) -> Any:
+    """A JSON-compatible stand-in for a non-JSON scalar (dates become ISO text)."""
+    if isinstance(value, datetime.date | datetime.time):
+        return value.isoformat()
+    if isinstance(value, bytes):
+        return value.decode("utf-8", "replace")
+    return str(value)
+
+
+def _needs_copy(document: Any) -> bool:
+    seen: set[int] = set()
+    stack = [document]
+    while stack:
+        node = stack.pop()
+        if isinstance(node, dict):
+            if id(node) in seen:
+                continue
+            seen.add(id(node))
+            for key, value in node.items():
+                if not isinstance(key, str):
+                    return True
+                if isinstance(value, dict | list):
+                    stack.append(value)
+                elif not isinstance(value, _PLAIN_SCALARS):
+                    return True
+        elif isinstance(node, list):
+            if id(node) in seen:
+                continue
+            seen.add(id(node))
+            for value in node:
+                if isinstance(value, dict | list):
+                    stack.append(value)
+                elif not isinstance(value, _PLAIN_SCALARS):
+                    return True
+    return False
+
+
+def as_plain_json(document: Mapping[str, Any]) -> dict[str, Any]:
+    """The caller's mapping as plain JSON values (string keys, lists, ISO dates), never mutated.
+
+    A mapping that is already plain (the usual case) is returned as it is, without a copy; one
+    made by `yaml.safe_load` (integer status codes, dates) is copied. Shared and even cyclic
+    nodes stay shared and cyclic in the copy, so nothing is walked twice.
+    """
+    if isinstance(document, dict) and not _needs_copy(document):
+        return document
+    copies: dict[int, Any] = {}
+    pending: list[tuple[Any, Any]] = []
+
+    def convert(value: Any) -> Any:
+        if isinstance(value, Mapping | list | tuple | set | frozenset):
+            existing = copies.get(id(value))
+            if existing is not None:
+                return existing
+            new: Any = {} if isinstance(value, Mapping) else []
+            copies[id(value)] = new
+            pending.append((value, new))
+            return new
+        return value if isinstance(value, _PLAIN_SCALARS) else _plain_scalar(value)
+
+    root = convert(document)
+    while pending:
+        original, new = pending.pop()
+        if isinstance(original, Mapping):
+            for key, value in original.items():
+                new.setdefault(key if isinstance(key, str) else _key_to_str(key), convert(value))
+        else:
+            new.extend(convert(value) for value in original)
+    plain: dict[str, Any] = root
+    return plain
 
 
 def _looks_like_json(data: bytes) -> bool:
