@@ -15,6 +15,7 @@ import re
 from functools import cache
 from pathlib import Path
 from typing import Any
+from urllib.parse import quote
 
 import httpx
 import orjson
@@ -215,7 +216,7 @@ def build_request(
                 text = "." + text
             elif param.style == "matrix":
                 text = f";{param.name}={text}"
-            path = path.replace("{" + param.name + "}", httpx.URL("/" + text).raw_path.decode()[1:])
+            path = path.replace("{" + param.name + "}", quote(text, safe=",;=.:@"))
     add_credentials(api, op, params, headers, cookies)
     if cookies:
         headers["Cookie"] = "; ".join(f"{k}={v}" for k, v in cookies.items())

@@ -169,7 +169,7 @@ class MockApp:
         candidates = methods.get(request.method) or (
             methods.get("get") if request.method == "head" else None
         )
-        op = _choose(candidates, request.query) if candidates else None
+        op = _choose(candidates, request.query, request.headers) if candidates else None
         if op is None:
             allow = sorted({m.upper() for m in methods} | ({"HEAD"} if "get" in methods else set()))
             reply = _handlers.problem(
@@ -276,7 +276,7 @@ _Candidate = tuple[tuple[tuple[str, str | None], ...], Operation]
 def _split_path_key(key: str) -> tuple[str, tuple[tuple[str, str | None], ...]]:
     """Some descriptions (AWS's) tell operations on one path apart with `#operation=x` or
     `?tagKeys` in the path key; that part is not in the path a request arrives on, but names
-    query parameters (and values) the request carries."""
+    query parameters or headers (and values) the request carries."""
     cut = min((i for i in (key.find("#"), key.find("?")) if i >= 0), default=-1)
     if cut < 0:
         return key, ()
@@ -288,13 +288,21 @@ def _split_path_key(key: str) -> tuple[str, tuple[tuple[str, str | None], ...]]:
     return key[:cut] or "/", tuple(conditions)
 
 
-def _choose(candidates: list[_Candidate], query: Mapping[str, list[str]]) -> Operation:
+def _choose(
+    candidates: list[_Candidate], query: Mapping[str, list[str]], headers: Mapping[str, str]
+) -> Operation:
     if len(candidates) == 1:
         return candidates[0][1]
+
+    def holds(name: str, value: str | None) -> bool:
+        # The key names a query parameter (`#operation=x`) or a header (`#X-Amz-Target=y`).
+        if name in query:
+            return value is None or value in query[name]
+        header = headers.get(name.lower())
+        return header is not None and (value is None or header == value)
+
     for conditions, op in candidates:
-        if conditions and all(
-            name in query and (value is None or value in query[name]) for name, value in conditions
-        ):
+        if conditions and all(holds(name, value) for name, value in conditions):
             return op
     return next((op for conditions, op in candidates if not conditions), candidates[0][1])
 

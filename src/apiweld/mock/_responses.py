@@ -11,7 +11,7 @@ from __future__ import annotations
 import base64
 import random
 from collections.abc import Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from typing import Any
 from urllib.parse import urlencode
 from xml.sax.saxutils import escape
@@ -19,7 +19,7 @@ from xml.sax.saxutils import escape
 import orjson
 
 from apiweld.mock._validation import ValidatorCache
-from apiweld.mock.datagen import DataGenerator
+from apiweld.mock.datagen import DataGenerator, GenerationOptions
 from apiweld.spec.ir import Api, Header, MediaType, Operation, Pagination, Response, Schema
 
 NO_BODY = object()
@@ -145,6 +145,9 @@ class BodyFactory:
         self._validators = validators
         self._generator = generator
         self._no_examples = DataGenerator(api, options=_without_examples(generator))
+        self._required_only = DataGenerator(
+            api, options=replace(_without_examples(generator), optional_properties=False)
+        )
         self._seed = seed
         self._cache: dict[tuple[str, str, str], Any] = {}
 
@@ -172,7 +175,7 @@ class BodyFactory:
         """Generated until valid (a bounded number of draws); the last candidate otherwise.
 
         The first half of the draws may use the description's examples, which are sometimes
-        wrong; the second half generates from the schema alone.
+        wrong; then from the schema alone; the last few with required properties only.
         """
         candidate: Any = None
         for attempt in range(self.ATTEMPTS):
@@ -180,7 +183,12 @@ class BodyFactory:
                 rng = salt
             else:
                 rng = random.Random(f"{self._seed}:{salt}:{attempt}")
-            generator = self._generator if attempt < self.ATTEMPTS // 2 else self._no_examples
+            if attempt < self.ATTEMPTS // 2:
+                generator = self._generator
+            elif attempt < self.ATTEMPTS - 3:
+                generator = self._no_examples
+            else:
+                generator = self._required_only
             candidate = generator.generate(schema, rng)
             if self.valid(schema, candidate):
                 return candidate
@@ -218,9 +226,7 @@ class BodyFactory:
         return text if text.isprintable() and "\n" not in text else None
 
 
-def _without_examples(generator: DataGenerator) -> Any:
-    from dataclasses import replace
-
+def _without_examples(generator: DataGenerator) -> GenerationOptions:
     return replace(generator.options, use_examples=False)
 
 

@@ -68,6 +68,8 @@ class GenerationOptions:
     max_depth: int = 3
     """How many times one named schema may nest inside itself when it must (required)."""
     optional_depth: int = 1
+    max_nesting: int = 10
+    """How many named schemas deep any value may go (long cycles through many names)."""
     """How many times it may nest through optional properties and branches (keeps data small)."""
     array_items: tuple[int, int] = (1, 2)
     """How many items an array gets when its schema leaves it open."""
@@ -75,6 +77,9 @@ class GenerationOptions:
     """Use a schema's own `examples`/`default` when it has them."""
     direction: Direction = "response"
     """`response` omits write-only properties, `request` omits read-only ones."""
+    optional_properties: bool = True
+    """Fill optional properties too; off, objects get their required properties only (a last
+    resort for descriptions whose optional properties contradict other keywords)."""
 
 
 class DataGenerator:
@@ -132,8 +137,7 @@ class _Walk:
         self.opts = gen.options
 
     def value(self, schema: Schema, stack: tuple[str, ...]) -> Any:
-        if schema.ref is not None:
-            stack = (*stack, schema.ref)
+        stack = (*stack, *_names(schema))
         if schema.has_const:
             return schema.const
         resolved = self.gen.flatten(schema)
@@ -174,15 +178,18 @@ class _Walk:
         return value
 
     def _too_deep(self, schema: Schema, stack: tuple[str, ...], *, optional: bool = False) -> bool:
-        if schema.ref is not None:
+        names = _names(schema)
+        if names:
+            if len(stack) >= self.opts.max_nesting:
+                return True
             limit = self.opts.optional_depth if optional else self.opts.max_depth
-            return stack.count(schema.ref) >= limit
+            return any(stack.count(name) >= limit for name in names)
         if optional and stack:
             # A recursion hidden one level down (a oneOf of the same schema and null).
             target = self.gen.resolve(schema)
             return any(
                 b.ref is not None and stack.count(b.ref) >= self.opts.optional_depth
-                for b in (*target.one_of, *target.any_of, *target.all_of)
+                for b in (*target.one_of, *target.any_of)
             )
         return False
 
@@ -218,7 +225,7 @@ class _Walk:
     def _object(self, schema: Schema, stack: tuple[str, ...]) -> dict[str, Any]:
         out: dict[str, Any] = {}
         for prop in schema.properties:
-            if self._omitted(prop):
+            if self._omitted(prop) or (not prop.required and not self.opts.optional_properties):
                 continue
             if not prop.required and self._too_deep(prop.schema, stack, optional=True):
                 continue
@@ -362,6 +369,9 @@ class _ShortXeger(rstr.Rstr):
         return super()._handle_repeat(start_range, min(end_range, start_range + 6), value)
 
 
+_ECMA_LINE_BREAKS = frozenset("\r\x0b\x0c\x85\u2028\u2029")
+
+
 def _fits(text: str, low: int | None, high: int | None) -> bool:
     return (low is None or len(text) >= low) and (high is None or len(text) <= high)
 
@@ -374,16 +384,19 @@ def _from_pattern(
     except re.error:
         return None  # an ECMA-only pattern Python cannot read: fall back to a word
     xeger = _ShortXeger(rng)
-    for _ in range(8):
+    for attempt in range(12):
         try:
             candidate: str = xeger.xeger(pattern)
         except Exception:  # rstr gives up on some constructs (lookarounds...)
             return None
-        # Control characters are legal but useless in data, and `.` in ECMA regexes (what
-        # most validators use) does not match `\r`, while Python's does.
+        # `.` in ECMA regexes (what most validators use) does not match `\r` and a few other
+        # separators, while Python's does; values with them would fail elsewhere.
+        # Printable values first (they fit in URLs and headers); a pattern that insists on
+        # tabs or newlines gets them on the later attempts.
         if (
             _fits(candidate, min_length, max_length)
-            and candidate.isprintable()
+            and not _ECMA_LINE_BREAKS.intersection(candidate)
+            and (candidate.isprintable() or attempt >= 8)
             and compiled.search(candidate)
         ):
             return candidate
@@ -428,6 +441,14 @@ def _formatted(fmt: str | None, rng: random.Random) -> str | None:
             return "^[a-z]+$"
         case _:
             return None
+
+
+def _names(schema: Schema) -> tuple[str, ...]:
+    """The named schemas a use of `schema` enters: its ref, or the refs it wraps in `allOf`
+    (`allOf: [{$ref: X}, {description: ...}]` is how 3.0 adds a description to a ref)."""
+    if schema.ref is not None:
+        return (schema.ref,)
+    return tuple(part.ref for part in schema.all_of if part.ref is not None)
 
 
 def _is_null(schema: Schema) -> bool:
