@@ -164,6 +164,18 @@ def test_twilio_published_vectors() -> None:
     scheme.verify(twilio_request(urlencode(params).encode(), "GvWf1cFY/Q7PnoempGyD5oXAezc="))
 
 
+def test_non_canonical_base64_of_a_valid_signature_is_refused() -> None:
+    # Same bytes as the SDK vector's signature (only unused low bits differ): found by the
+    # byte-flip property below; decoders accept it, so the scheme must refuse it itself.
+    assert base64.b64decode("RSOYDt4T1cUTdK1PDd93/VVr8B9=") == base64.b64decode(
+        "RSOYDt4T1cUTdK1PDd93/VVr8B8="
+    )
+    form = urlencode(TWILIO_PARAMS).encode()
+    with pytest.raises(WebhookVerificationError) as caught:
+        Twilio([TWILIO_TOKEN]).verify(twilio_request(form, "RSOYDt4T1cUTdK1PDd93/VVr8B9="))
+    assert caught.value.reason == "bad_encoding"
+
+
 def test_twilio_body_sha256_published_vector() -> None:
     body = b'{"property": "value", "boolean": true}'
     body_hash = "0a1ff7634d9ab3b95db5c9a2dfe9416e41502b283a80c7cf19632632f96e6620"

@@ -60,9 +60,16 @@ def _mac(key: bytes, content: bytes, algorithm: str = "sha256") -> bytes:
 
 def _b64decode(value: str, header: str) -> bytes:
     try:
-        return base64.b64decode(value.encode("ascii"), validate=True)
+        encoded = value.encode("ascii")
+        raw = base64.b64decode(encoded, validate=True)
     except (binascii.Error, UnicodeEncodeError, ValueError):
         raise WebhookVerificationError("bad_encoding", "not valid base64", header=header) from None
+    # Decoders ignore the unused low bits of the last character, so several spellings decode to
+    # one signature; only the canonical one (what every provider sends) is accepted, so a
+    # tampered header is never taken for the signed one.
+    if base64.b64encode(raw) != encoded:
+        raise WebhookVerificationError("bad_encoding", "not canonical base64", header=header)
+    return raw
 
 
 def _hexdecode(value: str, header: str) -> bytes:
