@@ -11,7 +11,7 @@ from typing import Any, cast
 
 from apiweld.spec._errors import Problems
 from apiweld.spec._refs import Location, RefResolver
-from apiweld.spec._schemas import Dialect, SchemaBuilder, _unique_py_names
+from apiweld.spec._schemas import Dialect, SchemaBuilder
 from apiweld.spec._swagger2 import POINTER_KEY
 from apiweld.spec.ir import (
     ANY_SCHEMA,
@@ -31,7 +31,7 @@ from apiweld.spec.ir import (
     Server,
     ServerVariable,
 )
-from apiweld.spec.names import parameter_name, unique_name
+from apiweld.spec.names import assign_py_names, parameter_name, unique_name
 
 __all__ = ["HTTP_METHODS", "OperationBuilder"]
 
@@ -241,10 +241,10 @@ class OperationBuilder:
         self, raw: list[tuple[dict[str, Any], Location]], path: str, location: Location
     ) -> tuple[Parameter, ...]:
         ordered = sorted(raw, key=lambda pw: _LOCATIONS.index(pw[0]["in"]))
-        py_names = _unique_py_names(
+        py_names = assign_py_names(
             [f"{p['in']}\0{p['name']}" for p, _ in ordered],
             lambda key: parameter_name(key.split("\0", 1)[1]),
-            lambda key: key.split("\0", 1)[1],
+            bare=lambda key: key.split("\0", 1)[1],
         )
         result = []
         for param, where in ordered:

@@ -13,19 +13,26 @@ from collections import deque
 from collections.abc import Callable
 from typing import Any, Literal
 
+from apiweld.spec._discriminators import add_implicit_mappings, read_discriminator
 from apiweld.spec._errors import Problems
+from apiweld.spec._keywords import (
+    EXCLUSIVE_BOUNDS,
+    FLAG,
+    FLAG_KEYWORDS,
+    JSON_TYPES,
+    SCALAR,
+    SCALAR_KEYWORDS,
+    describe_type,
+)
 from apiweld.spec._refs import Location, RefResolver
-from apiweld.spec.ir import ANY_SCHEMA, Discriminator, Property, Schema
-from apiweld.spec.names import class_name, property_name, unique_name
+from apiweld.spec.ir import ANY_SCHEMA, Property, Schema
+from apiweld.spec.names import assign_py_names, class_name, property_name, unique_name
 
 __all__ = ["MAX_INLINE_DEPTH", "SchemaBuilder"]
 
 MAX_INLINE_DEPTH = 100
 Dialect = Literal["2.0", "3.0", "3.1"]
 
-_JSON_TYPES: frozenset[str] = frozenset(
-    {"string", "number", "integer", "boolean", "array", "object", "null"}
-)
 _NULL_SCHEMA = Schema(types=("null",))
 # Fields of an untyped schema that can reject null (so `nullable` must be spelled out).
 _EXCLUDES_NULL = frozenset({"all_of", "one_of", "any_of", "not_", "enum", "has_const"})
@@ -144,6 +151,12 @@ class SchemaBuilder:
     def source_name(self, name: str) -> str | None:
         return self._source_name.get(name)
 
+    def component_name(self, key: str) -> str | None:
+        """The class name of the component schema with this key, if there is one."""
+        if self._components is None or key not in self._components[0]:
+            return None
+        return self._name_of_node.get(id(self._components[0][key]))
+
     # -- conversion ---------------------------------------------------------------------------
 
     def drain(self) -> None:
@@ -161,7 +174,7 @@ class SchemaBuilder:
 
     def finish(self) -> dict[str, Schema]:
         self.drain()
-        self._add_implicit_discriminator_mappings()
+        add_implicit_mappings(self.schemas, self._source_name)
         return self.schemas
 
     def build(self, raw: Any, location: Location, depth: int = 0) -> Schema:
@@ -178,15 +191,17 @@ class SchemaBuilder:
             return Schema(pointer=location.pointer)
         if raw is False:
             return Schema(pointer=location.pointer, not_=ANY_SCHEMA)
-        self._warn(location, f"a schema must be an object, not {_kind(raw)}; treated as any value")
+        self.warn(
+            location, f"a schema must be an object, not {describe_type(raw)}; treated as any value"
+        )
         return Schema(pointer=location.pointer)
 
-    def _warn(self, location: Location, message: str) -> None:
+    def warn(self, location: Location, message: str) -> None:
         self._problems.warn(location.pointer, message, self._resolver.file_of(location.doc))
 
     def _build_object(self, raw: dict[str, Any], location: Location, depth: int) -> Schema:
         if depth > MAX_INLINE_DEPTH:
-            self._warn(
+            self.warn(
                 location,
                 f"schema nested deeper than {MAX_INLINE_DEPTH} levels; treated as any value",
             )
@@ -195,7 +210,7 @@ class SchemaBuilder:
             ref = raw["$ref"]
             if isinstance(ref, str):
                 return self._build_ref(raw, ref, location, depth)
-            self._warn(location.child("$ref"), "$ref must be a string; ignored")
+            self.warn(location.child("$ref"), "$ref must be a string; ignored")
         fields = self._fields(raw, location, depth)
         if "nullable" not in raw and "x-nullable" not in raw:
             return Schema(**fields)
@@ -221,7 +236,7 @@ class SchemaBuilder:
         target = Schema(ref=name, **annotations) if name is not None else Schema(**annotations)
         structural = [k for k in raw if k not in _REF_ANNOTATIONS and k[:2] != "x-"]
         if structural and self._dialect != "3.1":
-            self._warn(
+            self.warn(
                 location,
                 "keywords beside $ref are ignored before OpenAPI 3.1: "
                 + ", ".join(sorted(structural)[:5]),
@@ -251,18 +266,19 @@ class SchemaBuilder:
                     extensions[key] = value
                 continue
             kind, attr, check = keyword
-            if kind is _SCALAR:
+            if kind is SCALAR:
                 if check(value):
                     fields[attr] = value
-                elif not (key in _EXCLUSIVE_BOUNDS and isinstance(value, bool)):
-                    self._warn(
-                        location.child(key), f"{key} has the wrong type ({_kind(value)}); ignored"
+                elif not (key in EXCLUSIVE_BOUNDS and isinstance(value, bool)):
+                    self.warn(
+                        location.child(key),
+                        f"{key} has the wrong type ({describe_type(value)}); ignored",
                     )
-            elif kind is _FLAG:
+            elif kind is FLAG:
                 if value is True:
                     fields[attr] = True
                 elif value is not False:
-                    self._warn(location.child(key), f"{key} must be a boolean; ignored")
+                    self.warn(location.child(key), f"{key} must be a boolean; ignored")
             else:
                 check(self, value, raw, location, depth, fields)
         if extensions:
@@ -290,11 +306,11 @@ class SchemaBuilder:
             if candidate == "file":  # Swagger 2.0's upload type
                 types.append("string")
                 fields["format"] = "binary"
-            elif isinstance(candidate, str) and candidate in _JSON_TYPES:
+            elif isinstance(candidate, str) and candidate in JSON_TYPES:
                 if candidate not in types:
                     types.append(candidate)
             else:
-                self._warn(
+                self.warn(
                     location.child("type"), f"unknown type {candidate!r}; treated as any type"
                 )
                 return
@@ -312,7 +328,7 @@ class SchemaBuilder:
         if isinstance(value, list):
             fields["enum"] = tuple(value)
         else:
-            self._warn(location.child("enum"), "enum must be an array; ignored")
+            self.warn(location.child("enum"), "enum must be an array; ignored")
 
     def _on_const(
         self,
@@ -347,7 +363,7 @@ class SchemaBuilder:
         if isinstance(value, list):
             fields["examples"] = (*value, *fields.get("examples", ()))
         else:
-            self._warn(location.child("examples"), "examples in a schema must be an array; ignored")
+            self.warn(location.child("examples"), "examples in a schema must be an array; ignored")
 
     def _on_example(
         self,
@@ -368,14 +384,14 @@ class SchemaBuilder:
         fields: dict[str, Any],
     ) -> None:
         if not isinstance(value, dict):
-            self._warn(location.child("properties"), "properties must be an object; ignored")
+            self.warn(location.child("properties"), "properties must be an object; ignored")
             return
         required = raw.get("required")
         if isinstance(required, list):
             required_names = {r for r in required if isinstance(r, str)}
         else:
             required_names = set()
-        py_names = _unique_py_names(list(value), property_name)
+        py_names = assign_py_names(list(value), property_name)
         doc, prefix = location.doc, location.pointer + "/properties/"
         fields["properties"] = tuple(
             Property(
@@ -397,7 +413,7 @@ class SchemaBuilder:
     ) -> None:
         if not isinstance(value, list) and not isinstance(value, bool):
             # A boolean is draft-3 style `required: true` on a property: harmless, ignored.
-            self._warn(location.child("required"), "required must be an array; ignored")
+            self.warn(location.child("required"), "required must be an array; ignored")
 
     def _on_additional_properties(
         self,
@@ -423,7 +439,7 @@ class SchemaBuilder:
         fields: dict[str, Any],
     ) -> None:
         if not isinstance(value, dict):
-            self._warn(
+            self.warn(
                 location.child("patternProperties"), "patternProperties must be an object; ignored"
             )
             return
@@ -441,7 +457,7 @@ class SchemaBuilder:
         depth: int,
         fields: dict[str, Any],
     ) -> None:
-        built = self._discriminator(value, raw, location.child("discriminator"))
+        built = read_discriminator(self, value, raw, location.child("discriminator"))
         if built is not None:
             fields["discriminator"] = built
 
@@ -475,7 +491,7 @@ class SchemaBuilder:
         fields: dict[str, Any],
     ) -> None:
         if not isinstance(value, list):
-            self._warn(location.child("prefixItems"), "prefixItems must be an array; ignored")
+            self.warn(location.child("prefixItems"), "prefixItems must be an array; ignored")
             return
         here = location.child("prefixItems")
         fields["prefix_items"] = tuple(
@@ -494,7 +510,7 @@ class SchemaBuilder:
         attr: str = "",
     ) -> None:
         if not isinstance(value, list):
-            self._warn(location.child(key), f"{key} must be an array; ignored")
+            self.warn(location.child(key), f"{key} must be an array; ignored")
             return
         here = location.child(key)
         fields[attr] = tuple(self.build(s, here.child(i), depth + 1) for i, s in enumerate(value))
@@ -539,78 +555,6 @@ class SchemaBuilder:
     ) -> None:
         fields["not_"] = self.build(value, location.child("not"), depth + 1)
 
-    def _discriminator(
-        self, raw: Any, schema: dict[str, Any], location: Location
-    ) -> Discriminator | None:
-        if isinstance(raw, str):  # Swagger 2.0: just the property name
-            return Discriminator(property_name=raw)
-        if not isinstance(raw, dict) or not isinstance(raw.get("propertyName"), str):
-            self._warn(location, "discriminator needs a string propertyName; ignored")
-            return None
-        mapping: list[tuple[str, str]] = []
-        explicit = raw.get("mapping")
-        if isinstance(explicit, dict):
-            for value, target in explicit.items():
-                name = self._mapping_target(target, location.child("mapping", value))
-                if name is not None:
-                    mapping.append((str(value), name))
-        elif explicit is not None:
-            self._warn(location.child("mapping"), "discriminator mapping must be an object")
-        else:
-            mapping = self._implicit_mapping(schema, location)
-        return Discriminator(property_name=raw["propertyName"], mapping=tuple(mapping))
-
-    def _mapping_target(self, target: Any, location: Location) -> str | None:
-        if not isinstance(target, str):
-            self._warn(location, "a discriminator mapping value must be a string; ignored")
-            return None
-        if "#" in target or "/" in target or target.endswith((".json", ".yaml", ".yml")):
-            return self.name_for_ref(target, location)
-        if self._components is not None and target in self._components[0]:
-            return self._name_of_node.get(id(self._components[0][target]))
-        self._warn(location, f"discriminator mapping names unknown schema {target!r}; ignored")
-        return None
-
-    def _implicit_mapping(
-        self, schema: dict[str, Any], location: Location
-    ) -> list[tuple[str, str]]:
-        mapping: list[tuple[str, str]] = []
-        for key in ("oneOf", "anyOf"):
-            members = schema.get(key)
-            if not isinstance(members, list):
-                continue
-            for index, member in enumerate(members):
-                if isinstance(member, dict) and isinstance(member.get("$ref"), str):
-                    name = self.name_for_ref(member["$ref"], location.child(key, index))
-                    if name is not None:
-                        mapping.append((self._source_name.get(name, name), name))
-        return mapping
-
-    def _add_implicit_discriminator_mappings(self) -> None:
-        """A base schema with a discriminator maps every schema that extends it via `allOf`."""
-        bases = {
-            name: schema
-            for name, schema in self.schemas.items()
-            if schema.discriminator is not None and not schema.discriminator.mapping
-        }
-        if not bases:
-            return
-        children: dict[str, list[str]] = {name: [] for name in bases}
-        for name, schema in self.schemas.items():
-            for member in schema.all_of:
-                if member.ref in children and member.ref != name:
-                    children[member.ref].append(name)
-        for base_name, kids in children.items():
-            if not kids:
-                continue
-            base = bases[base_name]
-            assert base.discriminator is not None
-            discriminator = Discriminator(
-                base.discriminator.property_name,
-                tuple((self._source_name.get(k, k), k) for k in kids),
-            )
-            self.schemas[base_name] = _replace(base, discriminator=discriminator)
-
 
 def _replace(schema: Schema, **changes: Any) -> Schema:
     import dataclasses
@@ -633,60 +577,8 @@ def _with_name(schema: Schema, name: str, source_name: str | None) -> Schema:
     return _replace(schema, name=name, source_name=source_name)
 
 
-def _kind(value: Any) -> str:
-    return {
-        dict: "an object",
-        list: "an array",
-        str: "a string",
-        bool: "a boolean",
-        int: "an integer",
-        float: "a number",
-    }.get(type(value), type(value).__name__)
-
-
-def _is_number(value: Any) -> bool:
-    return isinstance(value, int | float) and not isinstance(value, bool)
-
-
-def _is_count(value: Any) -> bool:
-    return isinstance(value, int) and not isinstance(value, bool) and value >= 0
-
-
-def _is_positive(value: Any) -> bool:
-    return _is_number(value) and value > 0
-
-
-def _is_str(value: Any) -> bool:
-    return isinstance(value, str)
-
-
-_SCALARS: dict[str, tuple[str, Callable[[Any], bool]]] = {
-    "description": ("description", _is_str),
-    "title": ("title", _is_str),
-    "format": ("format", _is_str),
-    "pattern": ("pattern", _is_str),
-    "contentMediaType": ("content_media_type", _is_str),
-    "contentEncoding": ("content_encoding", _is_str),
-    "minimum": ("minimum", _is_number),
-    "maximum": ("maximum", _is_number),
-    "exclusiveMinimum": ("exclusive_minimum", _is_number),
-    "exclusiveMaximum": ("exclusive_maximum", _is_number),
-    "multipleOf": ("multiple_of", _is_positive),
-    "minLength": ("min_length", _is_count),
-    "maxLength": ("max_length", _is_count),
-    "minItems": ("min_items", _is_count),
-    "maxItems": ("max_items", _is_count),
-    "minProperties": ("min_properties", _is_count),
-    "maxProperties": ("max_properties", _is_count),
-}
-_EXCLUSIVE_BOUNDS = frozenset({"exclusiveMinimum", "exclusiveMaximum"})
-_FLAGS: dict[str, str] = {
-    "deprecated": "deprecated",
-    "readOnly": "read_only",
-    "writeOnly": "write_only",
-    "uniqueItems": "unique_items",
-}
 _Handler = Callable[[SchemaBuilder, Any, dict[str, Any], Location, int, dict[str, Any]], None]
+_HANDLER = "handler"
 _HANDLERS: dict[str, _Handler] = {
     "type": SchemaBuilder._on_type,
     "properties": SchemaBuilder._on_properties,
@@ -706,31 +598,9 @@ _HANDLERS: dict[str, _Handler] = {
     "prefixItems": SchemaBuilder._on_prefix_items,
     "discriminator": SchemaBuilder._on_discriminator,
 }
-_SCALAR, _FLAG, _HANDLER = "scalar", "flag", "handler"
 # One table for every keyword, so each key of a schema costs a single lookup.
 _KEYWORDS: dict[str, tuple[str, str, Any]] = {
-    **{key: (_SCALAR, attr, check) for key, (attr, check) in _SCALARS.items()},
-    **{key: (_FLAG, attr, None) for key, attr in _FLAGS.items()},
+    **{key: (SCALAR, attr, check) for key, (attr, check) in SCALAR_KEYWORDS.items()},
+    **{key: (FLAG, attr, None) for key, attr in FLAG_KEYWORDS.items()},
     **{key: (_HANDLER, "", handler) for key, handler in _HANDLERS.items()},
 }
-
-
-def _unique_py_names(
-    wire_names: list[str], make: Callable[[str], str], bare: Callable[[str], str] = str
-) -> dict[str, str]:
-    """Python names for wire names: a name already valid as is keeps it; others follow in order.
-
-    `bare` maps a key to the name it is compared with (keys may carry a location prefix).
-    """
-    candidates = {wire: make(wire) for wire in wire_names}
-    taken: set[str] = set()
-    result: dict[str, str] = {}
-    for wire in wire_names:
-        name = candidates[wire]
-        if name == bare(wire) and name not in taken:
-            taken.add(name)
-            result[wire] = name
-    for wire in wire_names:
-        if wire not in result:
-            result[wire] = unique_name(candidates[wire], taken)
-    return result

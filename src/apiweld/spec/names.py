@@ -19,12 +19,13 @@ import functools
 import keyword
 import re
 import unicodedata
-from collections.abc import Iterable, MutableSet
+from collections.abc import Callable, Iterable, MutableSet
 
 __all__ = [
     "BASEMODEL_ATTRIBUTES",
     "RESERVED_CLASS_NAMES",
     "RESERVED_PARAMETER_NAMES",
+    "assign_py_names",
     "class_name",
     "is_valid_identifier",
     "parameter_name",
@@ -241,3 +242,30 @@ def unique_names(bases: Iterable[str], *, separator: str = "_") -> list[str]:
     """Unique names for `bases` in order: the first of equal bases keeps the bare name."""
     taken: set[str] = set()
     return [unique_name(base, taken, separator=separator) for base in bases]
+
+
+def assign_py_names(
+    wire_names: Iterable[str],
+    make: Callable[[str], str],
+    *,
+    bare: Callable[[str], str] = str,
+) -> dict[str, str]:
+    """Unique Python names for wire names (properties, parameters), by `make`.
+
+    A wire name that is already its own Python name (`id`) keeps it even when another name
+    (`_id`) would also become `id`; the rest get suffixes in the order given. `bare` maps a key
+    to the name it is compared with, for keys that carry more (e.g. a parameter's location).
+    """
+    keys = list(wire_names)
+    candidates = {key: make(key) for key in keys}
+    taken: set[str] = set()
+    result: dict[str, str] = {}
+    for key in keys:
+        name = candidates[key]
+        if name == bare(key) and name not in taken:
+            taken.add(name)
+            result[key] = name
+    for key in keys:
+        if key not in result:
+            result[key] = unique_name(candidates[key], taken)
+    return result
