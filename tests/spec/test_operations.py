@@ -568,3 +568,29 @@ def test_a_plain_mapping_is_used_as_is_and_not_mutated() -> None:
     before = repr(doc)
     load(doc)
     assert repr(doc) == before
+
+
+def test_wrong_field_types_in_operations_and_parameters_are_located() -> None:
+    op = {
+        **get_op(),
+        "summary": 5,
+        "deprecated": "yes",
+        "parameters": [
+            {"name": "q", "in": "query", "required": "no", "schema": {}, "content": {}},
+        ],
+        "requestBody": {"description": "no content"},
+        "security": [{"k": "read"}],
+    }
+    api = load(openapi({"/d": {"get": op}}))
+    pointers = {p.pointer for p in api.problems}
+    assert {
+        "/paths/~1d/get/summary",
+        "/paths/~1d/get/deprecated",
+        "/paths/~1d/get/parameters/0/required",
+        "/paths/~1d/get/parameters/0",
+        "/paths/~1d/get/requestBody",
+        "/paths/~1d/get/security/0/k",
+    } <= pointers
+    (operation,) = api.operations
+    assert operation.summary is None and not operation.deprecated
+    assert not operation.parameters[0].required

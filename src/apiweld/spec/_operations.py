@@ -51,6 +51,26 @@ _STATUS = re.compile(r"^[1-5](?:[0-9]{2}|XX)$")
 _IDEMPOTENCY_HEADER = re.compile(r"^(?:x-)?idempotency[-_]?(?:key|token)$", re.IGNORECASE)
 
 
+# Fields whose values are read only when of the right type; others get a located warning.
+_OPERATION_FIELD_TYPES: dict[str, tuple[type, ...]] = {
+    "summary": (str,),
+    "description": (str,),
+    "deprecated": (bool,),
+    "callbacks": (dict,),
+    "externalDocs": (dict,),
+}
+_PARAMETER_FIELD_TYPES: dict[str, tuple[type, ...]] = {
+    "description": (str,),
+    "required": (bool,),
+    "deprecated": (bool,),
+    "style": (str,),
+    "explode": (bool,),
+    "allowReserved": (bool,),
+    "allowEmptyValue": (bool,),
+    "content": (dict,),
+}
+
+
 def _str_or_none(value: Any) -> str | None:
     return value if isinstance(value, str) else None
 
@@ -104,6 +124,14 @@ class OperationBuilder:
             self._warn(location, f"{what} must be an object; ignored")
         return None
 
+    def _check_field_types(
+        self, raw: dict[str, Any], location: Location, expected: dict[str, tuple[type, ...]]
+    ) -> None:
+        """Report fields of the wrong JSON type; readers below then ignore those values."""
+        for key, types in expected.items():
+            if key in raw and not isinstance(raw[key], types):
+                self._warn(location.child(key), f"{key} has the wrong type; ignored")
+
     # -- operations ---------------------------------------------------------------------------
 
     def path_item(
@@ -146,6 +174,7 @@ class OperationBuilder:
         op = self.expect_object(raw, location, f"the {method.upper()} operation")
         if op is None:
             return None
+        self._check_field_types(op, location, _OPERATION_FIELD_TYPES)
         own = self._parameter_list(op.get("parameters"), location.child("parameters"))
         merged: dict[tuple[str, str], tuple[dict[str, Any], Location]] = {}
         for param, where in [*shared, *own]:
@@ -274,6 +303,9 @@ class OperationBuilder:
 
     def _parameter(self, raw: dict[str, Any], location: Location, py_name: str) -> Parameter:
         place = cast(ParameterLocation, raw["in"])
+        self._check_field_types(raw, location, _PARAMETER_FIELD_TYPES)
+        if "schema" in raw and "content" in raw:
+            self._warn(location, "a parameter has either schema or content, not both; using schema")
         style = raw.get("style")
         if not isinstance(style, str):
             style = _DEFAULT_STYLE[place]
@@ -326,6 +358,8 @@ class OperationBuilder:
         body = self.expect_object(body, location, "requestBody")
         if body is None:
             return None
+        if "content" not in body:
+            self._warn(location, "a requestBody needs content (a required field)")
         return RequestBody(
             content=self.content(body.get("content"), location.child("content")),
             required=body.get("required") is True,
@@ -474,6 +508,9 @@ class OperationBuilder:
             if not isinstance(requirement, dict):
                 self._warn(location.child(index), "a security requirement must be an object")
                 continue
+            for name, scopes in requirement.items():
+                if not isinstance(scopes, list):
+                    self._warn(location.child(index, name), "scopes must be an array; ignored")
             requirements.append(
                 tuple(
                     (
