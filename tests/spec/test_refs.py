@@ -377,6 +377,22 @@ def test_urls_and_remote_refs_need_allow_network(tmp_path: Path, served: str) ->
     assert "Pet" in load(local, allow_network=True).schemas
 
 
+def test_relative_servers_and_swagger2_hosts_follow_the_source_url(
+    tmp_path: Path, served: str
+) -> None:
+    write_json(tmp_path / "v3.json", openapi(servers=[{"url": "/api/v3"}]))
+    write_json(
+        tmp_path / "v2.json",
+        {"swagger": "2.0", "info": {"title": "t", "version": "1"}, "basePath": "/v2", "paths": {}},
+    )
+    assert [s.url for s in load(f"{served}/v3.json", allow_network=True).servers] == [
+        f"{served}/api/v3"
+    ]
+    assert [s.url for s in load(f"{served}/v2.json", allow_network=True).servers] == [
+        f"{served}/v2"
+    ]
+
+
 def test_unreachable_url_is_a_spec_error(served: str) -> None:
     with pytest.raises(SpecError, match="404"):
         load(f"{served}/nothing.json", allow_network=True)

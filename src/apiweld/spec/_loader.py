@@ -8,8 +8,10 @@ times this whole load, and its errors point at schema branches rather than at th
 
 from __future__ import annotations
 
+import dataclasses
 import gc
 import os
+import urllib.parse
 from collections.abc import Mapping
 from pathlib import Path
 from typing import Any, Literal
@@ -23,7 +25,7 @@ from apiweld.spec._schemas import Dialect, SchemaBuilder
 from apiweld.spec._security import security_schemes
 from apiweld.spec._source import as_plain_json, fetch_url, parse_document, read_file
 from apiweld.spec._swagger2 import convert_swagger2
-from apiweld.spec.ir import Api, Operation, Problem, Tag, Webhook
+from apiweld.spec.ir import Api, Operation, Problem, Server, Tag, Webhook
 from apiweld.spec.names import to_snake, unique_name
 
 __all__ = ["INTERNAL_ERROR", "Source", "load", "load_with_problems"]
@@ -181,8 +183,8 @@ def _load(
         f"swagger {doc.get('swagger')}" if dialect == "2.0" else f"openapi {doc.get('openapi')}"
     )
     if dialect == "2.0":
-        scheme = address.split(":", 1)[0] if address and "://" in address else "https"
-        doc = convert_swagger2(doc, problems, default_scheme=scheme)
+        source_url = address if address and "://" in address else None
+        doc = convert_swagger2(doc, problems, source_url=source_url)
     if root is not None:
         root_path: Path | None = Path(root)
     elif address is not None and "://" not in address:
@@ -263,7 +265,7 @@ class _Assembler:
             description=info.get("description")
             if isinstance(info.get("description"), str)
             else None,
-            servers=self.operations.servers(doc.get("servers"), _ROOT.child("servers")),
+            servers=self._servers(display),
             security_schemes=schemes,
             security=security,
             tags=tags,
@@ -273,6 +275,16 @@ class _Assembler:
             problems=self.problems.freeze(),
             extensions={k: v for k, v in doc.items() if k[:2] == "x-"},
             source=display,
+        )
+
+    def _servers(self, display: str | None) -> tuple[Server, ...]:
+        servers = self.operations.servers(self.doc.get("servers"), _ROOT.child("servers"))
+        if display is None or "://" not in display:
+            return servers
+        # Relative server URLs are relative to where the description was fetched from.
+        return tuple(
+            dataclasses.replace(server, url=urllib.parse.urljoin(display, server.url))
+            for server in servers
         )
 
     def _operations(self) -> tuple[list[Operation], list[tuple[str, Any, Location]]]:

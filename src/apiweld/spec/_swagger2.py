@@ -8,6 +8,7 @@ later point at the original text, not at the converted shape.
 
 from __future__ import annotations
 
+import urllib.parse
 from typing import Any
 
 from apiweld.spec._errors import Problems, join_pointer
@@ -61,10 +62,13 @@ def _as_dict(value: Any) -> dict[str, Any]:
 
 
 class _Converter:
-    def __init__(self, doc: dict[str, Any], problems: Problems, default_scheme: str) -> None:
+    def __init__(self, doc: dict[str, Any], problems: Problems, source_url: str | None) -> None:
         self.doc = doc
         self.problems = problems
-        self.default_scheme = default_scheme
+        # Swagger 2.0: a missing scheme or host means those of the URL the description came from.
+        parts = urllib.parse.urlsplit(source_url) if source_url else None
+        self.default_scheme = parts.scheme if parts else "https"
+        self.default_host = parts.netloc if parts else None
         self.consumes = [m for m in _as_list(doc.get("consumes")) if isinstance(m, str)]
         self.produces = [m for m in _as_list(doc.get("produces")) if isinstance(m, str)]
         self._responses: dict[str, dict[str, Any]] = {}
@@ -94,7 +98,7 @@ class _Converter:
         return out
 
     def _servers(self) -> list[dict[str, Any]]:
-        host = self.doc.get("host")
+        host = self.doc.get("host") or self.default_host
         base_path = self.doc.get("basePath")
         base_path = base_path if isinstance(base_path, str) else ""
         if base_path and not base_path.startswith("/"):
@@ -356,7 +360,7 @@ class _Converter:
 
 
 def convert_swagger2(
-    doc: dict[str, Any], problems: Problems, default_scheme: str = "https"
+    doc: dict[str, Any], problems: Problems, source_url: str | None = None
 ) -> dict[str, Any]:
     """A Swagger 2.0 document in OpenAPI 3.0 shape (sharing the original's schema objects)."""
-    return _Converter(doc, problems, default_scheme).convert()
+    return _Converter(doc, problems, source_url).convert()
