@@ -144,7 +144,7 @@ def _deliver_all(ports: list[int], stop_chaos: threading.Event) -> set[str]:
                     return
                 index, event_id = queue.pop(0)
             body = b'{"type": "crash.test", "n": %d}' % index
-            deadline = time.monotonic() + 60
+            deadline = time.monotonic() + 120
             while time.monotonic() < deadline:
                 headers = scheme.sign(body, event_id=event_id, timestamp=int(time.time()))
                 port = rng.choice(ports)
@@ -166,12 +166,22 @@ def _deliver_all(ports: list[int], stop_chaos: threading.Event) -> set[str]:
             else:
                 raise AssertionError(f"{event_id} never acknowledged")
 
-    threads = [threading.Thread(target=worker) for _ in range(8)]
+    errors: list[BaseException] = []
+
+    def guarded() -> None:
+        try:
+            worker()
+        except BaseException as exc:  # surfaced below: a thread's exception is otherwise lost
+            errors.append(exc)
+
+    threads = [threading.Thread(target=guarded) for _ in range(8)]
     for thread in threads:
         thread.start()
     for thread in threads:
         thread.join()
     stop_chaos.set()
+    if errors:
+        raise errors[0]
     return acked
 
 
@@ -215,7 +225,7 @@ def _run_crash_test(
 
     def wait_ready(name: str) -> None:
         if name in port_of:
-            wait_for_port(port_of[name], 20)
+            wait_for_port(port_of[name], 60)
 
     # The inbox tables and the effects table exist before the fleet starts.
     from apiweld.webhooks.inbox import open_inbox
@@ -226,18 +236,28 @@ def _run_crash_test(
     try:
         fleet.start_all()
         for port in ports:
-            wait_for_port(port, 20)
+            wait_for_port(port, 60)
         stop = threading.Event()
         kills: list[int] = []
-        chaos = threading.Thread(target=lambda: kills.append(_chaos(fleet, stop, wait_ready)))
+        chaos_errors: list[BaseException] = []
+
+        def run_chaos() -> None:
+            try:
+                kills.append(_chaos(fleet, stop, wait_ready))
+            except BaseException as exc:
+                chaos_errors.append(exc)
+
+        chaos = threading.Thread(target=run_chaos)
         chaos.start()
         acked = _deliver_all(ports, stop)
         chaos.join(60)
+        if chaos_errors:
+            raise chaos_errors[0]
         assert kills and kills[0] >= 3, f"only {kills} kills happened"
         for name, proc in fleet.procs.items():  # everything back up to finish the work
             if proc.poll() is not None:
                 fleet.start(name)
-        deadline = time.monotonic() + 60
+        deadline = time.monotonic() + 120  # generous: CI machines are shared and slow
         while time.monotonic() < deadline:
             counts = store.counts()
             if counts["pending"] == counts["processing"] == 0:
@@ -246,13 +266,14 @@ def _run_crash_test(
         counts = store.counts()
     finally:
         fleet.stop_all()
-    assert counts["pending"] == counts["processing"] == counts["dead"] == 0, counts
+    log_tail = fleet.log.read_text(errors="replace")[-3000:]
+    assert counts["pending"] == counts["processing"] == counts["dead"] == 0, (counts, log_tail)
     effects = Counter(row[0] for row in query(f"SELECT event_id FROM {prefix}effects"))
     assert len(acked) == EVENTS
     lost = acked - set(effects)
     duplicated = {event_id: n for event_id, n in effects.items() if n > 1}
-    assert not lost, f"{len(lost)} acknowledged events never handled: {sorted(lost)[:5]}"
-    assert not duplicated, f"handled more than once: {dict(list(duplicated.items())[:5])}"
+    assert not lost, f"{len(lost)} acknowledged, never handled: {sorted(lost)[:5]}\n{log_tail}"
+    assert not duplicated, f"handled twice: {dict(list(duplicated.items())[:5])}\n{log_tail}"
     assert set(effects) <= acked | {f"evt_{i:04d}" for i in range(EVENTS)}
     retried = query(f"SELECT COUNT(*) FROM {prefix}attempts WHERE outcome IN ('error', 'lost')")[0][
         0
