@@ -64,16 +64,13 @@ class PostgresInbox(Inbox):
         super().__init__(table_prefix=table_prefix)
         self.url = url
         self._connections: list[Any] = []
-        try:
-            with self._transaction() as conn:
-                # Several processes start at once: serialise the DDL (CREATE ... IF NOT EXISTS
-                # is not safe against concurrent creators in PostgreSQL).
-                conn.execute("SELECT pg_advisory_xact_lock(hashtext(%s))", (self.prefix,))
-                for statement in self.sql(_SCHEMA).split(";"):
-                    if statement.strip():
-                        conn.execute(statement)
-        except InboxError:
-            raise
+        with self._transaction() as conn:
+            # Several processes start at once: serialise the DDL (CREATE ... IF NOT EXISTS
+            # is not safe against concurrent creators in PostgreSQL).
+            conn.execute("SELECT pg_advisory_xact_lock(hashtext(%s))", (self.prefix,))
+            for statement in self.sql(_SCHEMA).split(";"):
+                if statement.strip():
+                    conn.execute(statement)
 
     def __repr__(self) -> str:
         from psycopg.conninfo import conninfo_to_dict
