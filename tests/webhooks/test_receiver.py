@@ -256,3 +256,35 @@ def test_event_ids_from_older_header_names_or_the_body_hash(tmp_path: Path, serv
         answer = httpx.post(server.url, content=body, headers={"X-Hub-Signature-256": sig})
     # No id where configured: the body's hash is the id, so identical redeliveries deduplicate.
     assert answer.json()["id"] == "sha256:" + hashlib.sha256(body).hexdigest()
+
+
+def test_a_backlogged_writer_refuses_instead_of_queueing_forever(tmp_path: Path) -> None:
+    import threading
+
+    from apiweld.webhooks._errors import InboxError
+    from apiweld.webhooks.inbox import IncomingEvent
+    from apiweld.webhooks.inbox.sqlite import SqliteInbox
+    from apiweld.webhooks.receiver import GroupCommitter
+
+    release = threading.Event()
+
+    class SlowDisk(SqliteInbox):
+        def store(self, events: Any) -> list[bool]:
+            release.wait(10)
+            return super().store(events)
+
+    committer = GroupCommitter(SlowDisk(tmp_path / "slow.db"), max_pending=2)
+
+    def event(n: int) -> IncomingEvent:
+        return IncomingEvent("r", f"e{n}", "t", b"{}", (), None, time.time())
+
+    first = committer.submit(event(1))
+    deadline = time.monotonic() + 5
+    while committer._queue.qsize() and time.monotonic() < deadline:
+        time.sleep(0.01)  # the writer has taken the first event and is stuck storing it
+    queued = [committer.submit(event(2)), committer.submit(event(3))]
+    with pytest.raises(InboxError, match="already waiting"):
+        committer.submit(event(4))
+    release.set()
+    assert [f.result(10) for f in (first, *queued)] == [True, True, True]
+    committer.stop()

@@ -53,8 +53,9 @@ _GROUP_LIMIT = 256
 class GroupCommitter:
     """One writer thread; requests queue their event and wait for the commit that holds it."""
 
-    def __init__(self, inbox: Inbox) -> None:
+    def __init__(self, inbox: Inbox, *, max_pending: int = 10_000) -> None:
         self.inbox = inbox
+        self.max_pending = max_pending
         self._queue: queue.Queue[tuple[IncomingEvent, concurrent.futures.Future[bool]] | None]
         self._queue = queue.Queue()
         self._thread: threading.Thread | None = None
@@ -69,7 +70,12 @@ class GroupCommitter:
                 self._thread.start()
 
     def submit(self, event: IncomingEvent) -> concurrent.futures.Future[bool]:
+        """Queue one event; refused with `InboxError` when the writer is this far behind."""
         self.start()
+        if self._queue.qsize() >= self.max_pending:
+            # The database cannot keep up: answering 503 now makes the provider back off and
+            # redeliver, instead of holding ever more requests (and memory) open.
+            raise InboxError(f"{self.max_pending} events already waiting for the inbox")
         future: concurrent.futures.Future[bool] = concurrent.futures.Future()
         self._queue.put((event, future))
         return future
@@ -336,7 +342,7 @@ class WebhookReceiver:
     async def _store_and_ack(self, request: WebhookRequest, send: Send) -> None:
         event = self.incoming_event(request)
         try:
-            is_new = await asyncio.wrap_future(self.committer.submit(event))
+            is_new = await asyncio.wrap_future(self.committer.submit(event))  # committed
         except (InboxError, OSError) as exc:
             # Not stored, so not acknowledged: the provider will deliver it again.
             logger.error("webhook %s: inbox write failed: %s", self.settings.name, exc)
