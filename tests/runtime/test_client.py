@@ -473,3 +473,15 @@ async def test_key_passed_as_a_header_parameter_is_the_calls_key(
     server.script("/pets", Reply(503), Reply(201, {"id": 1, "name": "x"}))
     await api.request(api.client(retry=FAST_RETRY), op, headers={"key": "k-42"}, body={})
     assert [r.headers["idempotency-key"] for r in server.of("/pets")] == ["k-42", "k-42"]
+
+
+async def test_with_options_shares_the_transport(api: Api, server: LoopbackServer) -> None:
+    server.script("/pets/1", Reply(503), Reply(200, {"id": 1, "name": "A"}))
+    client = api.client(retry=RetryPolicy.disabled(), headers={"X-A": "1"})
+    patient = client.with_options(retry=FAST_RETRY, headers={"X-B": "2"})
+    assert patient.transport is client.transport
+    assert (await api.request(patient, GET_PET, path={"pet_id": 1}, cast_to=Pet)).id == 1
+    assert server.requests[-1].headers["x-a"] == "1" and server.requests[-1].headers["x-b"] == "2"
+    server.script("/pets/1", Reply(503))
+    with pytest.raises(InternalServerError):
+        await api.request(client, GET_PET, path={"pet_id": 1})

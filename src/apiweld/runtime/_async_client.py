@@ -179,6 +179,10 @@ class AsyncClient(BaseClient):
     async def __aexit__(self, *exc_info: object) -> None:
         await self.aclose()
 
+    def _set_rate_limiter(self, rate_limiter: Any) -> None:
+        self.rate_limiter = rate_limiter
+        self._observe_async = getattr(rate_limiter, "observe_async", None)
+
     # -- the send loop ----------------------------------------------------------------------
     async def _token_http(
         self, url: str, form: Mapping[str, str], headers: Mapping[str, str]

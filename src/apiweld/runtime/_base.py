@@ -7,12 +7,13 @@ wait on I/O is here so both behave identically.
 from __future__ import annotations
 
 import contextlib
+import copy
 import logging
 import time
 import uuid
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, replace
-from typing import Any, Final
+from typing import Any, Final, Self
 from urllib.parse import urljoin, urlsplit
 
 from pydantic import ValidationError
@@ -390,6 +391,38 @@ class BaseClient:
         if call.deadline is None:
             return None
         return call.deadline - time.monotonic()
+
+    def with_options(
+        self,
+        *,
+        headers: Mapping[str, str] | None = None,
+        timeout: Timeout | float | None = None,
+        retry: RetryPolicy | None = None,
+        rate_limiter: Any = None,
+        hooks: Hooks | None = None,
+    ) -> Self:
+        """A copy with some settings changed, sharing this client's transport, pool and auth.
+
+        Closing either closes the shared transport; close the original when done with both.
+        """
+        clone = copy.copy(self)
+        if headers:
+            clone._default_headers = {**self._default_headers, **headers}
+        if timeout is not None:
+            clone.timeout = Timeout.coerce(timeout)
+        if retry is not None:
+            clone.retry = retry
+        if rate_limiter is not None:
+            clone._set_rate_limiter(rate_limiter)
+        if hooks is not None:
+            clone._set_hooks(hooks)
+        return clone
+
+    def _set_rate_limiter(self, rate_limiter: Any) -> None:
+        self.rate_limiter = rate_limiter
+
+    def _set_hooks(self, hooks: Hooks) -> None:
+        self.hooks = hooks
 
     def __repr__(self) -> str:
         return f"{type(self).__name__}(base_url={self.redactor.url(self.base_url)!r})"

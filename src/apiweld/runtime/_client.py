@@ -178,6 +178,10 @@ class Client(BaseClient):
     def __exit__(self, *exc_info: object) -> None:
         self.close()
 
+    def _set_hooks(self, hooks: Hooks) -> None:
+        hooks.check_sync()
+        self.hooks = hooks
+
     # -- the send loop ----------------------------------------------------------------------
     def _token_http(
         self, url: str, form: Mapping[str, str], headers: Mapping[str, str]
