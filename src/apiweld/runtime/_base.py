@@ -9,6 +9,7 @@ from __future__ import annotations
 import contextlib
 import copy
 import logging
+import sys
 import time
 import uuid
 from collections.abc import Iterable, Mapping
@@ -18,6 +19,7 @@ from urllib.parse import urljoin, urlsplit
 
 from pydantic import ValidationError
 
+from .. import __version__
 from . import __name__ as _package_name
 from ._auth import AuthProvider, AuthTarget, missing_credentials
 from ._bodies import encode_body
@@ -38,7 +40,7 @@ from ._retry import RetryPolicy
 from ._transports._base import TransportResponse
 
 _DEFAULT_LOGGER: Final = logging.getLogger(_package_name)
-_USER_AGENT: Final = "apiweld"
+_USER_AGENT: Final = f"apiweld/{__version__} python/{sys.version_info[0]}.{sys.version_info[1]}"
 _EMPTY: Final[Mapping[str, Any]] = {}
 
 
