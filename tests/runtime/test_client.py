@@ -485,3 +485,20 @@ async def test_with_options_shares_the_transport(api: Api, server: LoopbackServe
     server.script("/pets/1", Reply(503))
     with pytest.raises(InternalServerError):
         await api.request(client, GET_PET, path={"pet_id": 1})
+
+
+async def test_operation_overrides_retry_and_success_statuses(
+    api: Api, server: LoopbackServer
+) -> None:
+    no_retry = OperationSpec(id="once", method="GET", path="/once", retry=RetryPolicy.disabled())
+    exists = OperationSpec(
+        id="exists", method="HEAD", path="/exists", success_statuses=frozenset({200, 404})
+    )
+    server.script("/once", Reply(503))
+    server.script("/exists", Reply(404))
+    client = api.client(retry=FAST_RETRY)
+    with pytest.raises(InternalServerError):
+        await api.request(client, no_retry)
+    assert server.hits("/once") == 1
+    response = await api.request_raw(client, exists)
+    assert response.status_code == 404
