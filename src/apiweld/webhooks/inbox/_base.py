@@ -193,6 +193,10 @@ class Inbox(ABC):
     ) -> Claim | None:
         """Take the next due event, or None. Events whose worker died on their last allowed
         attempt are dead-lettered here instead of being run again."""
+        if not self._anything_due(time.time() if now is None else now, receiver):
+            # Idle workers poll; a plain read keeps them from taking the write lock (SQLite)
+            # or row locks (PostgreSQL) only to find nothing.
+            return None
         while True:
             current = time.time() if now is None else now
             token = uuid.uuid4().hex
@@ -343,6 +347,17 @@ class Inbox(ABC):
             f" ORDER BY next_attempt_at, id LIMIT 1{lock}"
         )
         return lost, due
+
+    def _anything_due(self, now: float, receiver: str | None) -> bool:
+        scope = " AND receiver = ?" if receiver is not None else ""
+        params: tuple[Any, ...] = (now,) if receiver is None else (now, receiver)
+        with self._transaction(write=False) as conn:
+            for condition in ("status = 'pending' AND next_attempt_at <= ?",
+                              "status = 'processing' AND lease_until < ?"):  # fmt: skip
+                sql = self.sql(f"SELECT 1 FROM {{p}}events WHERE {condition}{scope} LIMIT 1")
+                if self._execute(conn, sql, params).fetchone() is not None:
+                    return True
+        return False
 
     def _claim_with(
         self, conn: Any, now: float, receiver: str | None, lock: str
