@@ -159,6 +159,7 @@ class WebhookReceiver:
             read_secret(settings.verify_token_env, env) if settings.verify_token_env else None
         )
         self._inbox = inbox
+        self._open_lock = threading.Lock()
         self.registry = HandlerRegistry(models)
         self.on = self.registry.on
         for event_type, target in settings.handlers.items():
@@ -193,9 +194,11 @@ class WebhookReceiver:
 
     @property
     def inbox(self) -> Inbox:
-        if self._inbox is None:
-            self._inbox = open_inbox(self.settings.inbox, table_prefix=self.settings.table_prefix)
-        return self._inbox
+        with self._open_lock:  # the writer thread and a request may both be first
+            if self._inbox is None:
+                prefix = self.settings.table_prefix
+                self._inbox = open_inbox(self.settings.inbox, table_prefix=prefix)
+            return self._inbox
 
     @property
     def committer(self) -> GroupCommitter:
