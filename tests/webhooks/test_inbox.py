@@ -178,7 +178,15 @@ def test_dispatcher_retries_with_backoff_and_dead_letters(inbox: Inbox) -> None:
         dispatcher.drain()
         time.sleep(0.01)
     assert ("e1", 1) in calls and ("e1", 2) in calls and ("other", True) in calls
-    assert inbox.counts() == {"pending": 0, "processing": 0, "done": 2, "dead": 1}
+    unhandled = incoming("e4", "nobody.listens")
+    inbox.store([unhandled])
+    registry_without_catch_all = HandlerRegistry()
+    Dispatcher(inbox, registry_without_catch_all, policy).drain()
+    skipped = inbox.find("r", "e4")
+    assert skipped is not None and skipped.status == "done"
+    assert [a.outcome for a in inbox.history(skipped.id)] == ["skipped"]
+    assert "no handler" in (skipped.last_error or "")
+    assert inbox.counts() == {"pending": 0, "processing": 0, "done": 3, "dead": 1}
     dead = inbox.find("r", "e2")
     assert dead is not None and "NonRetryableError" in (dead.last_error or "")
 

@@ -100,8 +100,11 @@ class Dispatcher:
         handler = self.registry.find(claim.event.event_type)
         try:
             if handler is None:
-                logger.info("no handler for %s; marked done", claim.event.event_type)
-                self.inbox.complete(claim)
+                # Done, not pending: unhandled types would pile up. `inbox replay --since`
+                # runs them once a handler exists.
+                note = f"no handler for event type {claim.event.event_type!r}"
+                logger.info("event %s: %s; skipped", claim.event.id, note)
+                self.inbox.complete(claim, skipped=note)
                 return
             if handler.transactional:
                 with self.inbox.transaction(claim) as conn:

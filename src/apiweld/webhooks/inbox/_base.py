@@ -93,7 +93,7 @@ class AttemptRecord:
     started_at: float
     finished_at: float | None
     outcome: str | None
-    """`done`, `error`, `dead`, `lost` (the worker died), or None while running."""
+    """`done`, `skipped`, `error`, `dead`, `lost` (the worker died), or None while running."""
     error: str | None
 
 
@@ -283,16 +283,19 @@ class Inbox(ABC):
         )
         return True
 
-    def complete(self, claim: Claim, *, now: float | None = None) -> bool:
-        """Mark done; False if the claim was lost meanwhile (another worker owns the event)."""
+    def complete(
+        self, claim: Claim, *, skipped: str | None = None, now: float | None = None
+    ) -> bool:
+        """Mark done (or done as `skipped`, with that note, e.g. no handler for its type);
+        False if the claim was lost meanwhile (another worker owns the event)."""
         current = time.time() if now is None else now
         with self._transaction() as conn:
             return self._finish(
                 conn,
                 claim,
                 status="done",
-                outcome="done",
-                error=None,
+                outcome="skipped" if skipped else "done",
+                error=skipped,
                 next_attempt_at=None,
                 now=current,
             )
