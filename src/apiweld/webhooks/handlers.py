@@ -40,7 +40,13 @@ def transactional(func: F) -> F:
 
 @dataclass(slots=True)
 class WebhookEvent:
-    """One delivery of a stored event to a handler."""
+    """One delivery of a stored event to a handler.
+
+    Delivery is at-least-once: a handler may see an event again after a crash or a failed
+    attempt. Effects in the inbox's database are made exactly-once with `@transactional`; for
+    effects elsewhere, pass `event_id` (stable across redeliveries and retries) as the
+    downstream call's idempotency key.
+    """
 
     pk: int
     """The inbox's id for the event."""
