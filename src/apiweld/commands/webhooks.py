@@ -97,7 +97,21 @@ def serve(
 
     receivers = _build(_receivers(config, receiver), workers, app_dir or handler_root(config))
     app = WebhookApp(receivers)
+    _describe_receivers(receivers, f"http://{host}:{port}", workers)
     uvicorn.run(app, host=host, port=port, lifespan="on", log_level="warning", access_log=False)
+
+
+def _describe_receivers(receivers: list[WebhookReceiver], base: str, workers: int) -> None:
+    from rich.console import Console
+
+    console = Console(stderr=True, highlight=False)
+    for r in receivers:
+        s = r.settings
+        console.print(
+            f"{s.name}: {base}{s.path}  scheme={s.scheme}  inbox={r.inbox!r}  "
+            f"handlers={len(r.registry)}  workers={workers}",
+            markup=False,
+        )
 
 
 @webhooks_app.command("work")
