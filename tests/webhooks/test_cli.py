@@ -164,3 +164,14 @@ def test_configuration_errors_are_reported_not_raised(runner: CliRunner, tmp_pat
         app, ["webhooks", "inbox", "list", "--config", str(tmp_path / "nope.toml")]
     )
     assert none.exit_code == 2 and "not found" in none.output
+
+
+def test_serve_reports_an_unreachable_inbox_before_listening(
+    runner: CliRunner, tmp_path: Path, port_tools: Any
+) -> None:
+    free_port, _ = port_tools
+    config = tmp_path / "apiweld.toml"
+    dead_db = f"postgresql://nobody@127.0.0.1:{free_port()}/none"
+    config.write_text(f'[webhooks.a]\nsecret_env = "HOOK_SECRET"\ninbox = "{dead_db}"\n')
+    result = runner.invoke(app, ["webhooks", "serve", "--config", str(config), "--port", "0"])
+    assert result.exit_code == 2 and "cannot connect to the PostgreSQL inbox" in result.output

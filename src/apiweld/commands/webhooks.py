@@ -92,12 +92,16 @@ def serve(
     """Serve the configured receivers: verify, store durably, answer; dispatch to handlers."""
     import uvicorn
 
+    from apiweld.webhooks._errors import WebhookError
     from apiweld.webhooks.project import handler_root
     from apiweld.webhooks.receiver import WebhookApp
 
     receivers = _build(_receivers(config, receiver), workers, app_dir or handler_root(config))
     app = WebhookApp(receivers)
-    _describe_receivers(receivers, f"http://{host}:{port}", workers)
+    try:  # opens each inbox: an unreachable database is reported before listening
+        _describe_receivers(receivers, f"http://{host}:{port}", workers)
+    except WebhookError as exc:
+        raise _fail(str(exc)) from None
     uvicorn.run(app, host=host, port=port, lifespan="on", log_level="warning", access_log=False)
 
 
