@@ -458,7 +458,14 @@ _header_values = st.one_of(
     url=st.one_of(
         st.none(),
         st.text(max_size=40),
-        st.sampled_from(["https://h.example/x?bodySHA256=zz", "http://[", "https://h:99999/"]),
+        st.sampled_from(
+            [
+                "https://h.example/x?bodySHA256=zz",
+                "http://[",
+                "https://h:99999/",
+                "https://h/?bodySHA256=%E2%82%AC",
+            ]
+        ),
     ),
 )
 def test_garbage_is_always_a_clean_rejection(

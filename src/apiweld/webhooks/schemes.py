@@ -475,7 +475,7 @@ class Twilio(Scheme):
         body_sha = request.query_value("bodySHA256")
         if body_sha is not None:
             actual = hashlib.sha256(request.body).hexdigest()
-            if not hmac.compare_digest(actual.encode(), body_sha.lower().encode("latin-1")):
+            if not hmac.compare_digest(actual.encode(), body_sha.lower().encode("utf-8")):
                 raise WebhookVerificationError(
                     "body_hash_mismatch", "bodySHA256 in the URL does not match the body"
                 )
