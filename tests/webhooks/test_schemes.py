@@ -347,6 +347,15 @@ def test_malformed_input_is_a_clean_rejection(
     assert caught.value.reason == reason
 
 
+def test_ids_beyond_latin1_given_by_code_are_signed_and_verified_as_utf8() -> None:
+    scheme = StandardWebhooks([STD_SECRET])
+    headers = scheme.sign(b"{}", event_id="msg_€", timestamp=1_700_000_000)
+    scheme.verify(WebhookRequest.build(b"{}", headers), now=1_700_000_000)
+    headers["webhook-id"] = "msg_¤"
+    with pytest.raises(WebhookVerificationError):
+        scheme.verify(WebhookRequest.build(b"{}", headers), now=1_700_000_000)
+
+
 def test_non_utf8_form_body_is_a_clean_rejection() -> None:
     request = WebhookRequest.build(b"a=\xff\xfe", {"X-Twilio-Signature": "AAAA"}, url=TWILIO_URL)
     with pytest.raises(WebhookVerificationError) as caught:

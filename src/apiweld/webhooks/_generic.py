@@ -19,6 +19,7 @@ from apiweld.webhooks.schemes import (
     check_tolerance,
     parse_rfc3339,
     parse_unix_timestamp,
+    wire_bytes,
 )
 from apiweld.webhooks.settings import HmacOptions
 
@@ -80,13 +81,13 @@ class GenericHmac(Scheme):
             elif name == "timestamp":
                 if timestamp is None:
                     raise WebhookConfigError("{timestamp} in signed_content needs timestamp_header")
-                out += timestamp.encode("latin-1")
+                out += wire_bytes(timestamp)
             elif name == "url":
                 if not url:
                     raise WebhookVerificationError("missing_url", "the signed content has {url}")
                 out += url.encode("utf-8")
             else:
-                out += lookup_header(name.partition(":")[2]).encode("latin-1")
+                out += wire_bytes(lookup_header(name.partition(":")[2]))
             position = match.end()
         out += self.options.signed_content[position:].encode("utf-8")
         return bytes(out)

@@ -58,6 +58,16 @@ def _mac(key: bytes, content: bytes, algorithm: str = "sha256") -> bytes:
     return hmac.new(key, content, _DIGESTS[algorithm]).digest()
 
 
+def wire_bytes(text: str) -> bytes:
+    """A header value back as the bytes that were sent: ASGI headers arrive as bytes and are
+    decoded as Latin-1 here, which this reverses; text given directly by code that holds
+    characters beyond Latin-1 is taken as UTF-8."""
+    try:
+        return text.encode("latin-1")
+    except UnicodeEncodeError:
+        return text.encode("utf-8", errors="surrogatepass")
+
+
 def _b64decode(value: str, header: str) -> bytes:
     try:
         encoded = value.encode("ascii")
@@ -201,7 +211,7 @@ class StandardWebhooks(Scheme):
         check_tolerance(
             timestamp, time.time() if now is None else now, self.tolerance_seconds, ts_h
         )
-        content = f"{msg_id}.{raw_ts}.".encode("latin-1") + request.body
+        content = wire_bytes(f"{msg_id}.{raw_ts}.") + request.body
         entries = signature_header.split()
         if len(entries) > MAX_SIGNATURES:
             raise WebhookVerificationError("malformed_header", "too many signatures", header=sig_h)
@@ -252,7 +262,7 @@ class StandardWebhooks(Scheme):
     def sign(
         self, body: bytes, *, event_id: str, timestamp: int, url: str | None = None
     ) -> dict[str, str]:
-        content = f"{event_id}.{timestamp}.".encode("latin-1") + body
+        content = wire_bytes(f"{event_id}.{timestamp}.") + body
         kind, key = self._kinds[0], self._keys[0]
         if kind == "whpk":
             raise WebhookConfigError("a whpk_ public key can verify but not sign")
