@@ -288,3 +288,53 @@ def test_a_backlogged_writer_refuses_instead_of_queueing_forever(tmp_path: Path)
     release.set()
     assert [f.result(10) for f in (first, *queued)] == [True, True, True]
     committer.stop()
+
+
+def test_any_request_gets_a_clean_answer_never_an_exception(tmp_path: Path) -> None:
+    import asyncio
+
+    from hypothesis import HealthCheck, given, settings
+    from hypothesis import strategies as st
+
+    receiver = make_receiver(tmp_path, max_body_bytes=512)
+    header_names = st.sampled_from(
+        [
+            b"webhook-id",
+            b"webhook-timestamp",
+            b"webhook-signature",
+            b"content-length",
+            b"host",
+            b"x",
+        ]
+    )
+
+    async def call(method: str, headers: list[tuple[bytes, bytes]], chunks: list[bytes]) -> int:
+        messages = [{"type": "http.request", "body": c, "more_body": i < len(chunks) - 1}
+                    for i, c in enumerate(chunks or [b""])]  # fmt: skip
+        sent: list[dict[str, Any]] = []
+
+        async def receive() -> dict[str, Any]:
+            return messages.pop(0) if messages else {"type": "http.disconnect"}
+
+        async def send(message: dict[str, Any]) -> None:
+            sent.append(message)
+
+        scope = {"type": "http", "method": method, "path": "/", "headers": headers,
+                 "query_string": b"", "scheme": "http", "server": ("127.0.0.1", 1)}  # fmt: skip
+        await receiver(scope, receive, send)
+        starts = [m for m in sent if m["type"] == "http.response.start"]
+        assert len(starts) == 1 and sent[-1]["type"] == "http.response.body"
+        return int(starts[0]["status"])
+
+    @settings(max_examples=200, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+    @given(
+        method=st.sampled_from(["POST", "GET", "PUT"]),
+        headers=st.lists(st.tuples(header_names, st.binary(max_size=40)), max_size=6),
+        chunks=st.lists(st.binary(max_size=300), max_size=3),
+    )
+    def check(method: str, headers: list[tuple[bytes, bytes]], chunks: list[bytes]) -> None:
+        status = asyncio.run(call(method, headers, chunks))
+        assert status in (200, 401, 405, 413)
+
+    check()
+    receiver.close()
