@@ -209,3 +209,31 @@ def test_concurrent_workers_never_share_an_event(inbox: Inbox) -> None:
         time.sleep(0.05)
     dispatcher.stop()
     assert len(seen) == 120 and len(set(seen)) == 120
+
+
+def test_idle_workers_wake_on_new_events_from_another_process(inbox: Inbox, tmp_path: Path) -> None:
+    """With a 30 s poll interval, a stored event is still handled at once: in-process stores
+    wake idle workers directly, and PostgreSQL relays other processes' stores (NOTIFY)."""
+    handled = threading.Event()
+    registry = HandlerRegistry()
+    registry.add("*", lambda event: handled.set())
+    dispatcher = Dispatcher(inbox, registry, DispatchPolicy(poll_interval=30))
+    dispatcher.start(1)
+    try:
+        time.sleep(0.3)  # the worker found nothing and is waiting
+        # Another process's inbox object on the same storage.
+        other = (
+            open_inbox(str(inbox.path), table_prefix=inbox.prefix)  # type: ignore[attr-defined]
+            if hasattr(inbox, "path")
+            else open_inbox(inbox.url, table_prefix=inbox.prefix)  # type: ignore[attr-defined]
+        )
+        writer = inbox if hasattr(inbox, "path") else other  # SQLite cannot notify across processes
+        started = time.monotonic()
+        writer.store([incoming("wake")])
+        assert handled.wait(5), "the idle worker was not woken"
+        assert time.monotonic() - started < 5
+        other.close()
+    finally:
+        started = time.monotonic()
+        dispatcher.stop()
+        assert time.monotonic() - started < 5  # stopping wakes idle workers too

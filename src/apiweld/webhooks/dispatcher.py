@@ -178,8 +178,8 @@ class Dispatcher:
             except Exception:
                 logger.exception("worker %s: unexpected error", worker)
                 busy = False
-            if not busy:
-                self._stop.wait(self.policy.poll_interval)
+            if not busy and not self._stop.is_set():
+                self.inbox.wait_for_work(self.policy.poll_interval)
 
     def start(self, workers: int = 1) -> None:
         self._stop.clear()
@@ -195,6 +195,7 @@ class Dispatcher:
 
     def stop(self, timeout: float = 30.0) -> None:
         self._stop.set()
+        self.inbox.notify_new_work()  # idle workers are waiting for work: let them see the stop
         for thread in self._threads:
             thread.join(timeout)
         self._threads.clear()

@@ -133,6 +133,23 @@ class Inbox(ABC):
     def __init__(self, *, table_prefix: str = "apiweld_webhook_") -> None:
         self.prefix = table_prefix
         self._local = threading.local()
+        self._new_work = threading.Condition()
+
+    # -- waking idle workers -----------------------------------------------------------------
+    def notify_new_work(self) -> None:
+        """Wake this process's idle workers (after a store, a replay, or to stop them)."""
+        with self._new_work:
+            self._new_work.notify_all()
+
+    def wait_for_work(self, timeout: float) -> None:
+        """Block an idle worker until new work may be there, or `timeout` seconds pass.
+
+        In-process stores wake it at once; PostgreSQL also relays other processes' stores
+        (LISTEN/NOTIFY). Polling after `timeout` stays the fallback: retries come due with
+        no notification, and other processes sharing a SQLite file cannot notify.
+        """
+        with self._new_work:
+            self._new_work.wait(timeout)
 
     # -- the SQL both backends share; `?` placeholders, `{p}` the table prefix ---------------
     def sql(self, text: str) -> str:
@@ -177,10 +194,13 @@ class Inbox(ABC):
         """Persist and commit; True for each event new to the inbox, False for a duplicate."""
         sql = self.sql(self.STORE_SQL)
         with self._transaction() as conn:
-            return [
+            results = [
                 int(self._execute(conn, sql, self.store_params(e)).fetchone()[0]) == 1
                 for e in events
             ]
+        if any(results):
+            self.notify_new_work()
+        return results
 
     def claim(
         self,
@@ -498,6 +518,8 @@ class Inbox(ABC):
                 ),
                 (current, *params),
             ).fetchall()
+        if rows:
+            self.notify_new_work()
         return len(rows)
 
     def purge(self, *, retention_seconds: float, now: float | None = None) -> int:

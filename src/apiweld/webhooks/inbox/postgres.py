@@ -10,6 +10,7 @@ the lease, 5 minutes by default, dwarfs ordinary skew).
 
 from __future__ import annotations
 
+import threading
 from collections.abc import Iterator, Sequence
 from contextlib import contextmanager, suppress
 from typing import Any
@@ -64,6 +65,9 @@ class PostgresInbox(Inbox):
         super().__init__(table_prefix=table_prefix)
         self.url = url
         self._connections: list[Any] = []
+        self._listener: threading.Thread | None = None
+        self._listener_lock = threading.Lock()
+        self._closing = threading.Event()
         with self._transaction() as conn:
             # Several processes start at once: serialise the DDL (CREATE ... IF NOT EXISTS
             # is not safe against concurrent creators in PostgreSQL).
@@ -119,9 +123,45 @@ class PostgresInbox(Inbox):
             try:
                 with conn.pipeline():
                     cursors = [conn.execute(sql, self.store_params(e)) for e in events]
+                    # Delivered at commit to listeners: other processes' idle workers.
+                    conn.execute("SELECT pg_notify(%s, '')", (self.channel,))
             except psycopg.Error as exc:
                 raise InboxError(f"PostgreSQL inbox: {exc}") from None
-            return [int(cursor.fetchone()[0]) == 1 for cursor in cursors]
+            results = [int(cursor.fetchone()[0]) == 1 for cursor in cursors]
+        self.notify_new_work()
+        return results
+
+    @property
+    def channel(self) -> str:
+        return f"{self.prefix}new_events"
+
+    def wait_for_work(self, timeout: float) -> None:
+        self._ensure_listener()
+        super().wait_for_work(timeout)
+
+    def _ensure_listener(self) -> None:
+        with self._listener_lock:
+            if self._listener is None or not self._listener.is_alive():
+                self._listener = threading.Thread(
+                    target=self._listen, name="apiweld-webhook-listen", daemon=True
+                )
+                self._listener.start()
+
+    def _listen(self) -> None:
+        """Turn NOTIFYs from any process into wake-ups of this process's idle workers."""
+        import psycopg
+        from psycopg import sql
+
+        while not self._closing.is_set():
+            try:
+                with psycopg.connect(self.url, autocommit=True) as conn:
+                    conn.execute(sql.SQL("LISTEN {}").format(sql.Identifier(self.channel)))
+                    while not self._closing.is_set():
+                        for _ in conn.notifies(timeout=1.0, stop_after=1):
+                            self.notify_new_work()
+            except psycopg.Error:
+                # The database went away: workers keep polling meanwhile; listen again soon.
+                self._closing.wait(1.0)
 
     def _lock_suffix(self) -> str:
         return " FOR UPDATE"
@@ -135,6 +175,7 @@ class PostgresInbox(Inbox):
             conn.execute(self.sql("DROP TABLE IF EXISTS {p}attempts, {p}events CASCADE"))
 
     def close(self) -> None:
+        self._closing.set()
         for conn in self._connections:
             with suppress(Exception):  # closing a broken connection may fail; nothing to do
                 conn.close()
