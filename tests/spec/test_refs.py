@@ -111,6 +111,7 @@ def test_external_refs_for_parameters_responses_and_path_items(tmp_path: Path) -
         "/etc/passwd",
         "file:///etc/passwd",
         "%2E%2E/%2E%2E/etc/passwd",
+        "bad\x00name.json",
     ],
 )
 def test_refs_leaving_the_description_folder_are_refused(tmp_path: Path, ref: str) -> None:
@@ -118,7 +119,7 @@ def test_refs_leaving_the_description_folder_are_refused(tmp_path: Path, ref: st
         tmp_path / "spec" / "api.json", openapi({"/x": {"get": get_op({"$ref": ref})}})
     )
     api = load(main)
-    refused = [p for p in api.problems if "refused" in p.message]
+    refused = [p for p in api.problems if "refused" in p.message or "not a valid" in p.message]
     assert refused and refused[0].severity == "error"
     assert refused[0].pointer.endswith("/schema")
     body = api.operations[0].responses[0].content[0].schema

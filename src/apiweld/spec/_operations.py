@@ -84,6 +84,10 @@ class OperationBuilder:
         self._problems = problems
         self._schemas = schemas
         self.callbacks: list[tuple[str, Any, Location]] = []
+        # Built objects by the id of their raw node (kept alive in the value, so ids stay
+        # unique): components referenced from hundreds of operations are built once.
+        self._response_memo: dict[tuple[int, str, Any], tuple[Any, Response]] = {}
+        self._parameter_memo: dict[tuple[int, str], tuple[Any, Parameter]] = {}
         """(operation pointer, raw `callbacks`, its location) for every operation built."""
 
     # -- helpers ------------------------------------------------------------------------------
@@ -277,9 +281,13 @@ class OperationBuilder:
         )
         result = []
         for param, where in ordered:
-            result.append(
-                self._parameter(param, where, py_names[f"{param['in']}\0{param['name']}"])
-            )
+            py_name = py_names[f"{param['in']}\0{param['name']}"]
+            # A shared component parameter is built once per Python name it is given.
+            memo = self._parameter_memo.get((id(param), py_name))
+            if memo is None:
+                memo = (param, self._parameter(param, where, py_name))
+                self._parameter_memo[(id(param), py_name)] = memo
+            result.append(memo[1])
         declared_path = {p.name for p in result if p.location == "path"}
         for template in re.findall(r"{([^{}]+)}", path.split("?", 1)[0]):
             if template not in declared_path:
@@ -450,20 +458,26 @@ class OperationBuilder:
             response = self.expect_object(response, here, "a response")
             if response is None:
                 continue
-            if not isinstance(response.get("description"), str) and "description" not in overrides:
-                self._warn(here, "a response needs a description (a required field)")
-            result.append(
-                Response(
-                    status=status,
-                    description=_str_or_none(
-                        overrides.get("description", response.get("description"))
-                    ),
-                    headers=self.headers(response.get("headers"), here.child("headers")),
-                    content=self.content(response.get("content"), here.child("content")),
-                    pointer=here.pointer,
-                )
-            )
+            memo_key = (id(response), status, overrides.get("description"))
+            memo = self._response_memo.get(memo_key)
+            if memo is None:
+                memo = (response, self._response(response, status, here, overrides))
+                self._response_memo[memo_key] = memo
+            result.append(memo[1])
         return tuple(result)
+
+    def _response(
+        self, response: dict[str, Any], status: str, here: Location, overrides: dict[str, Any]
+    ) -> Response:
+        if not isinstance(response.get("description"), str) and "description" not in overrides:
+            self._warn(here, "a response needs a description (a required field)")
+        return Response(
+            status=status,
+            description=_str_or_none(overrides.get("description", response.get("description"))),
+            headers=self.headers(response.get("headers"), here.child("headers")),
+            content=self.content(response.get("content"), here.child("content")),
+            pointer=here.pointer,
+        )
 
     def headers(self, raw: Any, location: Location) -> tuple[Header, ...]:
         headers = self.expect_object(raw, location, "headers")

@@ -192,7 +192,11 @@ class RefResolver:
                     file,
                 )
                 return None
-        real = Path(os.path.realpath(path))
+        try:
+            real = Path(os.path.realpath(path))
+        except (ValueError, OSError):  # e.g. a NUL byte in the reference
+            self._problems.error(at.pointer, f"$ref {address!r} is not a valid file path", file)
+            return None
         if not self._allow_outside_root and not self._inside_root(real):
             self._problems.error(
                 at.pointer,

@@ -183,9 +183,11 @@ class SchemaBuilder:
             memo = self._inline_memo.get(id(raw))
             if memo is not None:
                 return memo[1]
+            # The same node reached again (a shared component parameter or response, a YAML
+            # alias) is the same schema at the same pointer: built once. The node is kept in
+            # the memo so its id cannot be reused by another object meanwhile.
             schema = self._build_object(raw, location, depth)
-            if depth:
-                self._inline_memo[id(raw)] = (raw, schema)
+            self._inline_memo[id(raw)] = (raw, schema)
             return schema
         if raw is True or raw is None:
             return Schema(pointer=location.pointer)

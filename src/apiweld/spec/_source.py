@@ -209,6 +209,8 @@ def read_file(path: Path) -> bytes:
         raise _parse_error(str(path), "is a directory, not a description file") from None
     except OSError as exc:
         raise _parse_error(str(path), f"cannot read: {exc.strerror or exc}") from None
+    except ValueError:  # e.g. a NUL byte in the path
+        raise _parse_error(str(path), "not a valid file path") from None
 
 
 def fetch_url(url: str) -> bytes:
