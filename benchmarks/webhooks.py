@@ -8,7 +8,9 @@ package and stores nothing (the baseline), all measured in the same run.
 Each server is one uvicorn process (uvloop, httptools) on a free loopback port; the load
 generator (aiohttp, in this process) keeps `concurrency` signed Standard Webhooks requests in
 flight, each with a fresh event id. apiweld's numbers include what the baseline skips: a
-durable commit (SQLite synchronous=FULL / PostgreSQL COMMIT) before every 2xx. The machine has
+durable commit (SQLite synchronous=FULL / PostgreSQL COMMIT) before every 2xx. An fsync costs
+about 5 ms on this VM's disk, so the inbox rates are set by how many events share a commit
+(group commit; at most `concurrency` per commit). The machine has
 2 cores shared by the servers, the load generator and other work: numbers are noisy; compare
 ratios within one run. Two more servers measure framework overhead alone (same verification,
 no storage): apiweld's raw ASGI receiver and a Starlette route. The last line is `name=value`
