@@ -1,10 +1,19 @@
 """apiweld.spec: any API description (OpenAPI 3.0/3.1, Swagger 2.0) into one typed IR.
 
     from apiweld.spec import load, SpecError
-    api = load("openapi.yaml")          # or a URL (allow_network=True), or a dict
-    for problem in api.problems: ...    # survivable issues, each with a JSON pointer
+    api = load("openapi.yaml")                    # a path, a URL (allow_network=True) or a dict
+    for problem in api.problems:                  # survivable issues, each with a JSON pointer
+        print(problem)                            # "warning: #/paths/~1pets/get: ..."
 
-Naming helpers shared by every layer live in `apiweld.spec.names`; the IR in `apiweld.spec.ir`.
+What `load` promises:
+- It returns an `Api` (see `apiweld.spec.ir`) or raises `SpecError`, whose `problems` name the
+  file and JSON pointer; no other exception escapes, whatever the input.
+- What can be generated is: a broken part (a `$ref` to nowhere, a wrong type) is reported as a
+  `Problem` and degrades to "any", and the rest loads.
+- Local `$ref`s never read outside `root` (default: the description's folder) unless
+  `allow_outside_root=True`; nothing is fetched from the network unless `allow_network=True`.
+- Names (`Operation.id`, `Api.schemas` keys, `py_name`s) are valid, unique Python identifiers,
+  decided here once. `apiweld.spec.names` has the same helpers for other layers to use.
 """
 
 from apiweld.spec._errors import SpecError
