@@ -216,7 +216,13 @@ def _generate_into(
             _render_resource(env, resource, class_module, context),
         )
         tick("resources")
-    report.files = len(writer.files)
+    from apiweld.testing.suite import render_suite  # the package's tests (issue 6, item 1)
+
+    client = context["client"]
+    tests = render_suite(
+        api, package, client, f"Async{client}", root / package / "tests", methods=report.methods
+    )
+    report.files = len(writer.files) + len(tests)
     if format_code:
         report.lint = run_ruff(root, root / "pyproject.toml")
     tick("format")

@@ -136,7 +136,8 @@ def docstring_body(text: str | None) -> str:
     """
     if not text:
         return ""
-    cleaned = "".join(ch for ch in text if ch in "\n\t" or unicodedata.category(ch)[0] != "C")
+    text = text.expandtabs(4)
+    cleaned = "".join(ch for ch in text if ch == "\n" or unicodedata.category(ch)[0] != "C")
     cleaned = cleaned.replace("\\", "\\\\").replace('"""', '\\"\\"\\"')
     lines = [line.rstrip() for line in cleaned.strip().splitlines()]
     return "\n".join(lines).strip()

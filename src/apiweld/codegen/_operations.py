@@ -320,20 +320,29 @@ class OperationBuilder:
             if not response.content:
                 parts.append("None")
                 continue
-            media = min(response.content, key=lambda m: (_media_rank(m), m.media_type))
-            rank = _media_rank(media)
-            if rank == 0 or _is_json(media.media_type):
-                suffix = (
+            json_media = sorted(
+                (m for m in response.content if _is_json(m.media_type)),
+                # On a tie pydantic's smart union keeps the first member: plain JSON's goes first.
+                key=lambda m: (m.media_type.lower() != "application/json", m.media_type),
+            )
+            if json_media:
+                # Each JSON media type may have its own schema (GitHub's `application/sarif+json`
+                # beside `application/json`): the server picks one, so the value is any of them.
+                base = (
                     "Response"
                     if response.status in ("200", "2XX")
                     else f"Response{response.status}"
                 )
-                parts.append(
-                    self.types.type_of(
-                        media.schema, f"{hint}{suffix}", "output", runtime_refs, shadow, False
+                for index, media in enumerate(json_media):
+                    suffix = base if index == 0 else f"{base}{index + 1}"
+                    parts.append(
+                        self.types.type_of(
+                            media.schema, f"{hint}{suffix}", "output", runtime_refs, shadow, False
+                        )
                     )
-                )
-            elif rank == 3:
+                continue
+            media = min(response.content, key=lambda m: (_media_rank(m), m.media_type))
+            if _media_rank(media) == 3:
                 parts.append(_b("str", shadow))
             else:
                 parts.append(_b("bytes", shadow))

@@ -478,6 +478,11 @@ class TypeBuilder:
         class_name = self.named_class(key, variant)
         if class_name is not None:
             refs.add(class_name)
+            # A named schema that is itself nullable (`nullable: true` beside its properties)
+            # makes every use of it nullable.
+            target = self.api.schemas[key]
+            if target.nullable or (target.enum is not None and None in target.enum):
+                return [class_name, "None"]
             return [class_name]
         if key in self._expanding:
             self._warn(pointer, f"schema {key!r} refers to itself without an object; Any")
