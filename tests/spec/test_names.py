@@ -32,6 +32,7 @@ from apiweld.spec.names import (
         ("io.k8s.api.core.v1.Pod", "io_k8s_api_core_v1_pod", "IoK8sApiCoreV1Pod"),
         ("listAPIs", "list_apis", "ListAPIs"),
         ("IPv4Address", "ipv4_address", "IPv4Address"),
+        ("P2sVpnGateways_List", "p2s_vpn_gateways_list", "P2sVpnGatewaysList"),
         ("HTTPServer", "http_server", "HTTPServer"),
         ("simple-user", "simple_user", "SimpleUser"),
         ("Crème brûlée", "creme_brulee", "CremeBrulee"),

@@ -131,7 +131,7 @@ _CASE_BOUNDARY = re.compile(
     r"|[A-Z]+v[0-9]+"  # IPv4, IPv6
     r"|[A-Z]+(?=[A-Z][a-z])"  # an acronym before a word: HTTPServer
     r"|[A-Z]?[a-z]+(?:[0-9]+[a-z]*)*"  # a word, with digits inside: list, Pets, k8s, oauth2
-    r"|[A-Z]+[0-9]*"  # an acronym, with a version: API, V1
+    r"|[A-Z]+(?:[0-9]+[a-z]*)*"  # an acronym, with a version: API, V1, P2s, V1beta1
     r"|[0-9]+[a-z]*",  # digits: 2, 2fa
 )
 
