@@ -237,3 +237,23 @@ def test_idle_workers_wake_on_new_events_from_another_process(inbox: Inbox, tmp_
         started = time.monotonic()
         dispatcher.stop()
         assert time.monotonic() - started < 5  # stopping wakes idle workers too
+
+
+def test_a_handler_slower_than_its_lease_still_runs_once(inbox: Inbox) -> None:
+    runs: list[str] = []
+    registry = HandlerRegistry()
+
+    @registry.on("*")
+    def slow(event: WebhookEvent) -> None:
+        runs.append(event.event_id)
+        time.sleep(1.6)  # more than three leases: the heartbeat must keep extending it
+
+    inbox.store([incoming("slow")])
+    dispatcher = Dispatcher(inbox, registry, DispatchPolicy(lease_seconds=0.5, poll_interval=0.05))
+    dispatcher.start(3)
+    deadline = time.monotonic() + 15
+    while inbox.counts()["done"] < 1 and time.monotonic() < deadline:
+        time.sleep(0.05)
+    dispatcher.stop()
+    assert runs == ["slow"]
+    assert [a.outcome for a in inbox.history(inbox.find("r", "slow").id)] == ["done"]  # type: ignore[union-attr]

@@ -65,6 +65,9 @@ class Dispatcher:
         self._local = threading.local()
         self._last_purge = 0.0
         self._purge_lock = threading.Lock()
+        self._in_flight: dict[str, Claim] = {}
+        """Claims whose (non-transactional) handler is running, by token: the heartbeat
+        extends their leases so a slow handler is not run a second time elsewhere."""
 
     # -- one step ----------------------------------------------------------------------------
     def run_once(self, worker: str | None = None) -> bool:
@@ -111,10 +114,14 @@ class Dispatcher:
                     handler.func(self._event_for(claim, conn))
                 return
             event = self._event_for(claim)
-            if handler.is_async:
-                self._loop().run_until_complete(handler.func(event))
-            else:
-                handler.func(event)
+            self._in_flight[claim.token] = claim
+            try:
+                if handler.is_async:
+                    self._loop().run_until_complete(handler.func(event))
+                else:
+                    handler.func(event)
+            finally:
+                self._in_flight.pop(claim.token, None)
         except ClaimLost:
             logger.warning("event %s: claim lost to another worker; result dropped", claim.event.id)
             return
@@ -181,8 +188,28 @@ class Dispatcher:
             if not busy and not self._stop.is_set():
                 self.inbox.wait_for_work(self.policy.poll_interval)
 
+    def _heartbeat(self) -> None:
+        # Transactional handlers need none: their row lock (PostgreSQL) or write lock (SQLite)
+        # already keeps other workers off the event until they commit or roll back.
+        lease = self.policy.lease_seconds
+        while not self._stop.wait(min(1.0, lease / 3)):
+            now = time.time()
+            for claim in list(self._in_flight.values()):
+                if now - claim.started_at < lease / 3:
+                    continue
+                try:
+                    if not self.inbox.extend(claim, lease):
+                        logger.warning("event %s: lease lost while its handler ran", claim.event.id)
+                except InboxError as exc:
+                    logger.error("event %s: could not extend its lease: %s", claim.event.id, exc)
+
     def start(self, workers: int = 1) -> None:
         self._stop.clear()
+        heartbeat = threading.Thread(
+            target=self._heartbeat, name="apiweld-webhook-heartbeat", daemon=True
+        )
+        heartbeat.start()
+        self._threads.append(heartbeat)
         for index in range(workers):
             thread = threading.Thread(
                 target=self.work,

@@ -320,6 +320,20 @@ class Inbox(ABC):
                 now=current,
             )
 
+    def extend(self, claim: Claim, lease_seconds: float, *, now: float | None = None) -> bool:
+        """Push the claim's lease out (a long handler is still running); False if lost."""
+        current = time.time() if now is None else now
+        with self._transaction() as conn:
+            row = self._execute(
+                conn,
+                self.sql(
+                    "UPDATE {p}events SET lease_until = ?"
+                    " WHERE id = ? AND claim_token = ? AND status = 'processing' RETURNING id"
+                ),
+                (current + lease_seconds, claim.event.id, claim.token),
+            ).fetchone()
+        return row is not None
+
     @contextmanager
     def transaction(self, claim: Claim) -> Iterator[Any]:
         """A transaction the handler writes into; the event is marked done in it on success.
