@@ -138,6 +138,29 @@ SCHEMAS = {
     "Animal": ANIMAL,
 }
 
+EVENT = Schema(
+    types=("object",),
+    properties=(prop("seq", Schema(types=("integer",)), True),),
+)
+EVENT_PAGE = Schema(
+    types=("object",),
+    properties=(
+        prop("items", Schema(types=("array",), items=EVENT), True),
+        prop("has_more", Schema(types=("boolean",)), True),
+        prop(
+            "meta",
+            Schema(types=("object",), properties=(prop("total", Schema(types=("integer",))),)),
+        ),
+    ),
+)
+LOG_PAGE = Schema(
+    types=("object",),
+    properties=(
+        prop("entries", Schema(types=("array",), items=Schema(types=("string",))), True),
+        prop("next", Schema(types=("string",), format="uri")),
+    ),
+)
+
 ERROR_RESPONSES = (
     Response("404", content=(MediaType("application/problem+json", schema=ref("Error")),)),
     Response("default", content=(MediaType("application/problem+json", schema=ref("Error")),)),
@@ -362,6 +385,35 @@ def _ops() -> tuple[Operation, ...]:
                     "200", content=(MediaType("text/plain", schema=Schema(types=("string",))),)
                 ),
             ),
+            idempotent=True,
+        ),
+        Operation(
+            id="list_events",
+            method="get",
+            path="/events",
+            security=(),
+            parameters=(
+                Parameter("offset", "offset", "query", Schema(types=("integer",), minimum=0)),
+                Parameter("limit", "limit", "query", Schema(types=("integer",), minimum=1)),
+            ),
+            responses=(Response("200", content=json_content(EVENT_PAGE)),),
+            pagination=Pagination(
+                "offset",
+                items_path=("items",),
+                offset_param="offset",
+                limit_param="limit",
+                has_more_path=("has_more",),
+                total_path=("meta", "total"),
+            ),
+            idempotent=True,
+        ),
+        Operation(
+            id="list_logs",
+            method="get",
+            path="/logs",
+            security=(),
+            responses=(Response("200", content=json_content(LOG_PAGE)),),
+            pagination=Pagination("next_url", items_path=("entries",), next_url_path=("next",)),
             idempotent=True,
         ),
     )

@@ -166,6 +166,35 @@ def test_link_pagination_follows_rel_next_to_the_end() -> None:
         assert len({s["id"] for s in items}) == 7
 
 
+def test_offset_pagination_reports_total_and_has_more() -> None:
+    with MockServer(PETSTORE, collection_size=12) as url:
+        seen = []
+        offset = 0
+        while True:
+            page = httpx.get(f"{url}/events", params={"offset": offset, "limit": 5}).json()
+            assert page["meta"]["total"] == 12
+            seen.extend(page["items"])
+            offset += 5
+            if not page["has_more"]:
+                break
+        assert len(seen) == 12 and offset == 15
+        assert seen == httpx.get(f"{url}/events", params={"limit": 100}).json()["items"]
+
+
+def test_next_url_pagination_links_absolute_urls_to_the_end() -> None:
+    with MockServer(PETSTORE, collection_size=25, page_size=10) as url:
+        next_url: str | None = f"{url}/logs"
+        entries: list[str] = []
+        pages = 0
+        while next_url:
+            page = httpx.get(next_url).json()
+            pages += 1
+            entries.extend(page["entries"])
+            next_url = page.get("next")
+            assert next_url is None or next_url.startswith(url)
+        assert pages == 3 and len(entries) == 25
+
+
 def test_collection_state_create_read_list_update_delete(mock_url: str) -> None:
     created = httpx.post(f"{mock_url}/pets", json={"name": "Rex", "species": "dog"}, headers=AUTH)
     assert created.status_code == 201

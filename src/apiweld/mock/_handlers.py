@@ -267,8 +267,10 @@ class Handlers:
         if item_schema is None:
             return static
         pool = self._item_pool(op, item_schema, request)
+        # The mock's own paging parameters (`cursor` behind a next URL) need not be declared.
+        raw = {k: int(v[-1]) if v[-1].isdigit() else v[-1] for k, v in request.query.items()}
         start, size, next_query = responses.page_window(
-            pagination, decoded.query, len(pool), self.settings.page_size
+            pagination, raw | decoded.query, len(pool), self.settings.page_size
         )
         items = (
             pool[start : start + size]
