@@ -24,13 +24,17 @@ CORPUS = ROOT.parent / "shared" / "corpus"
 SEED = 20261127
 
 
-def _generate(descriptions: list[Path], tmp_path: Path) -> list[tuple[Path, str]]:
+def _generate(
+    descriptions: list[Path], tmp_path: Path, include_tests: bool = False
+) -> list[tuple[Path, str]]:
     packages = []
     for index, description in enumerate(descriptions):
         out = tmp_path / f"p{index}"
         api = load(description)
         # One mypy run checks them all, so every package needs its own name.
-        report = generate_package(api, out, package=f"p{index}_{package_name(api.title)}")
+        report = generate_package(
+            api, out, package=f"p{index}_{package_name(api.title)}", include_tests=include_tests
+        )
         assert report.lint == [], (description, report.lint)
         packages.append((out, report.package))
     return packages
@@ -104,7 +108,9 @@ def _seeded(count: int, max_bytes: int) -> list[Path]:
 
 
 def test_petstore_and_small_sample_pass_ruff_and_mypy_strict(tmp_path: Path) -> None:
-    packages = _generate([ROOT / "examples" / "petstore.yaml", *_seeded(3, 60_000)], tmp_path)
+    # The petstore package as users get it, its generated test suite included.
+    packages = _generate([ROOT / "examples" / "petstore.yaml"], tmp_path, include_tests=True)
+    packages += _generate(_seeded(3, 60_000), tmp_path / "sample")
     _ruff_clean(packages)
     _mypy_strict(packages, tmp_path)
 

@@ -105,16 +105,20 @@ def generate(
     *,
     package: str | None = None,
     format_code: bool = True,
+    include_tests: bool = True,
     progress: Progress | None = None,
 ) -> GenerationReport:
-    """Write the client package for `api` into `output` (created if needed); return the report."""
+    """Write the client package for `api` into `output` (created if needed); return the report.
+
+    `include_tests`: also write the package's generated test suite (`<package>/tests`).
+    """
     started = time.perf_counter()
     output = Path(output)
     output.mkdir(parents=True, exist_ok=True)
     staging = Path(tempfile.mkdtemp(prefix=".apiweld-staging-", dir=output))
     try:
         with paused_gc():
-            report = _generate_into(api, staging, package, format_code, progress)
+            report = _generate_into(api, staging, package, format_code, include_tests, progress)
         _swap_into_place(staging, output, report.package)
     finally:
         shutil.rmtree(staging, ignore_errors=True)
@@ -123,13 +127,15 @@ def generate(
     return report
 
 
-def check(api: Api, output: Path, *, package: str | None = None) -> list[str]:
+def check(
+    api: Api, output: Path, *, package: str | None = None, include_tests: bool = True
+) -> list[str]:
     """The files that differ between `output` and a fresh generation (empty: up to date)."""
     output = Path(output)
     with tempfile.TemporaryDirectory(prefix="apiweld-check-") as scratch:
         fresh = Path(scratch)
         with paused_gc():
-            report = _generate_into(api, fresh, package, True, None)
+            report = _generate_into(api, fresh, package, True, include_tests, None)
         return _differences(fresh, output, report.package)
 
 
@@ -151,7 +157,12 @@ def paused_gc() -> Iterator[None]:
 
 
 def _generate_into(
-    api: Api, root: Path, package: str | None, format_code: bool, progress: Progress | None
+    api: Api,
+    root: Path,
+    package: str | None,
+    format_code: bool,
+    include_tests: bool,
+    progress: Progress | None,
 ) -> GenerationReport:
     package = file_stem(safe_identifier(package or package_name(api.title), "api_client"))
     report = GenerationReport(package=package, output=str(root))
@@ -216,17 +227,34 @@ def _generate_into(
             _render_resource(env, resource, class_module, context),
         )
         tick("resources")
-    from apiweld.testing.suite import render_suite  # the package's tests (issue 6, item 1)
-
-    client = context["client"]
-    tests = render_suite(
-        api, package, client, f"Async{client}", root / package / "tests", methods=report.methods
-    )
+    tests: list[Path] = []
+    if include_tests:
+        tests = _render_tests(api, package, context["client"], root, report)
     report.files = len(writer.files) + len(tests)
     if format_code:
         report.lint = run_ruff(root, root / "pyproject.toml")
     tick("format")
     return report
+
+
+def _render_tests(
+    api: Api, package: str, client: str, root: Path, report: GenerationReport
+) -> list[Path]:
+    """The package's own test suite, rendered by `apiweld.testing` (see its `render_suite`).
+
+    The client is what this command promises; a failure while rendering its tests is reported
+    as a warning and leaves the client in place.
+    """
+    from apiweld.testing.suite import render_suite
+
+    target = Writer(root).path_for(f"{package}/tests/__init__.py").parent
+    try:
+        return render_suite(api, package, client, f"Async{client}", target, methods=report.methods)
+    except Exception as error:  # their failure must not cost the user the client
+        report.warnings.append(
+            GenerationWarning("", f"test suite not generated: {type(error).__name__}: {error}")
+        )
+        return []
 
 
 def _build_resources(

@@ -49,6 +49,9 @@ def generate(
     allow_network: Annotated[
         bool, typer.Option("--allow-network", help="Allow loading a URL and remote $refs.")
     ] = False,
+    tests: Annotated[
+        bool, typer.Option("--tests/--no-tests", help="Also write the package's test suite.")
+    ] = True,
 ) -> None:
     """Generate a typed sync and async client package; deterministic, formatted with ruff."""
     from rich.console import Console
@@ -69,7 +72,9 @@ def generate(
     chosen_package = package or loaded.package
     try:
         if check:
-            stale = check_output(loaded.api, destination, package=chosen_package)
+            stale = check_output(
+                loaded.api, destination, package=chosen_package, include_tests=tests
+            )
             for name in stale:
                 console.print(f"differs: {destination / name}", highlight=False, markup=False)
             if stale:
@@ -77,7 +82,7 @@ def generate(
                 raise typer.Exit(1)
             console.print(f"{destination}: up to date")
             return
-        report = _generate_with_progress(console, loaded.api, destination, chosen_package)
+        report = _generate_with_progress(console, loaded.api, destination, chosen_package, tests)
     except (GenerationError, OSError) as error:
         console.print(f"[red]error:[/red] {error}", markup=True, highlight=False)
         raise typer.Exit(1) from None
@@ -87,7 +92,7 @@ def generate(
 
 
 def _generate_with_progress(
-    console: Console, api: object, destination: Path, package: str | None
+    console: Console, api: object, destination: Path, package: str | None, tests: bool
 ) -> GenerationReport:
     from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn
 
@@ -110,7 +115,9 @@ def _generate_with_progress(
         def advance(stage: str, done: int, total: int) -> None:
             progress.update(task, description=f"writing {stage}", completed=done, total=total)
 
-        return generate_package(api, destination, package=package, progress=advance)
+        return generate_package(
+            api, destination, package=package, include_tests=tests, progress=advance
+        )
 
 
 def _print_summary(console: Console, report: GenerationReport) -> None:

@@ -1,0 +1,258 @@
+"""`apiweld generate` beside openapi-python-client on one description, in the same run.
+
+Usage: python benchmarks/generate.py [DESCRIPTION] [--repeat N] [--skip-opc]
+Default input: ../shared/corpus/github/api.github.com.json (13 MB, 1,223 operations).
+
+Measured for each generator, as whole commands in fresh processes (load + generate + format):
+- generation wall time (best of N, alternating the two so background load hits both alike) and
+  CPU time (user + system, steadier on this shared 2-core machine), and peak RSS (`/usr/bin/time`);
+- the time to import the generated package and make a first call (`GET /users/{username}`,
+  answered by a loopback server with the description's own example), in a fresh interpreter,
+  after one warm-up run that writes the bytecode caches (median of N).
+openapi-python-client is installed into its own venv under `.bench/` (gitignored) on first use.
+The machine is shared with other work: numbers are noisy; ratios from the same run are the point.
+Last line: `name=value` pairs.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import shutil
+import statistics
+import subprocess
+import sys
+import threading
+import time
+import venv
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from pathlib import Path
+from typing import Any
+
+ROOT = Path(__file__).resolve().parents[1]
+DEFAULT = ROOT.parent / "shared" / "corpus" / "github" / "api.github.com.json"
+BENCH = ROOT / ".bench"
+OUT = ROOT / "benchmarks" / "_out"
+OPC_VERSION = "0.29.1"
+OPERATION_ID = "users/get-by-username"
+
+
+def _opc_python() -> Path:
+    env = BENCH / "opc-venv"
+    python = env / "bin" / "python"
+    if not (env / "bin" / "openapi-python-client").exists():
+        print(f"installing openapi-python-client {OPC_VERSION} into {env} ...", flush=True)
+        venv.EnvBuilder(with_pip=True, clear=True).create(env)
+        subprocess.run(
+            [str(python), "-m", "pip", "install", "-q", f"openapi-python-client=={OPC_VERSION}"],
+            check=True,
+        )
+    return python
+
+
+def _timed_command(
+    command: list[str], env: dict[str, str] | None = None
+) -> tuple[float, float, float]:
+    """(wall s, user+system CPU s, peak RSS MB) of one command, children included."""
+    report = OUT / "time.txt"
+    started = time.perf_counter()
+    done = subprocess.run(
+        ["/usr/bin/time", "-o", str(report), "-f", "%U %S %M", *command],
+        capture_output=True,
+        text=True,
+        env=env,
+        check=False,
+    )
+    wall = time.perf_counter() - started
+    if done.returncode != 0:
+        raise SystemExit(
+            f"failed: {' '.join(command)}\n{done.stdout[-2000:]}\n{done.stderr[-3000:]}"
+        )
+    user, system, peak_kb = report.read_text().split()[-3:]
+    return wall, float(user) + float(system), int(peak_kb) / 1024
+
+
+def _apiweld_command(description: Path) -> list[str]:
+    out = OUT / "apiweld"
+    shutil.rmtree(out, ignore_errors=True)
+    return [
+        str(Path(sys.executable).parent / "apiweld"),
+        "generate",
+        str(description),
+        "-o",
+        str(out),
+    ]
+
+
+def _opc_command(python: Path, description: Path) -> list[str]:
+    out = OUT / "opc"
+    shutil.rmtree(out, ignore_errors=True)
+    tool = python.parent / "openapi-python-client"
+    return [
+        str(tool),
+        "generate",
+        "--path",
+        str(description),
+        "--output-path",
+        str(out),
+        "--overwrite",
+    ]
+
+
+# --- import and first call -------------------------------------------------------------------
+
+
+def _example_body(description: Path) -> bytes:
+    document = json.loads(description.read_text(encoding="utf-8"))
+    for item in document["paths"].values():
+        for op in item.values():
+            if isinstance(op, dict) and op.get("operationId") == OPERATION_ID:
+                media = op["responses"]["200"]["content"]["application/json"]
+                example = next(iter(media["examples"].values()))
+                if "$ref" in example:
+                    example = document["components"]["examples"][example["$ref"].split("/")[-1]]
+                return json.dumps(example["value"]).encode()
+    raise SystemExit(f"{OPERATION_ID} not found in {description}")
+
+
+class _Server(ThreadingHTTPServer):
+    body = b"{}"
+
+
+class _Handler(BaseHTTPRequestHandler):
+    def do_GET(self) -> None:
+        body = self.server.body  # type: ignore[attr-defined]
+        self.send_response(200)
+        self.send_header("Content-Type", "application/json")
+        self.send_header("Content-Length", str(len(body)))
+        self.end_headers()
+        self.wfile.write(body)
+
+    def log_message(self, format: str, *args: Any) -> None:
+        return
+
+
+APIWELD_CALL = """
+import importlib, sys, time
+started = time.perf_counter()
+sys.path.insert(0, sys.argv[1])
+package = importlib.import_module(sys.argv[2])
+client_name = next(n for n in package.__all__ if n != "models" and not n.startswith("Async"))
+client = getattr(package, client_name)(base_url=sys.argv[3])
+user = client.users.get_by_username(username="octocat")
+assert user.login == "octocat", user
+print(time.perf_counter() - started)
+"""
+
+OPC_CALL = """
+import importlib, sys, time
+started = time.perf_counter()
+sys.path.insert(0, sys.argv[1])
+package = importlib.import_module(sys.argv[2])
+endpoint = importlib.import_module(sys.argv[2] + ".api.users.users_get_by_username")
+client = package.Client(base_url=sys.argv[3])
+user = endpoint.sync(username="octocat", client=client)
+assert user is not None and user.login == "octocat", user
+print(time.perf_counter() - started)
+"""
+
+
+def _import_first_call(
+    python: Path, script: str, folder: Path, package: str, url: str, repeat: int
+) -> float:
+    times = []
+    for attempt in range(repeat + 1):
+        done = subprocess.run(
+            [str(python), "-c", script, str(folder), package, url],
+            capture_output=True,
+            text=True,
+            check=False,
+        )
+        if done.returncode != 0:
+            raise SystemExit(f"first call failed in {folder}:\n{done.stderr[-3000:]}")
+        if attempt:  # the first run writes __pycache__; it is not timed
+            times.append(float(done.stdout.strip().splitlines()[-1]))
+    return statistics.median(times)
+
+
+def _single_package(folder: Path, skip: tuple[str, ...] = ()) -> str:
+    names = [
+        p.name
+        for p in folder.iterdir()
+        if p.is_dir() and (p / "__init__.py").exists() and p.name not in skip
+    ]
+    if len(names) != 1:
+        raise SystemExit(f"expected one package in {folder}, found {names}")
+    return names[0]
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("description", nargs="?", type=Path, default=DEFAULT)
+    parser.add_argument("--repeat", type=int, default=3)
+    parser.add_argument("--skip-opc", action="store_true", help="Measure apiweld only.")
+    args = parser.parse_args()
+    description: Path = args.description.resolve()
+    OUT.mkdir(parents=True, exist_ok=True)
+    opc_python = None if args.skip_opc else _opc_python()
+    opc_env = None
+    if opc_python is not None:
+        # opc runs `ruff` from PATH as its post-hook: give it its own venv's.
+        opc_env = {**os.environ, "PATH": f"{opc_python.parent}{os.pathsep}{os.environ['PATH']}"}
+
+    ours: list[tuple[float, float, float]] = []
+    theirs: list[tuple[float, float, float]] = []
+    for _ in range(args.repeat):
+        ours.append(_timed_command(_apiweld_command(description)))
+        if opc_python is not None:
+            theirs.append(_timed_command(_opc_command(opc_python, description), opc_env))
+    gen_s = min(w for w, _, _ in ours)
+    gen_cpu_s = min(c for _, c, _ in ours)
+    gen_peak = max(m for _, _, m in ours)
+    print(
+        f"apiweld generate: best {gen_s:.2f} s wall, {gen_cpu_s:.2f} s CPU, peak {gen_peak:.0f} MB"
+    )
+
+    server = _Server(("127.0.0.1", 0), _Handler)
+    server.body = _example_body(description)
+    threading.Thread(target=server.serve_forever, daemon=True).start()
+    url = f"http://127.0.0.1:{server.server_address[1]}"
+    try:
+        folder = OUT / "apiweld"
+        first_call = _import_first_call(
+            Path(sys.executable), APIWELD_CALL, folder, _single_package(folder), url, args.repeat
+        )
+        print(f"apiweld import + first call: {first_call:.3f} s (median of {args.repeat})")
+        pairs = [f"gen_s={gen_s:.2f}", f"gen_cpu_s={gen_cpu_s:.2f}", f"gen_peak_mb={gen_peak:.0f}"]
+        if opc_python is not None:
+            opc_s = min(w for w, _, _ in theirs)
+            opc_cpu_s = min(c for _, c, _ in theirs)
+            opc_peak = max(m for _, _, m in theirs)
+            print(
+                f"openapi-python-client: best {opc_s:.2f} s wall, {opc_cpu_s:.2f} s CPU, "
+                f"peak {opc_peak:.0f} MB"
+            )
+            opc_folder = OUT / "opc"
+            opc_first = _import_first_call(
+                opc_python, OPC_CALL, opc_folder, _single_package(opc_folder), url, args.repeat
+            )
+            print(f"openapi-python-client import + first call: {opc_first:.3f} s")
+            pairs += [
+                f"opc_gen_s={opc_s:.2f}",
+                f"opc_gen_cpu_s={opc_cpu_s:.2f}",
+                f"opc_peak_mb={opc_peak:.0f}",
+                f"gen_ratio_vs_opc={opc_s / gen_s:.2f}",
+                f"gen_cpu_ratio_vs_opc={opc_cpu_s / gen_cpu_s:.2f}",
+                f"import_first_call_s={first_call:.3f}",
+                f"opc_import_first_call_s={opc_first:.3f}",
+            ]
+        else:
+            pairs.append(f"import_first_call_s={first_call:.3f}")
+    finally:
+        server.shutdown()
+    print(" ".join(pairs))
+
+
+if __name__ == "__main__":
+    main()
