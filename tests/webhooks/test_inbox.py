@@ -257,3 +257,58 @@ def test_a_handler_slower_than_its_lease_still_runs_once(inbox: Inbox) -> None:
     dispatcher.stop()
     assert runs == ["slow"]
     assert [a.outcome for a in inbox.history(inbox.find("r", "slow").id)] == ["done"]  # type: ignore[union-attr]
+
+
+def test_first_time_makes_effects_in_another_database_exactly_once(
+    inbox: Inbox, tmp_path: Path
+) -> None:
+    import sqlite3
+
+    from apiweld.webhooks.idempotency import first_time
+
+    app_db = sqlite3.connect(tmp_path / "app.db", isolation_level=None)
+    app_db.execute("CREATE TABLE ledger (event_id TEXT)")
+    calls: list[str] = []
+    registry = HandlerRegistry()
+
+    @registry.on("*")
+    def book(event: WebhookEvent) -> None:
+        calls.append(event.event_id)
+        app_db.execute("BEGIN IMMEDIATE")
+        try:
+            if first_time(app_db, event.event_id):
+                app_db.execute("INSERT INTO ledger VALUES (?)", (event.event_id,))
+            app_db.execute("COMMIT")
+        except BaseException:
+            app_db.execute("ROLLBACK")
+            raise
+
+    inbox.store([incoming("pay_1")])
+    dispatcher = Dispatcher(inbox, registry)
+    dispatcher.drain()
+    stored = inbox.find("r", "pay_1")
+    assert stored is not None
+    inbox.replay(ids=[stored.id])  # delivered again, as after a crash before the done mark
+    dispatcher.drain()
+    assert calls == ["pay_1", "pay_1"]
+    assert app_db.execute("SELECT event_id FROM ledger").fetchall() == [("pay_1",)]
+    with pytest.raises(ValueError):
+        first_time(app_db, "k", table="x; DROP TABLE ledger")
+
+
+def test_first_time_on_postgresql(pg_url: str, pg_prefix: str) -> None:
+    import psycopg
+
+    from apiweld.webhooks.idempotency import first_time
+
+    table = f"{pg_prefix}processed"
+    with psycopg.connect(pg_url) as conn:
+        with conn.transaction():
+            assert first_time(conn, "evt_1", table=table)
+        with conn.transaction():
+            assert not first_time(conn, "evt_1", table=table)
+        with pytest.raises(RuntimeError), conn.transaction():
+            assert first_time(conn, "evt_2", table=table)
+            raise RuntimeError("the effects failed: the key must roll back with them")
+        with conn.transaction():
+            assert first_time(conn, "evt_2", table=table)

@@ -20,6 +20,7 @@ if TYPE_CHECKING:
     from apiweld.webhooks.dispatcher import Dispatcher
     from apiweld.webhooks.factory import build_scheme, scheme_from_name
     from apiweld.webhooks.handlers import NonRetryableError, WebhookEvent, transactional
+    from apiweld.webhooks.idempotency import first_time
     from apiweld.webhooks.inbox import open_inbox
     from apiweld.webhooks.models import models_from_api
     from apiweld.webhooks.receiver import WebhookApp, WebhookReceiver
@@ -42,6 +43,7 @@ _EXPORTS: dict[str, str] = {
     "WebhookSender": "apiweld.webhooks.sender",
     "WebhookVerificationError": "apiweld.webhooks._errors",
     "build_scheme": "apiweld.webhooks.factory",
+    "first_time": "apiweld.webhooks.idempotency",
     "models_from_api": "apiweld.webhooks.models",
     "open_inbox": "apiweld.webhooks.inbox",
     "scheme_from_name": "apiweld.webhooks.factory",
@@ -64,6 +66,7 @@ __all__ = [
     "WebhookSender",
     "WebhookVerificationError",
     "build_scheme",
+    "first_time",
     "models_from_api",
     "open_inbox",
     "scheme_from_name",
