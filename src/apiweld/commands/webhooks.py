@@ -37,7 +37,9 @@ AppDirOption = Annotated[
 ]
 ReceiverOption = Annotated[
     list[str] | None,
-    typer.Option("--receiver", "-r", help="A [webhooks.<name>] receiver (repeatable)."),
+    typer.Option(
+        "--receiver", "-r", help="A receiver: the <name> of a webhooks.<name> table (repeatable)."
+    ),
 ]
 
 
