@@ -211,6 +211,16 @@ def test_unknown_limit_uses_min_low_water() -> None:
     )
 
 
+def test_calls_in_flight_count_against_the_remaining_budget() -> None:
+    quota = QuotaObservation(remaining=10, reset_after=5, limit=1000)
+    assert plan_throttle(ServerSignals((quota,)), 200, POLICY, in_flight=5) == Throttle(
+        spacing=1.0, spacing_for=5
+    )
+    assert plan_throttle(ServerSignals((quota,)), 200, POLICY, in_flight=10) == Throttle(
+        pause_for=5
+    )
+
+
 def test_strictest_of_several_quotas_wins() -> None:
     throttle = plan(
         200,

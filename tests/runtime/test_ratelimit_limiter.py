@@ -145,6 +145,17 @@ def test_low_remaining_spreads_the_rest_until_reset_then_relaxes() -> None:
     assert waits(rl, "default", 3) == [0.0, 0.0, 0.0]
 
 
+def test_calls_in_flight_are_deducted_from_the_remaining_budget() -> None:
+    rl, _ = limiter()
+    headers = {"X-RateLimit-Limit": "100", "X-RateLimit-Remaining": "4", "X-RateLimit-Reset": "6"}
+    waits(rl, "default", 4)  # four calls admitted, no response seen yet
+    rl.observe("default", 200, headers)  # one answered: three still in flight spend 3 of the 4
+    assert waits(rl, "default", 2) == [0.0, 6.0]  # one call left until the reset, spread over 6 s
+    for _ in range(5):
+        rl.observe("default", 200, {**headers, "X-RateLimit-Remaining": "90"})
+    assert waits(rl, "default", 2) == [0.0, 0.0]  # every call answered: comfortable again
+
+
 def test_spreading_ends_at_the_reset_time() -> None:
     rl, clock = limiter()
     rl.observe("default", 200, {"X-RateLimit-Remaining": "1", "X-RateLimit-Reset": "4"})

@@ -3,6 +3,7 @@
 The policy, per endpoint group:
 - `Retry-After` on a 429/503 pauses the group for that long (capped by `max_pause`);
 - a quota with nothing left pauses the group until it resets;
+- calls admitted but not yet answered (in flight) are deducted from what the server says is left;
 - a quota running low (at or below `low_water_fraction` of its limit, or `min_low_water` calls when
   the limit is not told) spreads what is left evenly over the time to reset, so the budget lasts
   until the reset instead of being spent at once and answered with 429s;
@@ -51,8 +52,14 @@ def _low_water(quota: QuotaObservation, policy: AdaptivePolicy) -> float:
     return max(1.0, math.ceil(quota.limit * policy.low_water_fraction))
 
 
-def plan_throttle(signals: ServerSignals, status: int, policy: AdaptivePolicy) -> Throttle | None:
-    """The throttle to apply after a response, or None when the response says nothing usable."""
+def plan_throttle(
+    signals: ServerSignals, status: int, policy: AdaptivePolicy, in_flight: int = 0
+) -> Throttle | None:
+    """The throttle to apply after a response, or None when the response says nothing usable.
+
+    `in_flight`: calls already admitted whose responses have not been seen; they will spend some
+    of the remaining budget before any call admitted from now on, so they are deducted first.
+    """
     pause = 0.0
     spacing = 0.0
     spacing_for = 0.0
@@ -60,15 +67,16 @@ def plan_throttle(signals: ServerSignals, status: int, policy: AdaptivePolicy) -
     for quota in signals.quotas:
         if quota.remaining is None:
             continue
-        if quota.remaining < 1:
+        remaining = quota.remaining - in_flight
+        if remaining < 1:
             if quota.reset_after is not None:
                 pause = max(pause, quota.reset_after)
             elif status == 429:
                 pause = max(pause, policy.pause_on_429)
         elif quota.reset_after is None or quota.reset_after <= 0:
             comfortable = True  # no reset to spread over: nothing to learn beyond "not empty"
-        elif quota.remaining <= _low_water(quota, policy):
-            interval = quota.reset_after / quota.remaining
+        elif remaining <= _low_water(quota, policy):
+            interval = quota.reset_after / remaining
             if interval > spacing:
                 spacing = interval
             spacing_for = max(spacing_for, quota.reset_after)

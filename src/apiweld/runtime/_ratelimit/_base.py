@@ -4,8 +4,10 @@ from __future__ import annotations
 
 import abc
 import asyncio
+import collections
 import enum
 import math
+import threading
 import time
 from collections.abc import Callable, Mapping
 
@@ -13,7 +15,10 @@ from ._adaptive import AdaptivePolicy, Throttle, plan_throttle
 from ._config import DEFAULT_GROUP, RateLimit, RateLimitTimeout
 from ._headers import parse_rate_limit_headers
 
-__all__ = ["BaseRateLimiter", "Step"]
+__all__ = ["IN_FLIGHT_HORIZON", "BaseRateLimiter", "Step"]
+
+IN_FLIGHT_HORIZON = 60.0
+"""Seconds after which an admitted call without an observed response no longer counts in flight."""
 
 
 class Step(enum.Enum):
@@ -62,6 +67,8 @@ class BaseRateLimiter(abc.ABC):
     ) -> None:
         self._now = clock
         self._sleep = sleep
+        self._flight_lock = threading.Lock()
+        self._in_flight: dict[str, collections.deque[float]] = {}
         limits: dict[str, RateLimit] = {}
         for name, group_limit in (groups or {}).items():
             if not isinstance(group_limit, RateLimit):
@@ -145,6 +152,7 @@ class BaseRateLimiter(abc.ABC):
                 include_own = False
             elif step is Step.DONE:
                 break
+        self._admitted(group)
         # A pause may have been learned while this call slept (another caller's 429).
         while slept and (pause := self.pause_remaining(group)) > 0:
             if timeout is not None:
@@ -171,6 +179,7 @@ class BaseRateLimiter(abc.ABC):
                 include_own = False
             elif step is Step.DONE:
                 break
+        self._admitted(group)
         while slept and (pause := await self.pause_remaining_async(group)) > 0:
             if timeout is not None:
                 self._check_deadline(group, pause, timeout, time.monotonic() - started)
@@ -182,22 +191,44 @@ class BaseRateLimiter(abc.ABC):
         if waited + wait > timeout:
             raise RateLimitTimeout(group, waited + wait, timeout)
 
-    def _plan(self, status: int, headers: Mapping[str, str]) -> Throttle | None:
+    # -- calls in flight ----------------------------------------------------------------------
+    # Admitted calls of this process whose responses have not been observed yet, per group, as
+    # admission times. A response retires the oldest. A call that never gets a response (a
+    # connection error) is forgotten after IN_FLIGHT_HORIZON, so the estimate cannot drift up.
+
+    def _admitted(self, group: str) -> None:
+        if self._adaptive:
+            with self._flight_lock:
+                self._in_flight.setdefault(group, collections.deque()).append(time.monotonic())
+
+    def _answered(self, group: str) -> int:
+        with self._flight_lock:
+            admitted = self._in_flight.get(group)
+            if not admitted:
+                return 0
+            admitted.popleft()
+            horizon = time.monotonic() - IN_FLIGHT_HORIZON
+            while admitted and admitted[0] < horizon:
+                admitted.popleft()
+            return len(admitted)
+
+    def _plan(self, group: str, status: int, headers: Mapping[str, str]) -> Throttle | None:
         if not self._adaptive:
             return None
+        in_flight = self._answered(group)
         signals = parse_rate_limit_headers(headers, status, self._wall_clock())
         if not signals and status != 429:
             return None
-        return plan_throttle(signals, status, self._policy)
+        return plan_throttle(signals, status, self._policy, in_flight)
 
     def observe(self, group: str, status: int, headers: Mapping[str, str]) -> None:
         """Learn from a response of `group`. Malformed headers are ignored, never raised."""
-        throttle = self._plan(status, headers)
+        throttle = self._plan(group, status, headers)
         if throttle is not None:
             self._apply(group, throttle)
 
     async def observe_async(self, group: str, status: int, headers: Mapping[str, str]) -> None:
         """`observe` for asyncio (a shared backend updates its state without blocking the loop)."""
-        throttle = self._plan(status, headers)
+        throttle = self._plan(group, status, headers)
         if throttle is not None:
             await self._apply_async(group, throttle)
