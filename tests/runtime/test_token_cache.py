@@ -6,8 +6,10 @@ Redis tests use the real Redis on 127.0.0.1:6379 and fail, not skip, when CI=tru
 from __future__ import annotations
 
 import asyncio
-import multiprocessing
+import json
 import os
+import subprocess
+import sys
 import threading
 import time
 import uuid
@@ -301,34 +303,55 @@ def test_redis_lock_excludes_times_out_and_is_released_only_by_its_owner(
     assert raw.get(lock_key) is None
 
 
-def _process_callers(url: str, namespace: str, out: Any) -> None:
-    import redis
+# Fresh interpreters, not forks of this multi-threaded test process (a lock held by another
+# thread at fork time can deadlock a child).
+_CALLERS = """
+import json, sys, threading, time
+import redis
+from apiweld.runtime._secrets import Secret
+from apiweld.runtime._state import RedisTokenCache, Token, fetch_token_once
 
-    counter = redis.Redis.from_url(url)
-    cache = RedisTokenCache(url, namespace=namespace)
+url, namespace, start_at = sys.argv[1], sys.argv[2], float(sys.argv[3])
+counter = redis.Redis.from_url(url)
+cache = RedisTokenCache(url, namespace=namespace)
 
-    def fetch() -> Token:
-        number = counter.incr(f"{namespace}:fetches")
-        time.sleep(0.3)
-        return Token(Secret(f"token-{number}"), expires_at=time.time() + 3600)
+def fetch():
+    number = counter.incr(namespace + ":fetches")
+    time.sleep(0.3)  # a slow token endpoint: the other callers pile up behind the lock
+    return Token(Secret(f"token-{number}"), expires_at=time.time() + 3600)
 
-    tokens = run_threads(5, lambda: fetch_token_once(cache, "api", fetch))
-    out.put(sorted({t.access_token.get_secret_value() for t in tokens}))
+seen = set()
+def caller():
+    seen.add(fetch_token_once(cache, "api", fetch).access_token.get_secret_value())
+
+threads = [threading.Thread(target=caller) for _ in range(5)]
+time.sleep(max(0.0, start_at - time.time()))
+for thread in threads:
+    thread.start()
+for thread in threads:
+    thread.join()
+print(json.dumps(sorted(seen)))
+"""
 
 
 def test_20_callers_in_4_processes_share_one_fetch(redis_url: str, namespace: str) -> None:
     import redis
 
-    context = multiprocessing.get_context("fork")
-    out = context.Queue()
+    start_at = str(time.time() + 2.0)  # all start together, after their imports
     workers = [
-        context.Process(target=_process_callers, args=(redis_url, namespace, out)) for _ in range(4)
+        subprocess.Popen(
+            [sys.executable, "-c", _CALLERS, redis_url, namespace, start_at],
+            stdout=subprocess.PIPE,
+            stderr=subprocess.PIPE,
+            text=True,
+        )
+        for _ in range(4)
     ]
+    seen = []
     for worker in workers:
-        worker.start()
-    seen = [out.get(timeout=30) for _ in workers]
-    for worker in workers:
-        worker.join(timeout=10)
+        out, err = worker.communicate(timeout=60)
+        assert worker.returncode == 0, err[-2000:]
+        seen.append(json.loads(out.strip().splitlines()[-1]))
     assert seen == [["token-1"]] * 4
     assert int(redis.Redis.from_url(redis_url).get(f"{namespace}:fetches") or 0) == 1
 
