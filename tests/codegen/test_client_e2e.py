@@ -78,7 +78,7 @@ def test_sync_client_round_trip(petstore: ModuleType, mock: tuple[str, MockServe
 async def test_async_client_round_trip(petstore: ModuleType, mock: tuple[str, MockServer]) -> None:
     url, server = mock
     models = petstore.models
-    async with petstore.AsyncPetstore(bearer="token-abc", base_url=url) as client:
+    async with petstore.AsyncPetstore(bearer_token="token-abc", base_url=url) as client:
         pets = [pet async for pet in client.pets.list(limit=5)]
         assert pets and all(isinstance(p, models.Pet) for p in pets)
         created = await client.pets.create(body={"name": "Tom", "species": "cat"})

@@ -144,8 +144,16 @@ def _all_files(root: Path) -> set[Path]:
     return {p for p in root.rglob("*")}
 
 
+@pytest.mark.parametrize(
+    "include_tests",
+    [
+        pytest.param(False, id="client"),
+        # The default output also holds the package's test suite, rendered by apiweld.testing.
+        pytest.param(True, id="client-and-generated-tests"),
+    ],
+)
 def test_hostile_description_generates_inert_code(
-    tmp_path: Path, fresh_import: FreshImport
+    tmp_path: Path, fresh_import: FreshImport, include_tests: bool
 ) -> None:
     marker = tmp_path / "MARKER"
     workspace = tmp_path / "workspace"
@@ -154,7 +162,7 @@ def test_hostile_description_generates_inert_code(
     api = load(_hostile_description(marker))
     before = _all_files(tmp_path)
 
-    report = generate_package(api, out)
+    report = generate_package(api, out, include_tests=include_tests)
 
     assert not marker.exists(), "a payload ran during generation"
     created = _all_files(tmp_path) - before

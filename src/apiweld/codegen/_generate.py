@@ -317,16 +317,22 @@ def _client_doc(api: Api) -> str:
 
 
 def _usage_example(resources: list[ResourceDef]) -> dict[str, str] | None:
-    for resource in resources:
-        for op in resource.operations:
-            required = [a for a in op.arguments if a.required]
-            if len(required) <= 2:
-                arguments = ", ".join(f"{a.py_name}=..." for a in required)
-                return {
-                    "resource": resource.attribute,
-                    "method": op.method_name,
-                    "arguments": arguments,
-                }
+    """A call to show in the README: one that returns a value (not a pager), few arguments."""
+    candidates = [
+        (resource, op)
+        for resource in resources
+        for op in resource.operations
+        if op.item_annotation is None and op.return_annotation != "None"
+    ] or [(resource, op) for resource in resources for op in resource.operations]
+    for resource, op in candidates:
+        required = [a for a in op.arguments if a.required]
+        if len(required) <= 2:
+            arguments = ", ".join(f"{a.py_name}=..." for a in required)
+            return {
+                "resource": resource.attribute,
+                "method": op.method_name,
+                "arguments": arguments,
+            }
     return None
 
 

@@ -600,7 +600,8 @@ def _auth_def(
         "oauth2",
         "openIdConnect",
     ):
-        arg = argument("_token" if scheme.type != "http" else "", "token_env")
+        suffix = "" if base.endswith("token") else "_token"
+        arg = argument(suffix, "token_env")
         return AuthDef(name, [arg], f"BearerAuth({arg[0]})", doc)
     return None
 
