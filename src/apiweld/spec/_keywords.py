@@ -15,10 +15,12 @@ __all__ = [
     "JSON_TYPES",
     "SCALAR",
     "SCALAR_KEYWORDS",
+    "TEXT",
+    "TEXT_KEYWORDS",
     "describe_type",
 ]
 
-SCALAR, FLAG = "scalar", "flag"
+SCALAR, TEXT, FLAG = "scalar", "text", "flag"
 JSON_TYPES: frozenset[str] = frozenset(
     {"string", "number", "integer", "boolean", "array", "object", "null"}
 )
@@ -47,17 +49,16 @@ def _is_positive(value: Any) -> bool:
     return _is_number(value) and value > 0
 
 
-def _is_str(value: Any) -> bool:
-    return isinstance(value, str)
-
-
+# Keywords whose value must be a string (the most common kind: checked inline, no call).
+TEXT_KEYWORDS: dict[str, str] = {
+    "description": "description",
+    "title": "title",
+    "format": "format",
+    "pattern": "pattern",
+    "contentMediaType": "content_media_type",
+    "contentEncoding": "content_encoding",
+}
 SCALAR_KEYWORDS: dict[str, tuple[str, Callable[[Any], bool]]] = {
-    "description": ("description", _is_str),
-    "title": ("title", _is_str),
-    "format": ("format", _is_str),
-    "pattern": ("pattern", _is_str),
-    "contentMediaType": ("content_media_type", _is_str),
-    "contentEncoding": ("content_encoding", _is_str),
     "minimum": ("minimum", _is_number),
     "maximum": ("maximum", _is_number),
     "exclusiveMinimum": ("exclusive_minimum", _is_number),

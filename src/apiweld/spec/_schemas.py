@@ -22,6 +22,8 @@ from apiweld.spec._keywords import (
     JSON_TYPES,
     SCALAR,
     SCALAR_KEYWORDS,
+    TEXT,
+    TEXT_KEYWORDS,
     describe_type,
 )
 from apiweld.spec._refs import Location, RefResolver
@@ -34,6 +36,7 @@ MAX_INLINE_DEPTH = 100
 Dialect = Literal["2.0", "3.0", "3.1"]
 
 _NULL_SCHEMA = Schema(types=("null",))
+_SINGLE_TYPES: dict[str, tuple[str, ...]] = {t: (t,) for t in JSON_TYPES}
 # Fields of an untyped schema that can reject null (so `nullable` must be spelled out).
 _EXCLUDES_NULL = frozenset({"all_of", "one_of", "any_of", "not_", "enum", "has_const"})
 # Keywords that may sit beside a `$ref` without changing what it validates.
@@ -268,7 +271,12 @@ class SchemaBuilder:
                     extensions[key] = value
                 continue
             kind, attr, check = keyword
-            if kind is SCALAR:
+            if kind is TEXT:
+                if value.__class__ is str:
+                    fields[attr] = value
+                else:
+                    self.warn(location.child(key), f"{key} must be a string; ignored")
+            elif kind is SCALAR:
                 if check(value):
                     fields[attr] = value
                 elif not (key in EXCLUSIVE_BOUNDS and isinstance(value, bool)):
@@ -302,6 +310,10 @@ class SchemaBuilder:
         depth: int,
         fields: dict[str, Any],
     ) -> None:
+        single = _SINGLE_TYPES.get(value) if value.__class__ is str else None
+        if single is not None:  # the common case: one valid type, a shared tuple
+            fields["types"] = single
+            return
         candidates = value if isinstance(value, list) else [value]
         types: list[str] = []
         for candidate in candidates:
@@ -602,6 +614,7 @@ _HANDLERS: dict[str, _Handler] = {
 }
 # One table for every keyword, so each key of a schema costs a single lookup.
 _KEYWORDS: dict[str, tuple[str, str, Any]] = {
+    **{key: (TEXT, attr, None) for key, attr in TEXT_KEYWORDS.items()},
     **{key: (SCALAR, attr, check) for key, (attr, check) in SCALAR_KEYWORDS.items()},
     **{key: (FLAG, attr, None) for key, attr in FLAG_KEYWORDS.items()},
     **{key: (_HANDLER, "", handler) for key, handler in _HANDLERS.items()},
