@@ -312,3 +312,23 @@ def test_first_time_on_postgresql(pg_url: str, pg_prefix: str) -> None:
             raise RuntimeError("the effects failed: the key must roll back with them")
         with conn.transaction():
             assert first_time(conn, "evt_2", table=table)
+
+
+def test_opening_a_live_postgres_inbox_runs_no_ddl(pg_url: str, pg_prefix: str) -> None:
+    """A receiver restarting beside busy workers: even CREATE INDEX IF NOT EXISTS would wait
+    for (and deadlock with) their row locks, so an existing schema is only looked at."""
+    import psycopg
+
+    first = open_inbox(pg_url, table_prefix=pg_prefix)
+    first.store([incoming("busy")])
+    with psycopg.connect(pg_url) as worker, worker.transaction():
+        worker.execute(f"UPDATE {pg_prefix}events SET attempts = attempts + 1")  # row lock held
+        opened: list[Inbox] = []
+        thread = threading.Thread(
+            target=lambda: opened.append(open_inbox(pg_url, table_prefix=pg_prefix))
+        )
+        thread.start()
+        thread.join(5)
+        assert opened, "opening the inbox waited on a lock held by a running transaction"
+    opened[0].close()
+    first.close()

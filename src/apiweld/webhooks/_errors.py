@@ -45,3 +45,8 @@ class WebhookConfigError(WebhookError):
 
 class InboxError(WebhookError):
     """The inbox could not store or read events (database unreachable, schema mismatch)."""
+
+    def __init__(self, message: str, *, sqlstate: str | None = None) -> None:
+        self.sqlstate = sqlstate
+        """The database's SQLSTATE code when it reported one (PostgreSQL), e.g. 40P01."""
+        super().__init__(message)

@@ -55,6 +55,9 @@ CREATE INDEX IF NOT EXISTS {p}attempts_event ON {p}attempts (event_pk)
 """
 
 
+_DEADLOCK_DETECTED = "40P01"
+
+
 def _pg_params(sql: str) -> str:
     # The shared SQL uses `?`; psycopg wants `%s`. No statement here contains a literal `?` or `%`.
     return sql.replace("?", "%s")
@@ -68,13 +71,34 @@ class PostgresInbox(Inbox):
         self._listener: threading.Thread | None = None
         self._listener_lock = threading.Lock()
         self._closing = threading.Event()
+        self._create_schema()
+
+    _OBJECTS = (
+        "events", "attempts", "events_due", "events_lease", "events_received", "attempts_event"
+    )  # fmt: skip
+
+    def _create_schema(self) -> None:
+        # A process (re)starting beside running workers must not run DDL: even CREATE INDEX IF
+        # NOT EXISTS takes a ShareLock on the table first, and deadlocks against workers'
+        # row-exclusive locks. So: look (plain reads), and create only what is missing.
+        names = [f"{self.prefix}{name}" for name in self._OBJECTS]
+        probe = "SELECT " + ", ".join("to_regclass(%s) IS NOT NULL" for _ in names)
         with self._transaction() as conn:
-            # Several processes start at once: serialise the DDL (CREATE ... IF NOT EXISTS
-            # is not safe against concurrent creators in PostgreSQL).
-            conn.execute("SELECT pg_advisory_xact_lock(hashtext(%s))", (self.prefix,))
-            for statement in self.sql(_SCHEMA).split(";"):
-                if statement.strip():
-                    conn.execute(statement)
+            if all(conn.execute(probe, names).fetchone()):
+                return
+        for attempt in range(5):
+            try:
+                with self._transaction() as conn:
+                    # Several processes start at once: serialise the DDL (CREATE ... IF NOT
+                    # EXISTS is not safe against concurrent creators in PostgreSQL).
+                    conn.execute("SELECT pg_advisory_xact_lock(hashtext(%s))", (self.prefix,))
+                    for statement in self.sql(_SCHEMA).split(";"):
+                        if statement.strip():
+                            conn.execute(statement)
+                return
+            except InboxError as exc:
+                if exc.sqlstate != _DEADLOCK_DETECTED or attempt == 4:
+                    raise
 
     def __repr__(self) -> str:
         from psycopg.conninfo import conninfo_to_dict
@@ -107,7 +131,7 @@ class PostgresInbox(Inbox):
             with conn.transaction():
                 yield conn
         except psycopg.Error as exc:
-            raise InboxError(f"PostgreSQL inbox: {exc}") from None
+            raise InboxError(f"PostgreSQL inbox: {exc}", sqlstate=exc.sqlstate) from None
 
     def _execute(self, conn: Any, sql: str, params: Sequence[Any] = ()) -> Any:
         return conn.execute(_pg_params(sql), tuple(params))
