@@ -16,6 +16,7 @@ from apiweld.runtime._ratelimit import (
     QuotaObservation,
     ServerSignals,
     Throttle,
+    next_spacing,
     parse_rate_limit_headers,
     parse_retry_after,
     plan_throttle,
@@ -189,8 +190,9 @@ def plan(
 
 def test_comfortable_budget_relaxes() -> None:
     assert plan(200, None, QuotaObservation(remaining=80, reset_after=10, limit=100)) == Throttle(
-        relax=True
+        relax=True, relax_reset=10
     )
+    assert plan(200, None, QuotaObservation(remaining=80, limit=100)) == Throttle(relax=True)
 
 
 def test_low_budget_is_spread_over_the_time_to_reset() -> None:
@@ -205,7 +207,9 @@ def test_empty_budget_pauses_until_reset() -> None:
 
 
 def test_unknown_limit_uses_min_low_water() -> None:
-    assert plan(200, None, QuotaObservation(remaining=6, reset_after=6)) == Throttle(relax=True)
+    assert plan(200, None, QuotaObservation(remaining=6, reset_after=6)) == Throttle(
+        relax=True, relax_reset=6
+    )
     assert plan(200, None, QuotaObservation(remaining=4, reset_after=8)) == Throttle(
         spacing=2, spacing_for=8
     )
@@ -276,3 +280,26 @@ def test_fast_list_parser_never_accepts_what_http_sf_rejects(value: str) -> None
     fast = _fast_sf_list(value)
     if fast is not None:
         assert [(str(n), dict(p)) for n, p in fast] == _reference(value)
+
+
+# -- merging a throttle into what a group has learned ------------------------------------------
+
+
+def test_a_late_response_never_loosens_the_window_being_spread() -> None:
+    spacing, until = 1.0, 110.0  # spreading until t=110
+    looser = Throttle(spacing=0.5, spacing_for=10.5)  # same window (110.5 within tolerance)
+    assert next_spacing(spacing, until, 100.0, looser) == (1.0, 110.0)
+    stale_relax = Throttle(relax=True, relax_reset=10.0)
+    assert next_spacing(spacing, until, 100.0, stale_relax) == (1.0, 110.0)
+    stricter = Throttle(spacing=2.0, spacing_for=10.0)
+    assert next_spacing(spacing, until, 100.0, stricter) == (2.0, 110.0)
+
+
+def test_a_later_window_or_an_expired_spread_loosens() -> None:
+    spacing, until = 1.0, 110.0
+    next_window = Throttle(relax=True, relax_reset=60.0)
+    assert next_spacing(spacing, until, 100.0, next_window) == (0.0, 0.0)
+    assert next_spacing(spacing, until, 100.0, Throttle(relax=True)) == (0.0, 0.0)  # no reset told
+    looser_later = Throttle(spacing=0.5, spacing_for=30.0)
+    assert next_spacing(spacing, until, 100.0, looser_later) == (0.5, 130.0)
+    assert next_spacing(spacing, until, 111.0, Throttle(spacing=0.1, spacing_for=1)) == (0.1, 112.0)

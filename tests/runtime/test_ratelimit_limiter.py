@@ -141,7 +141,13 @@ def test_low_remaining_spreads_the_rest_until_reset_then_relaxes() -> None:
     headers = {"X-RateLimit-Limit": "100", "X-RateLimit-Remaining": "4", "X-RateLimit-Reset": "2"}
     rl.observe("default", 200, headers)
     assert waits(rl, "default", 3) == [0.0, 0.5, 0.5]
+    # a late response of the same window (more left, before the calls since) changes nothing
     rl.observe("default", 200, {**headers, "X-RateLimit-Remaining": "90"})
+    assert waits(rl, "default", 1) == [0.5]
+    # the next window is comfortable: spreading ends
+    rl.observe(
+        "default", 200, {**headers, "X-RateLimit-Remaining": "90", "X-RateLimit-Reset": "60"}
+    )
     assert waits(rl, "default", 3) == [0.0, 0.0, 0.0]
 
 
@@ -151,9 +157,10 @@ def test_calls_in_flight_are_deducted_from_the_remaining_budget() -> None:
     waits(rl, "default", 4)  # four calls admitted, no response seen yet
     rl.observe("default", 200, headers)  # one answered: three still in flight spend 3 of the 4
     assert waits(rl, "default", 2) == [0.0, 6.0]  # one call left until the reset, spread over 6 s
+    later = {**headers, "X-RateLimit-Remaining": "90", "X-RateLimit-Reset": "60"}
     for _ in range(5):
-        rl.observe("default", 200, {**headers, "X-RateLimit-Remaining": "90"})
-    assert waits(rl, "default", 2) == [0.0, 0.0]  # every call answered: comfortable again
+        rl.observe("default", 200, later)
+    assert waits(rl, "default", 2) == [0.0, 0.0]  # every call answered, a new window: relaxed
 
 
 def test_spreading_ends_at_the_reset_time() -> None:

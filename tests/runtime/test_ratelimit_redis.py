@@ -113,7 +113,11 @@ def test_learned_spreading_is_shared_and_relaxed(redis_url: str, namespace: str)
     for _ in range(3):
         b.acquire()
     assert b_sleeps == pytest.approx([0.5, 1.0], abs=0.05)
-    a.observe("default", 200, {**low, "X-RateLimit-Remaining": "80"})
+    a.observe("default", 200, {**low, "X-RateLimit-Remaining": "80"})  # late: same window
+    b_sleeps.clear()
+    b.acquire()
+    assert b_sleeps == pytest.approx([1.5], abs=0.05)
+    a.observe("default", 200, {**low, "X-RateLimit-Remaining": "80", "X-RateLimit-Reset": "60"})
     b_sleeps.clear()
     b.acquire()
     assert b_sleeps == []

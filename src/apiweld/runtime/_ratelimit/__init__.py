@@ -4,7 +4,7 @@ Backends: `RateLimiter` (in memory, the default) and `RedisRateLimiter` (one bud
 processes on many machines; imports `redis` only when constructed).
 """
 
-from ._adaptive import AdaptivePolicy, Throttle, plan_throttle
+from ._adaptive import AdaptivePolicy, Throttle, next_spacing, plan_throttle
 from ._base import BaseRateLimiter
 from ._config import DEFAULT_GROUP, RateLimit, RateLimitTimeout
 from ._headers import (
@@ -28,6 +28,7 @@ __all__ = [
     "RedisRateLimiter",
     "ServerSignals",
     "Throttle",
+    "next_spacing",
     "parse_rate_limit_headers",
     "parse_retry_after",
     "plan_throttle",

@@ -7,7 +7,8 @@ The policy, per endpoint group:
 - a quota running low (at or below `low_water_fraction` of its limit, or `min_low_water` calls when
   the limit is not told) spreads what is left evenly over the time to reset, so the budget lasts
   until the reset instead of being spent at once and answered with 429s;
-- a comfortable quota lifts an earlier spreading (the server refilled it);
+- a comfortable quota lifts an earlier spreading (the server refilled it), but within the window
+  being spread a late response never loosens it (see `next_spacing`);
 - a bare 429 with none of the above pauses briefly (`pause_on_429`), so concurrent callers stop
   hammering while the retry layer backs off.
 Several quotas in one response (IETF policies, or X- and IETF headers together): the strictest wins.
@@ -20,7 +21,7 @@ from dataclasses import dataclass
 
 from ._headers import QuotaObservation, ServerSignals
 
-__all__ = ["AdaptivePolicy", "Throttle", "plan_throttle"]
+__all__ = ["WINDOW_TOLERANCE", "AdaptivePolicy", "Throttle", "next_spacing", "plan_throttle"]
 
 
 @dataclass(frozen=True, slots=True)
@@ -43,7 +44,10 @@ class Throttle:
     spacing_for: float = 0.0
     """... until now + spacing_for (the quota's reset)."""
     relax: bool = False
-    """The server reports a comfortable budget: end any spreading learned earlier."""
+    """The server reports a comfortable budget: end any spreading learned earlier..."""
+    relax_reset: float | None = None
+    """... unless that budget resets with the window being spread (then the response is late
+    news from before the spreading began); None when the server gave no reset."""
 
 
 def _low_water(quota: QuotaObservation, policy: AdaptivePolicy) -> float:
@@ -64,6 +68,7 @@ def plan_throttle(
     spacing = 0.0
     spacing_for = 0.0
     comfortable = False
+    relax_reset: float | None = None
     for quota in signals.quotas:
         if quota.remaining is None:
             continue
@@ -82,6 +87,7 @@ def plan_throttle(
             spacing_for = max(spacing_for, quota.reset_after)
         else:
             comfortable = True
+            relax_reset = max(relax_reset or 0.0, quota.reset_after)
     if signals.retry_after is not None:
         pause = max(pause, signals.retry_after)
     elif status == 429 and pause == 0.0:
@@ -91,5 +97,33 @@ def plan_throttle(
     if pause > 0.0 or spacing > 0.0:
         return Throttle(pause_for=pause, spacing=spacing, spacing_for=spacing_for)
     if comfortable:
-        return Throttle(relax=True)
+        return Throttle(relax=True, relax_reset=relax_reset)
     return None
+
+
+WINDOW_TOLERANCE = 1.0
+"""Seconds within which two announced resets are the same window (resets are whole seconds)."""
+
+
+def next_spacing(
+    spacing: float, until: float, now: float, throttle: Throttle
+) -> tuple[float, float]:
+    """A group's learned (spacing, spacing_until) after `throttle`, observed at `now`.
+
+    Within the window being spread, a throttle may only tighten: responses arrive out of order
+    under concurrency, and a late one still reports the larger budget that was left before the
+    calls answered since; loosening on it would spend budget that is already gone. A response
+    from a later window (or the end of the spread window) loosens as it says.
+    """
+    active = spacing > 0.0 and now < until
+    if throttle.relax:
+        reset = throttle.relax_reset
+        if active and reset is not None and now + reset <= until + WINDOW_TOLERANCE:
+            return spacing, until
+        return 0.0, 0.0
+    if throttle.spacing > 0.0:
+        new_until = now + throttle.spacing_for
+        if active and throttle.spacing < spacing and new_until <= until + WINDOW_TOLERANCE:
+            return spacing, until
+        return throttle.spacing, new_until
+    return spacing, until

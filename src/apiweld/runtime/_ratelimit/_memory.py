@@ -6,7 +6,7 @@ import threading
 import time
 from collections.abc import Callable, Mapping
 
-from ._adaptive import AdaptivePolicy, Throttle
+from ._adaptive import AdaptivePolicy, Throttle, next_spacing
 from ._base import BaseRateLimiter, Step
 from ._config import DEFAULT_GROUP, RateLimit, RateLimitTimeout
 from ._gcra import advance, earliest_start
@@ -125,15 +125,11 @@ class RateLimiter(BaseRateLimiter):
         with self._lock:
             now = self._clock()
             state = self._state(group)
-            if throttle.relax:
-                state.spacing = 0.0
-                state.spacing_until = 0.0
-                return
             if throttle.pause_for > 0.0:
                 state.pause_until = max(state.pause_until, now + throttle.pause_for)
-            if throttle.spacing > 0.0:
-                state.spacing = throttle.spacing
-                state.spacing_until = now + throttle.spacing_for
+            state.spacing, state.spacing_until = next_spacing(
+                state.spacing, state.spacing_until, now, throttle
+            )
 
     async def _apply_async(self, group: str, throttle: Throttle) -> None:
         self._apply(group, throttle)

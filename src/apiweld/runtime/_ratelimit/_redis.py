@@ -30,7 +30,7 @@ from typing import TYPE_CHECKING, Any
 
 from .._state._errors import StateBackendError
 from .._state._redis_clients import RedisHandles, running_loop
-from ._adaptive import AdaptivePolicy, Throttle
+from ._adaptive import WINDOW_TOLERANCE, AdaptivePolicy, Throttle
 from ._base import BaseRateLimiter, Step
 from ._config import DEFAULT_GROUP, RateLimit, RateLimitTimeout
 
@@ -134,17 +134,25 @@ return tostring(math.max(0, pause_until - now))
 """
 )
 
-# ARGV relax (1/0), pause_for, spacing, spacing_for (seconds from now).
+# `_adaptive.next_spacing` plus the pause. ARGV relax (1/0), pause_for, spacing, spacing_for,
+# relax_reset (<0: none), window tolerance; seconds from now. Returns 1 if it changed the spacing.
 _APPLY = (
     _PRELUDE
     + """
+local s = redis.call('HMGET', KEYS[1], 'spacing', 'spacing_until')
+local cur_spacing, cur_until = tonumber(s[1]) or 0, tonumber(s[2]) or 0
+local active = cur_spacing > 0 and now < cur_until
+local tolerance = tonumber(ARGV[6])
 if ARGV[1] == '1' then
+  local reset = tonumber(ARGV[5])
+  if active and reset >= 0 and now + reset <= cur_until + tolerance then return 0 end
   if redis.call('EXISTS', KEYS[1]) == 1 then
     redis.call('HSET', KEYS[1], 'spacing', '0', 'spacing_until', '0')
   end
   return 1
 end
 local pause_for, spacing, spacing_for = tonumber(ARGV[2]), tonumber(ARGV[3]), tonumber(ARGV[4])
+local changed = 0
 local horizon = now
 if pause_for > 0 then
   local pause_until = tonumber(redis.call('HGET', KEYS[1], 'pause_until')) or 0
@@ -152,12 +160,15 @@ if pause_for > 0 then
   redis.call('HSET', KEYS[1], 'pause_until', fmt(pause_until))
   horizon = math.max(horizon, pause_until)
 end
-if spacing > 0 then
-  redis.call('HSET', KEYS[1], 'spacing', fmt(spacing), 'spacing_until', fmt(now + spacing_for))
-  horizon = math.max(horizon, now + spacing_for)
+local new_until = now + spacing_for
+local late = active and spacing < cur_spacing and new_until <= cur_until + tolerance
+if spacing > 0 and not late then
+  redis.call('HSET', KEYS[1], 'spacing', fmt(spacing), 'spacing_until', fmt(new_until))
+  horizon = math.max(horizon, new_until)
+  changed = 1
 end
 keep_until(KEYS[1], horizon)
-return 1
+return changed
 """
 )
 
@@ -299,14 +310,22 @@ class RedisRateLimiter(BaseRateLimiter):
         return _seconds(reply)
 
     def _apply_args(self, group: str, throttle: Throttle) -> list[str] | None:
-        if throttle.relax:
-            if group not in self._spreading:
-                return None
-            self._spreading.discard(group)
-            return ["1", "0", "0", "0"]
+        if throttle.relax and group not in self._spreading:
+            return None
         if throttle.spacing > 0:
             self._spreading.add(group)
-        return ["0", repr(throttle.pause_for), repr(throttle.spacing), repr(throttle.spacing_for)]
+        return [
+            "1" if throttle.relax else "0",
+            repr(throttle.pause_for),
+            repr(throttle.spacing),
+            repr(throttle.spacing_for),
+            "-1" if throttle.relax_reset is None else repr(throttle.relax_reset),
+            repr(WINDOW_TOLERANCE),
+        ]
+
+    def _applied(self, group: str, args: list[str], reply: Any) -> None:
+        if args[0] == "1" and int(reply) == 1:
+            self._spreading.discard(group)
 
     def _apply(self, group: str, throttle: Throttle) -> None:
         args = self._apply_args(group, throttle)
@@ -323,20 +342,24 @@ class RedisRateLimiter(BaseRateLimiter):
             return
         try:
             script = self._redis.script(_APPLY)
-            self._redis.call(
+            reply = self._redis.call(
                 "rate-limit observe", lambda: script(keys=[self.key(group)], args=args)
             )
         except StateBackendError as exc:
             self._open_or_raise(exc)
+            return
+        self._applied(group, args, reply)
 
     async def _apply_args_async(self, group: str, args: list[str]) -> None:
         try:
             script = self._redis.script_async(_APPLY)
-            await self._redis.call_async(
+            reply = await self._redis.call_async(
                 "rate-limit observe", lambda: script(keys=[self.key(group)], args=args)
             )
         except StateBackendError as exc:
             self._open_or_raise(exc)
+            return
+        self._applied(group, args, reply)
 
     async def _apply_async(self, group: str, throttle: Throttle) -> None:
         args = self._apply_args(group, throttle)
