@@ -56,6 +56,9 @@ def _timed_command(
 ) -> tuple[float, float, float]:
     """(wall s, user+system CPU s, peak RSS MB) of one command, children included."""
     report = OUT / "time.txt"
+    # Users' Python writes bytecode caches; this environment switches that off. Both tools get
+    # them back (the first of the repeated runs writes them).
+    env = {k: v for k, v in (env or os.environ).items() if k != "PYTHONDONTWRITEBYTECODE"}
     started = time.perf_counter()
     done = subprocess.run(
         ["/usr/bin/time", "-o", str(report), "-f", "%U %S %M", *command],
@@ -142,7 +145,7 @@ client_name = next(n for n in package.__all__ if n != "models" and not n.startsw
 client = getattr(package, client_name)(base_url=sys.argv[3])
 user = client.users.get_by_username(username="octocat")
 assert user.login == "octocat", user
-print(time.perf_counter() - started)
+print(time.perf_counter() - started, time.process_time())
 """
 
 OPC_CALL = """
@@ -150,30 +153,47 @@ import importlib, sys, time
 started = time.perf_counter()
 sys.path.insert(0, sys.argv[1])
 package = importlib.import_module(sys.argv[2])
-endpoint = importlib.import_module(sys.argv[2] + ".api.users.users_get_by_username")
+endpoint = importlib.import_module(sys.argv[2] + ".api.users." + sys.argv[4])
 client = package.Client(base_url=sys.argv[3])
 user = endpoint.sync(username="octocat", client=client)
 assert user is not None and user.login == "octocat", user
-print(time.perf_counter() - started)
+print(time.perf_counter() - started, time.process_time())
 """
 
 
 def _import_first_call(
-    python: Path, script: str, folder: Path, package: str, url: str, repeat: int
-) -> float:
-    times = []
+    python: Path, script: str, folder: Path, arguments: list[str], repeat: int
+) -> tuple[float, float]:
+    """Median (wall s, CPU s) of import + first call in a fresh interpreter.
+
+    Bytecode caches are allowed (this environment sets PYTHONDONTWRITEBYTECODE, users' do not):
+    the first run writes them and is not timed.
+    """
+    env = {k: v for k, v in os.environ.items() if k != "PYTHONDONTWRITEBYTECODE"}
+    walls, cpus = [], []
     for attempt in range(repeat + 1):
         done = subprocess.run(
-            [str(python), "-c", script, str(folder), package, url],
+            [str(python), "-c", script, str(folder), *arguments],
             capture_output=True,
             text=True,
+            env=env,
             check=False,
         )
         if done.returncode != 0:
             raise SystemExit(f"first call failed in {folder}:\n{done.stderr[-3000:]}")
-        if attempt:  # the first run writes __pycache__; it is not timed
-            times.append(float(done.stdout.strip().splitlines()[-1]))
-    return statistics.median(times)
+        if attempt:
+            wall, cpu = done.stdout.strip().splitlines()[-1].split()
+            walls.append(float(wall))
+            cpus.append(float(cpu))
+    return statistics.median(walls), statistics.median(cpus)
+
+
+def _opc_module(folder: Path, package: str) -> str:
+    """The module opc wrote for the operation (its file names vary with its version)."""
+    found = sorted((folder / package / "api" / "users").glob("*get_by_username.py"))
+    if not found:
+        raise SystemExit(f"no get_by_username module under {folder / package / 'api/users'}")
+    return found[0].stem
 
 
 def _single_package(folder: Path, skip: tuple[str, ...] = ()) -> str:
@@ -220,10 +240,13 @@ def main() -> None:
     url = f"http://127.0.0.1:{server.server_address[1]}"
     try:
         folder = OUT / "apiweld"
-        first_call = _import_first_call(
-            Path(sys.executable), APIWELD_CALL, folder, _single_package(folder), url, args.repeat
+        first_call, first_call_cpu = _import_first_call(
+            Path(sys.executable), APIWELD_CALL, folder, [_single_package(folder), url], args.repeat
         )
-        print(f"apiweld import + first call: {first_call:.3f} s (median of {args.repeat})")
+        print(
+            f"apiweld import + first call: {first_call:.3f} s wall, {first_call_cpu:.3f} s CPU "
+            f"(median of {args.repeat})"
+        )
         pairs = [f"gen_s={gen_s:.2f}", f"gen_cpu_s={gen_cpu_s:.2f}", f"gen_peak_mb={gen_peak:.0f}"]
         if opc_python is not None:
             opc_s = min(w for w, _, _ in theirs)
@@ -234,10 +257,18 @@ def main() -> None:
                 f"peak {opc_peak:.0f} MB"
             )
             opc_folder = OUT / "opc"
-            opc_first = _import_first_call(
-                opc_python, OPC_CALL, opc_folder, _single_package(opc_folder), url, args.repeat
+            opc_package = _single_package(opc_folder)
+            opc_first, opc_first_cpu = _import_first_call(
+                opc_python,
+                OPC_CALL,
+                opc_folder,
+                [opc_package, url, _opc_module(opc_folder, opc_package)],
+                args.repeat,
             )
-            print(f"openapi-python-client import + first call: {opc_first:.3f} s")
+            print(
+                f"openapi-python-client import + first call: {opc_first:.3f} s wall, "
+                f"{opc_first_cpu:.3f} s CPU"
+            )
             pairs += [
                 f"opc_gen_s={opc_s:.2f}",
                 f"opc_gen_cpu_s={opc_cpu_s:.2f}",
@@ -245,10 +276,15 @@ def main() -> None:
                 f"gen_ratio_vs_opc={opc_s / gen_s:.2f}",
                 f"gen_cpu_ratio_vs_opc={opc_cpu_s / gen_cpu_s:.2f}",
                 f"import_first_call_s={first_call:.3f}",
+                f"import_first_call_cpu_s={first_call_cpu:.3f}",
                 f"opc_import_first_call_s={opc_first:.3f}",
+                f"opc_import_first_call_cpu_s={opc_first_cpu:.3f}",
             ]
         else:
-            pairs.append(f"import_first_call_s={first_call:.3f}")
+            pairs += [
+                f"import_first_call_s={first_call:.3f}",
+                f"import_first_call_cpu_s={first_call_cpu:.3f}",
+            ]
     finally:
         server.shutdown()
     print(" ".join(pairs))

@@ -69,8 +69,12 @@ def test_project_mapping_reaches_the_generated_client(tmp_path: Path) -> None:
     assert "def list_all(" in resource and "def delete(" not in resource
     assert "retry=RetryPolicy(" in resource and "max_attempts=5" in resource
     assert 'rate_limit_group="reads"' in resource
-    # The credential variable named in apiweld.toml is the one the client reads.
-    assert '"PETSTORE_TOKEN"' in (package / "_client.py").read_text()
+    # The credential variable named in apiweld.toml is the one the client reads, and the
+    # global retry policy and idempotency header are the client's defaults.
+    client_source = (package / "_client.py").read_text()
+    assert '"PETSTORE_TOKEN"' in client_source
+    assert 'options.setdefault(\n            "retry",' in client_source
+    assert 'options.setdefault("idempotency_header", "Idempotency-Key")' in client_source
 
     probe = (
         "import sys; sys.path.insert(0, sys.argv[1]); import petstore;"

@@ -31,7 +31,14 @@ from ._names import (
     package_name,
     safe_identifier,
 )
-from ._operations import OperationBuilder, OperationDef, ResourceDef, auth_defs, server_defs
+from ._operations import (
+    OperationBuilder,
+    OperationDef,
+    ResourceDef,
+    auth_defs,
+    client_defaults,
+    server_defs,
+)
 from ._render import Writer, environment, markdown_text, render, run_ruff
 from ._types import ModelDef, TypeBuilder
 
@@ -303,6 +310,7 @@ def _context(api: Api, package: str, resources: list[ResourceDef]) -> dict[str, 
         ],
         "resources": resources,
         "example": example,
+        "client_defaults": client_defaults(api),
     }
 
 

@@ -502,6 +502,19 @@ def _pagination_expression(pagination: Pagination) -> str:
     return f"PaginationSpec({', '.join(args)})"
 
 
+def client_defaults(api: Api) -> list[tuple[str, str]]:
+    """Client options apiweld.toml sets for the whole API: (keyword, Python expression) pairs."""
+    retry = api.extensions.get("x-apiweld-retry")
+    if not isinstance(retry, dict):
+        return []
+    header = retry.get("idempotency_header")
+    header_literal = py_literal(header) if isinstance(header, str) or header is None else None
+    defaults = [("retry", _retry_expression(retry))]
+    if header_literal is not None:
+        defaults.append(("idempotency_header", header_literal))
+    return defaults
+
+
 def _retry_expression(settings: dict[str, object]) -> str:
     """A `RetryPolicy(...)` from the config's per-operation retry table (apiweld.toml)."""
     names = {
