@@ -20,7 +20,7 @@ from typing import Any, NamedTuple
 from apiweld.spec._errors import Problems, SpecError
 from apiweld.spec._source import fetch_url, parse_document, read_file
 
-__all__ = ["MAIN_DOCUMENT", "Location", "RefResolver", "split_ref"]
+__all__ = ["MAIN_DOCUMENT", "Location", "RefResolver", "make_location_fast", "split_ref"]
 
 MAIN_DOCUMENT = ""
 _MISSING = object()
@@ -42,7 +42,12 @@ class Location(NamedTuple):
             if "~" in text or "/" in text:
                 text = text.replace("~", "~0").replace("/", "~1")
             pointer = f"{pointer}/{text}"
-        return Location(self.doc, pointer)
+        return make_location_fast(Location, (self.doc, pointer))
+
+
+# `tuple.__new__` directly: the named tuple's own constructor is a Python-level function, and
+# a location is made for every node visited.
+make_location_fast = tuple.__new__
 
 
 def split_ref(ref: str) -> tuple[str, str]:

@@ -26,7 +26,7 @@ from apiweld.spec._keywords import (
     TEXT_KEYWORDS,
     describe_type,
 )
-from apiweld.spec._refs import Location, RefResolver
+from apiweld.spec._refs import Location, RefResolver, make_location_fast
 from apiweld.spec.ir import ANY_SCHEMA, Property, Schema
 from apiweld.spec.names import assign_py_names, class_name, property_name, unique_name
 
@@ -114,6 +114,7 @@ class SchemaBuilder:
         self._dialect = dialect
         self.schemas: dict[str, Schema] = {}
         self._name_of_node: dict[int, str] = {}
+        self._name_of_ref: dict[tuple[str, str], str] = {}
         self._source_name: dict[str, str] = {}
         self._taken: set[str] = set()
         self._pending: deque[tuple[str, Any, Location]] = deque()
@@ -140,6 +141,9 @@ class SchemaBuilder:
 
     def name_for_ref(self, ref: str, at: Location) -> str | None:
         """The class name of the schema a `$ref` points to (registering it if new), or None."""
+        known = self._name_of_ref.get((at.doc, ref))
+        if known is not None:  # large descriptions repeat the same few thousand refs
+            return known
         resolved = self._resolver.resolve(ref, at)
         if resolved is None:
             return None
@@ -149,6 +153,7 @@ class SchemaBuilder:
             source_name = _name_from_location(location)
             name = unique_name(class_name(source_name), self._taken)
             self._name_node(name, source_name, node, location)
+        self._name_of_ref[(at.doc, ref)] = name
         return name
 
     def source_name(self, name: str) -> str | None:
@@ -411,7 +416,9 @@ class SchemaBuilder:
             Property(
                 name=wire,
                 py_name=py_names[wire],
-                schema=self.build(sub, Location(doc, prefix + _escape(wire)), depth + 1),
+                schema=self.build(
+                    sub, make_location_fast(Location, (doc, prefix + _escape(wire))), depth + 1
+                ),
                 required=wire in required_names,
             )
             for wire, sub in value.items()

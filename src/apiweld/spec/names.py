@@ -258,6 +258,10 @@ def assign_py_names(
     """
     keys = list(wire_names)
     candidates = {key: make(key) for key in keys}
+    if all(candidates[key] == bare(key) for key in keys) and len(set(candidates.values())) == len(
+        keys
+    ):  # the common case: every name is already valid, and they are distinct
+        return candidates
     taken: set[str] = set()
     result: dict[str, str] = {}
     for key in keys:
