@@ -258,15 +258,42 @@ def test_max_pages_and_max_items() -> None:
     ("kwargs", "message"),
     [
         ({"style": "pages"}, "style must be one of"),
-        ({"style": "page"}, "needs page_param"),
-        ({"style": "cursor", "cursor_param": "c"}, "needs next_cursor_path or next_cursor_header"),
-        ({"style": "next_url"}, "needs next_url_path"),
         ({"style": "link", "max_pages": 0}, "max_pages must be at least 1"),
+        ({"style": "link", "max_items": -3}, "max_items must be at least 1"),
     ],
 )
 def test_bad_specs_are_refused_clearly(kwargs: dict[str, Any], message: str) -> None:
     with pytest.raises(ValueError, match=message):
         PaginationSpec(**kwargs)
+
+
+@pytest.mark.parametrize(
+    ("kwargs", "message"),
+    [
+        ({"style": "page"}, "style 'page' needs page_param"),
+        ({"style": "offset"}, "style 'offset' needs offset_param"),
+        ({"style": "cursor", "next_cursor_path": ("n",)}, "style 'cursor' needs cursor_param"),
+        ({"style": "next_url"}, "style 'next_url' needs next_url_path"),
+    ],
+)
+def test_incomplete_specs_fail_when_paging_starts_not_at_import(
+    kwargs: dict[str, Any], message: str
+) -> None:
+    spec = PaginationSpec(**kwargs)  # a generated client defining it still imports
+    with pytest.raises(PaginationError, match=message):
+        read(Paginator(spec), [1])
+
+
+def test_cursor_from_the_last_items_id_like_stripe() -> None:
+    spec = PaginationSpec(
+        "cursor", items_path=("data",), cursor_param="starting_after", has_more_path=("has_more",)
+    )
+    p = Paginator(spec)
+    page = {"data": [{"id": "cus_1"}, {"id": "cus_2"}], "has_more": True}
+    assert read(p, page)[1] == PageRequest({"starting_after": "cus_2"})
+    assert read(p, {"data": [{"id": "cus_3"}], "has_more": False})[1] is None
+    with pytest.raises(PaginationError, match="last item's 'id'"):
+        read(Paginator(spec), {"data": [{"name": "x"}], "has_more": True})
 
 
 # -- pagers over a fake fetch -----------------------------------------------------------------

@@ -128,6 +128,8 @@ class Paginator:
     ) -> PageResult:
         """The items of one page and the request for the next one (None: this was the last)."""
         spec = self.spec
+        if self._pages == 0 and (problem := spec.missing()) is not None:
+            raise self._error(problem, url)
         items = self._items_of(body, url)
         self._pages += 1
         if spec.max_items is not None and self._items + len(items) >= spec.max_items:
@@ -157,7 +159,7 @@ class Paginator:
         if style in ("page", "offset"):
             return self._next_numbered(items, body, url, request, has_more)
         if style == "cursor":
-            return self._next_cursor(body, headers, url)
+            return self._next_cursor(items, body, headers, url)
         if style == "link":
             raw = _header(headers, "Link")
             if raw is None:
@@ -206,13 +208,24 @@ class Paginator:
             return None
         return PageRequest(query={name: following})
 
-    def _next_cursor(self, body: Any, headers: Mapping[str, str], url: str) -> PageRequest | None:
+    def _next_cursor(
+        self, items: list[Any], body: Any, headers: Mapping[str, str], url: str
+    ) -> PageRequest | None:
         spec = self.spec
         cursor: Any = None
         if spec.next_cursor_path:
             cursor = _dig(body, spec.next_cursor_path)
         if (cursor is None or cursor is _MISSING) and spec.next_cursor_header:
             cursor = _header(headers, spec.next_cursor_header)
+        if not spec.next_cursor_path and not spec.next_cursor_header:
+            last = items[-1]
+            cursor = last.get("id") if isinstance(last, Mapping) else None
+            if cursor is None:
+                raise self._error(
+                    "cursor pagination without next_cursor_path or next_cursor_header takes the "
+                    "cursor from the last item's 'id', and the last item has none",
+                    url,
+                )
         if cursor is None or cursor is _MISSING or cursor == "":
             return None
         if isinstance(cursor, bool) or not isinstance(cursor, str | int):

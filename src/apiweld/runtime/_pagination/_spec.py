@@ -18,6 +18,8 @@ class PaginationSpec:
     """How an operation pages: `apiweld.spec.ir.Pagination` field for field, plus the bounds.
 
     Paths into the response body are tuples of keys; `items_path=()` means the body is the list.
+    Cursor style without `next_cursor_path` or `next_cursor_header` takes the next cursor from the
+    last item's `id` (Stripe's `starting_after` convention).
     """
 
     style: PaginationStyle
@@ -36,11 +38,9 @@ class PaginationSpec:
     max_pages: int | None = None
     max_items: int | None = None
 
-    def __post_init__(self) -> None:
-        if self.style not in _STYLES:
-            raise ValueError(
-                f"pagination style must be one of {sorted(_STYLES)}, got {self.style!r}"
-            )
+    def missing(self) -> str | None:
+        """What the style needs but the spec lacks, or None. Checked when paging starts (not
+        here), so one incomplete operation never stops a generated client from importing."""
         needs = {
             "page": ("page_param", self.page_param),
             "offset": ("offset_param", self.offset_param),
@@ -48,10 +48,13 @@ class PaginationSpec:
             "next_url": ("next_url_path", self.next_url_path),
         }.get(self.style)
         if needs is not None and not needs[1]:
-            raise ValueError(f"pagination style {self.style!r} needs {needs[0]}")
-        if self.style == "cursor" and not (self.next_cursor_path or self.next_cursor_header):
+            return f"pagination style {self.style!r} needs {needs[0]}"
+        return None
+
+    def __post_init__(self) -> None:
+        if self.style not in _STYLES:
             raise ValueError(
-                "pagination style 'cursor' needs next_cursor_path or next_cursor_header"
+                f"pagination style must be one of {sorted(_STYLES)}, got {self.style!r}"
             )
         for bound in ("max_pages", "max_items"):
             value = getattr(self, bound)
