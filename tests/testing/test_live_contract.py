@@ -59,7 +59,7 @@ def test_the_failure_names_what_is_wrong(
     assert "X-Total-Count" in by_key[("list_items", "response_headers_conformance")].message
     assert "203" in by_key[("get_item", "status_code_conformance")].message
     schema_failure = by_key[("get_user", "response_schema_conformance")]
-    assert "'email' is a required property" in schema_failure.message
+    assert '"email" is a required property' in schema_failure.message
     assert "/name" in schema_failure.message
     assert "text/plain" in by_key[("get_latest_report", "content_type_conformance")].message
     server_error = by_key[("search", "not_a_server_error")]

@@ -19,6 +19,7 @@ from typing import Any
 
 from apiweld.spec.ir import Api, Schema
 from apiweld.testing._jsonschema import validation_schema
+from apiweld.testing._validate import SchemaValidator
 
 _MAX_REF_DEPTH = 3
 _INT_BOUNDS = {"int32": (-(2**31), 2**31 - 1), "int64": (-(2**63), 2**63 - 1)}
@@ -31,7 +32,7 @@ class StrategyBuilder:
 
     def __init__(self, api: Api) -> None:
         self.api = api
-        self._validators: dict[int, tuple[Schema, Any]] = {}
+        self._validators: dict[int, tuple[Schema, SchemaValidator]] = {}
 
     def valid(self, schema: Schema) -> Any:
         """A strategy of values valid against `schema` as a request would carry them."""
@@ -39,15 +40,12 @@ class StrategyBuilder:
         return self._strategy(schema, ()).filter(validator.is_valid)
 
     def is_valid(self, schema: Schema, value: Any) -> bool:
-        return bool(self._validator(schema).is_valid(value))
+        return self._validator(schema).is_valid(value)
 
-    def _validator(self, schema: Schema) -> Any:
+    def _validator(self, schema: Schema) -> SchemaValidator:
         cached = self._validators.get(id(schema))
         if cached is None:
-            from jsonschema import Draft202012Validator  # type: ignore[import-untyped, unused-ignore]
-
-            exported = validation_schema(self.api, schema, "request")
-            cached = (schema, Draft202012Validator(exported))
+            cached = (schema, SchemaValidator(validation_schema(self.api, schema, "request")))
             self._validators[id(schema)] = cached
         return cached[1]
 

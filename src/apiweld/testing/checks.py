@@ -30,6 +30,7 @@ from typing import Any, Final
 from apiweld.spec.ir import Api, Header, MediaType, Operation, Response, Schema
 from apiweld.testing._cases import Case
 from apiweld.testing._jsonschema import is_json_media_type, validation_schema
+from apiweld.testing._validate import SchemaValidator
 from apiweld.testing._wire import WireResponse
 
 NOT_A_SERVER_ERROR: Final = "not_a_server_error"
@@ -67,16 +68,13 @@ class ValidatorCache:
 
     def __init__(self, api: Api) -> None:
         self.api = api
-        self._validators: dict[int, tuple[Schema, Any]] = {}
+        self._validators: dict[int, tuple[Schema, SchemaValidator]] = {}
 
-    def validator(self, schema: Schema) -> Any:
+    def validator(self, schema: Schema) -> SchemaValidator:
         cached = self._validators.get(id(schema))
         if cached is not None:
             return cached[1]
-        from jsonschema import Draft202012Validator  # type: ignore[import-untyped, unused-ignore]
-
-        exported = validation_schema(self.api, schema, "response")
-        validator = Draft202012Validator(exported)
+        validator = SchemaValidator(validation_schema(self.api, schema, "response"))
         # Keep the schema alive beside its validator, so its id is never reused by another.
         self._validators[id(schema)] = (schema, validator)
         return validator
@@ -229,17 +227,13 @@ def response_headers_conformance(ctx: CheckContext) -> CheckResult:
     )
 
 
-def _first_error(validator: Any, instance: Any) -> str | None:
-    from jsonschema.exceptions import best_match  # type: ignore[import-untyped, unused-ignore]
-
-    errors = list(validator.iter_errors(instance))
+def _first_error(validator: SchemaValidator, instance: Any) -> str | None:
+    errors = validator.errors(instance)
     if not errors:
         return None
-    shown = [best_match(errors)] + [e for e in errors if e is not best_match(errors)]
     parts = []
-    for error in shown[:_MAX_REPORTED_ERRORS]:
-        pointer = "/" + "/".join(str(p) for p in error.absolute_path)
-        parts.append(f"at {pointer}: {error.message}" if error.absolute_path else error.message)
+    for pointer, message in errors[:_MAX_REPORTED_ERRORS]:
+        parts.append(f"at {pointer}: {message}" if pointer else message)
     more = len(errors) - _MAX_REPORTED_ERRORS
     if more > 0:
         parts.append(f"and {more} more")

@@ -18,8 +18,8 @@ names match the generated methods and every string from the description is escap
 
 from __future__ import annotations
 
-import os
 import random
+import re
 import zlib
 from collections.abc import Mapping
 from dataclasses import dataclass, field
@@ -133,7 +133,7 @@ def _call_arguments(api: Api, operation: Operation, values: _Values) -> str | No
                 return None  # only JSON bodies are generated
             value = values.value(media.schema, seed + 1000)
             parts.append(f"{body_name}={names.py_literal(value)}")
-    except ValueError:
+    except (ValueError, RecursionError):
         return None
     return ", ".join(parts)
 
@@ -147,7 +147,9 @@ def _declares(operation: Operation, *statuses: str) -> bool:
     return any(r.status.upper() in statuses for r in operation.responses)
 
 
-def _calls(api: Api, methods: Mapping[str, str] | None, values: _Values) -> list[CallDef]:
+def _calls(
+    api: Api, methods: Mapping[str, str] | None, values: _Values, untested: list[str]
+) -> list[CallDef]:
     calls: list[CallDef] = []
     for operation in api.operations:
         target = (methods or {}).get(operation.id) if methods is not None else None
@@ -156,6 +158,7 @@ def _calls(api: Api, methods: Mapping[str, str] | None, values: _Values) -> list
         target = target or f"{operation.resource}.{operation.method_name or operation.id}"
         arguments = _call_arguments(api, operation, values)
         if arguments is None:
+            untested.append(_safe_label(operation))
             continue
         method_ref = f"client.{target}"
         calls.append(
@@ -204,16 +207,28 @@ def _requires_auth(api: Api, operation: Operation) -> bool:
     return bool(requirements) and all(len(r) > 0 for r in requirements)
 
 
-def _source_reference(api: Api, out_dir: Path) -> str:
-    """Where the tests find the description: relative to the tests folder when it is a file."""
+# A `$ref` to anything but a fragment of the same document: the file cannot travel alone.
+_EXTERNAL_REF = re.compile(rb"""["']?\$ref["']?\s*:\s*["']?(?!#)[^\s"',}]""")
+
+
+def _description_reference(api: Api, out_dir: Path) -> tuple[str, bytes | None]:
+    """Where the tests find the description, and the bytes to copy beside them if any.
+
+    A self-contained local description is copied into the tests folder, so the suite runs
+    wherever the package goes and the output does not depend on where it was generated. One
+    with references to other files is referred to by its absolute path; a URL stays a URL.
+    """
     source = api.source or ""
     if not source or "://" in source:
-        return source
-    absolute = Path(source).resolve()
+        return source, None
+    path = Path(source)
     try:
-        return Path(os.path.relpath(absolute, out_dir.resolve())).as_posix()
-    except ValueError:  # another drive on Windows
-        return absolute.as_posix()
+        data = path.read_bytes()
+    except OSError:
+        return path.resolve().as_posix(), None
+    if _EXTERNAL_REF.search(data):
+        return path.resolve().as_posix(), None
+    return f"description{path.suffix.lower() or '.json'}", data
 
 
 def render_suite(
@@ -234,16 +249,19 @@ def render_suite(
 
     names = _names()
     values = _Values(api)
-    calls = _calls(api, methods, values)
+    untested: list[str] = []
+    calls = _calls(api, methods, values, untested)
+    reference, copied = _description_reference(api, out_dir)
     probe = _probe(calls)
     context = {
         "api_title": names.comment_text(api.title, limit=100) or package_name,
         "package": package_name,
         "client_class": client_class,
         "async_client_class": async_client_class,
-        "source": names.py_literal(_source_reference(api, out_dir)),
+        "source": names.py_literal(reference),
         "schemes": _schemes(api),
         "calls": calls,
+        "untested": untested,
         "probe": probe,
         "probe_needs_auth": probe is not None and _requires_auth(api, probe.op),
         "create": _create(api, calls),
@@ -261,6 +279,9 @@ def render_suite(
     environment.filters["pyrepr"] = names.py_literal
     out_dir.mkdir(parents=True, exist_ok=True)
     written = []
+    if copied is not None:
+        (out_dir / reference).write_bytes(copied)
+        written.append(out_dir / reference)
     for template, target in (
         ("init.py.jinja", "__init__.py"),
         ("conftest.py.jinja", "conftest.py"),
