@@ -19,6 +19,7 @@ __all__ = ["IN_FLIGHT_HORIZON", "BaseRateLimiter", "Step"]
 
 IN_FLIGHT_HORIZON = 60.0
 """Seconds after which an admitted call without an observed response no longer counts in flight."""
+IN_FLIGHT_MAX = 10_000
 
 
 class Step(enum.Enum):
@@ -197,9 +198,17 @@ class BaseRateLimiter(abc.ABC):
     # connection error) is forgotten after IN_FLIGHT_HORIZON, so the estimate cannot drift up.
 
     def _admitted(self, group: str) -> None:
-        if self._adaptive:
-            with self._flight_lock:
-                self._in_flight.setdefault(group, collections.deque()).append(time.monotonic())
+        if not self._adaptive:
+            return
+        now = time.monotonic()
+        with self._flight_lock:
+            admitted = self._in_flight.get(group)
+            if admitted is None:
+                # bounded: a caller that never observes must not grow this without end
+                admitted = self._in_flight[group] = collections.deque(maxlen=IN_FLIGHT_MAX)
+            admitted.append(now)
+            while admitted[0] < now - IN_FLIGHT_HORIZON:
+                admitted.popleft()
 
     def _answered(self, group: str) -> int:
         with self._flight_lock:
