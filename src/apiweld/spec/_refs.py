@@ -79,6 +79,7 @@ class RefResolver:
         self._allow_outside_root = allow_outside_root
         self._problems = problems
         self._pointer_cache: dict[tuple[str, str], Any] = {}
+        self._resolved: dict[tuple[str, str], tuple[Location, Any]] = {}
 
     # -- public -------------------------------------------------------------------------------
 
@@ -88,6 +89,9 @@ class RefResolver:
 
     def resolve(self, ref: str, at: Location) -> tuple[Location, Any] | None:
         """Resolve one `$ref` found at `at`; on failure report a warning there and return None."""
+        cached = self._resolved.get((at.doc, ref))
+        if cached is not None:
+            return cached
         address, fragment = split_ref(ref)
         if address:
             doc = self._load(address, at)
@@ -113,7 +117,10 @@ class RefResolver:
                 self.file_of(at.doc),
             )
             return None
-        return Location(doc, fragment), node
+        resolved = (Location(doc, fragment), node)
+        # Only successes are cached: a failure is reported again at each place it occurs.
+        self._resolved[(at.doc, ref)] = resolved
+        return resolved
 
     def node_at(self, doc: str, pointer: str) -> Any:
         """The node at `pointer` in a loaded document, or `_MISSING`."""
