@@ -303,3 +303,44 @@ def test_a_later_window_or_an_expired_spread_loosens() -> None:
     looser_later = Throttle(spacing=0.5, spacing_for=30.0)
     assert next_spacing(spacing, until, 100.0, looser_later) == (0.5, 130.0)
     assert next_spacing(spacing, until, 111.0, Throttle(spacing=0.1, spacing_for=1)) == (0.1, 112.0)
+
+
+_HEADER_NAMES = st.sampled_from(
+    [
+        "RateLimit",
+        "RateLimit-Policy",
+        "RateLimit-Limit",
+        "RateLimit-Remaining",
+        "RateLimit-Reset",
+        "X-RateLimit-Limit",
+        "x-ratelimit-remaining",
+        "X-RateLimit-Reset",
+        "x-ratelimit-used",
+        "X-Rate-Limit-Remaining",
+        "Retry-After",
+    ]
+)
+
+
+@settings(max_examples=300, deadline=None)
+@given(
+    st.dictionaries(
+        _HEADER_NAMES,
+        st.one_of(st.text(max_size=40), st.integers(0, 10**40).map(str)),
+        max_size=6,
+    ),
+    st.sampled_from([200, 429, 503]),
+)
+def test_no_header_content_ever_raises(headers: dict[str, str], status: int) -> None:
+    signals = parse_rate_limit_headers(headers, status, NOW)
+    throttle = plan_throttle(signals, status, POLICY, in_flight=3)
+    if throttle is not None:
+        assert 0 <= throttle.pause_for <= POLICY.max_pause
+        assert 0 <= throttle.spacing <= POLICY.max_pause
+        assert 0 <= throttle.spacing_for <= POLICY.max_pause
+
+
+def test_absurd_resets_are_capped() -> None:
+    huge = {"X-RateLimit-Remaining": "1", "X-RateLimit-Reset": "9" * 40}
+    throttle = plan_throttle(parse_rate_limit_headers(huge, 200, NOW), 200, POLICY)
+    assert throttle == Throttle(spacing=POLICY.max_pause, spacing_for=POLICY.max_pause)

@@ -93,6 +93,7 @@ def plan_throttle(
     elif status == 429 and pause == 0.0:
         pause = policy.pause_on_429
     pause = min(pause, policy.max_pause)
+    spacing = min(spacing, policy.max_pause)
     spacing_for = min(spacing_for, policy.max_pause)
     if pause > 0.0 or spacing > 0.0:
         return Throttle(pause_for=pause, spacing=spacing, spacing_for=spacing_for)
