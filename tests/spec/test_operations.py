@@ -7,7 +7,7 @@ from typing import Any
 
 import pytest
 import yaml
-from spec_test_docs import get_op, openapi
+from spec_test_docs import PROJECT_ROOT, get_op, openapi
 
 from apiweld.spec import SpecError, load, load_with_problems
 from apiweld.spec.ir import Pagination
@@ -594,3 +594,10 @@ def test_wrong_field_types_in_operations_and_parameters_are_located() -> None:
     (operation,) = api.operations
     assert operation.summary is None and not operation.deprecated
     assert not operation.parameters[0].required
+
+
+def test_loading_is_deterministic(tmp_path: Path) -> None:
+    source = PROJECT_ROOT / "examples" / "petstore.yaml"
+    first, second = load(source), load(source)
+    assert first == second
+    assert load_with_problems(source) == (first, first.problems)

@@ -413,3 +413,18 @@ def test_security_scheme_refs_resolve_like_other_components(tmp_path: Path) -> N
     assert api.security_schemes["bearer"].scheme == "bearer"
     assert "broken" not in api.security_schemes
     assert [p.pointer for p in api.problems] == ["/components/securitySchemes/broken"]
+
+
+def test_problems_inside_another_file_name_that_file(tmp_path: Path) -> None:
+    models = write_yaml(
+        tmp_path / "models.yaml",
+        {"Pet": {"type": "object", "properties": {"tag": {"$ref": "#/Missing"}}}},
+    )
+    main = write_yaml(
+        tmp_path / "openapi.yaml",
+        openapi({"/pets": {"get": get_op({"$ref": "models.yaml#/Pet"})}}),
+    )
+    (problem,) = load(main).problems
+    assert problem.file == os.path.realpath(models)
+    assert problem.pointer == "/Pet/properties/tag"
+    assert str(problem).startswith(f"warning: {os.path.realpath(models)}#/Pet/properties/tag")
