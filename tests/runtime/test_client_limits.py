@@ -70,7 +70,7 @@ async def test_learns_retry_after_from_a_429(api: Api, server: LoopbackServer) -
 
 async def test_endpoint_groups_are_limited_separately(api: Api, server: LoopbackServer) -> None:
     server.script("/ping", Reply(200, {}))
-    limiter = RateLimiter(groups={"search": RateLimit(2, per=1)})
+    limiter = RateLimiter(groups={"search": RateLimit(1, per=1)})
     waits: list[Any] = []
     client = api.client(rate_limiter=limiter, hooks=Hooks(on_rate_limit_wait=waits.append))
     for _ in range(3):
