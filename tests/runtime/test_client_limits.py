@@ -30,14 +30,14 @@ async def test_waits_are_reported_to_hooks(api: Api, server: LoopbackServer) -> 
     server.script("/ping", Reply(200, {}))
     waits: list[Any] = []
     client = api.client(
-        rate_limiter=RateLimiter(RateLimit(2, per=1)),
+        rate_limiter=RateLimiter(RateLimit(1, per=1)),
         hooks=Hooks(on_rate_limit_wait=waits.append),
     )
     started = time.monotonic()
-    for _ in range(3):
+    for _ in range(2):
         await api.request(client, PING)
-    assert time.monotonic() - started >= 0.95  # 2/s, no burst: calls 0.5 s apart
-    assert len(waits) == 2 and all(event.waited > 0.2 for event in waits)
+    assert time.monotonic() - started >= 0.95  # 1/s, no burst: calls 1 s apart
+    assert len(waits) == 1 and waits[0].waited > 0.5
     assert waits[0].group == "default"
 
 
