@@ -601,3 +601,13 @@ def test_loading_is_deterministic(tmp_path: Path) -> None:
     first, second = load(source), load(source)
     assert first == second
     assert load_with_problems(source) == (first, first.problems)
+
+
+def test_near_json_that_orjson_refuses_is_still_read(tmp_path: Path) -> None:
+    (tmp_path / "api.json").write_bytes(
+        b'{"openapi": "3.0.0", "info": {"title": "t", "version": "1"}, "paths": {},'
+        b' "components": {"schemas": {"S": {"type": "number", "maximum": Infinity,'
+        b' "default": NaN, "description": "\\ud800"}}}}'
+    )
+    schema = load(tmp_path / "api.json").schemas["S"]
+    assert schema.maximum == float("inf") and schema.has_default

@@ -32,7 +32,7 @@ from apiweld.spec.names import assign_py_names, class_name, property_name, uniqu
 
 __all__ = ["MAX_INLINE_DEPTH", "SchemaBuilder"]
 
-MAX_INLINE_DEPTH = 100
+MAX_INLINE_DEPTH = 64
 Dialect = Literal["2.0", "3.0", "3.1"]
 
 _NULL_SCHEMA = Schema(types=("null",))

@@ -9,6 +9,7 @@ YAML turns response codes like `200:` into integers.
 from __future__ import annotations
 
 import datetime
+import json
 import re
 import urllib.error
 import urllib.request
@@ -160,6 +161,17 @@ def as_plain_json(document: Mapping[str, Any]) -> dict[str, Any]:
     return plain
 
 
+def _lenient_json(data: bytes) -> Any:
+    """What the standard library makes of JSON orjson refuses (`NaN`, lone surrogates), or None.
+
+    Real descriptions contain such near-JSON; reading it beats refusing the whole file.
+    """
+    try:
+        return json.loads(data)
+    except (ValueError, RecursionError):
+        return None
+
+
 def _looks_like_json(data: bytes) -> bool:
     return data.lstrip()[:1] in (b"{", b"[")
 
@@ -174,6 +186,9 @@ def parse_document(data: bytes, name: str) -> Any:
         try:
             return orjson.loads(data)
         except orjson.JSONDecodeError as exc:
+            lenient = _lenient_json(data)
+            if lenient is not None:
+                return lenient
             if lowered.endswith(".json"):
                 raise _parse_error(
                     name, f"invalid JSON at line {exc.lineno}, column {exc.colno}: {exc.msg}"
