@@ -373,25 +373,9 @@ def _render_models_module(
         imports=[(m, sorted(n)) for m, n in sorted(imports.items())],
         bases=bases,
         header_imports="{header}",
-        field_value=_field_value,
         **context,
     )
     return body.replace("{header}", _header_imports(body), 1)
-
-
-def _field_value(item: Any) -> str:
-    arguments: list[str] = []
-    if not item.required:
-        arguments.append(f"default={item.default or 'None'}")
-    if item.alias is not None:
-        from ._names import py_literal
-
-        arguments.append(f"alias={py_literal(item.alias)}")
-    if not arguments:
-        return ""
-    if arguments == [f"default={item.default or 'None'}"] and item.default is None:
-        return " = None"
-    return f" = _pyd.Field({', '.join(arguments)})"
 
 
 def _header_imports(body: str) -> str:

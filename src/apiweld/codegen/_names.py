@@ -8,10 +8,10 @@ it lands in (a docstring, a literal, a comment).
 
 from __future__ import annotations
 
+import functools
 import keyword
 import re
 import unicodedata
-from collections.abc import Iterable
 
 _NON_IDENT = re.compile(r"[^0-9a-zA-Z_]+")
 _CAMEL_BOUNDARY = re.compile(r"(?<=[a-z0-9])(?=[A-Z])|(?<=[A-Z])(?=[A-Z][a-z])")
@@ -54,12 +54,14 @@ def _ascii_words(text: str) -> list[str]:
     return [w for w in _NON_IDENT.sub("_", spaced).split("_") if w]
 
 
+@functools.lru_cache(maxsize=65536)
 def snake_case(text: str, fallback: str = "value") -> str:
     words = _ascii_words(text)
     name = "_".join(w.lower() for w in words) or fallback
     return safe_identifier(name, fallback)
 
 
+@functools.lru_cache(maxsize=65536)
 def pascal_case(text: str, fallback: str = "Model") -> str:
     words = _ascii_words(text)
     name = "".join(w[:1].upper() + w[1:] for w in words) or fallback
@@ -72,7 +74,10 @@ def upper_snake(text: str, fallback: str = "VALUE") -> str:
     return safe_identifier(name, fallback)
 
 
-def safe_identifier(name: str, fallback: str = "value", reserved: Iterable[str] = ()) -> str:
+@functools.lru_cache(maxsize=65536)
+def safe_identifier(
+    name: str, fallback: str = "value", reserved: frozenset[str] = frozenset()
+) -> str:
     """`name` if it is a usable public identifier, else the closest one that is."""
     cleaned = _UNDERSCORES.sub("_", _NON_IDENT.sub("_", name)).strip("_")
     if not cleaned:
@@ -81,8 +86,8 @@ def safe_identifier(name: str, fallback: str = "value", reserved: Iterable[str] 
         cleaned = f"{fallback}_{cleaned}"
     if not cleaned.isascii() or not cleaned.isidentifier():
         cleaned = fallback
-    taboo = set(reserved) | GENERATED_BINDINGS
-    if keyword.iskeyword(cleaned) or keyword.issoftkeyword(cleaned) or cleaned in taboo:
+    taboo = cleaned in reserved or cleaned in GENERATED_BINDINGS
+    if keyword.iskeyword(cleaned) or keyword.issoftkeyword(cleaned) or taboo:
         cleaned = f"{cleaned}_"
     return cleaned
 
@@ -137,7 +142,10 @@ def docstring_body(text: str | None) -> str:
     if not text:
         return ""
     text = text.expandtabs(4)
-    cleaned = "".join(ch for ch in text if ch == "\n" or unicodedata.category(ch)[0] != "C")
+    if text.replace("\n", "").isprintable():  # the common case, checked in C
+        cleaned = text
+    else:
+        cleaned = "".join(ch for ch in text if ch == "\n" or unicodedata.category(ch)[0] != "C")
     cleaned = cleaned.replace("\\", "\\\\").replace('"""', '\\"\\"\\"')
     lines = [line.rstrip() for line in cleaned.strip().splitlines()]
     return "\n".join(lines).strip()

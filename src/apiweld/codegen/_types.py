@@ -76,6 +76,22 @@ class FieldDef:
     """A Python literal for the default; None when the field has none (required, or None)."""
     doc: str
 
+    @property
+    def declaration(self) -> str:
+        """`name: annotation = value` as it stands in the class body."""
+        arguments: list[str] = []
+        if not self.required and self.default is not None:
+            arguments.append(f"default={self.default}")
+        elif not self.required:
+            if self.alias is None:
+                return f"{self.name}: {self.annotation} = None"
+            arguments.append("default=None")
+        if self.alias is not None:
+            arguments.append(f"alias={py_literal(self.alias)}")
+        if not arguments:
+            return f"{self.name}: {self.annotation}"
+        return f"{self.name}: {self.annotation} = _pyd.Field({', '.join(arguments)})"
+
 
 @dataclass
 class ModelDef:
