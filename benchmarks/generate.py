@@ -3,7 +3,9 @@
 Usage: python benchmarks/generate.py [DESCRIPTION] [--repeat N] [--skip-opc]
 Default input: ../shared/corpus/github/api.github.com.json (13 MB, 1,223 operations).
 
-Measured for each generator, as whole commands in fresh processes (load + generate + format):
+Measured for each generator, as whole commands in fresh processes (load + generate + format);
+apiweld both as users run it (with the package's generated test suite) and with `--no-tests`
+(the same job as openapi-python-client, which writes no tests):
 - generation wall time (best of N, alternating the two so background load hits both alike) and
   CPU time (user + system, steadier on this shared 2-core machine), and peak RSS (`/usr/bin/time`);
 - the time to import the generated package and make a first call (`GET /users/{username}`,
@@ -222,11 +224,15 @@ def main() -> None:
         opc_env = {**os.environ, "PATH": f"{opc_python.parent}{os.pathsep}{os.environ['PATH']}"}
 
     ours: list[tuple[float, float, float]] = []
+    client_only: list[tuple[float, float, float]] = []
     theirs: list[tuple[float, float, float]] = []
     for _ in range(args.repeat):
-        ours.append(_timed_command(_apiweld_command(description)))
+        # Without the generated test suite: the same job as openapi-python-client's.
+        client_only.append(_timed_command(_apiweld_command(description, "--no-tests")))
         if opc_python is not None:
             theirs.append(_timed_command(_opc_command(opc_python, description), opc_env))
+        # As users run it by default: the client and its generated test suite.
+        ours.append(_timed_command(_apiweld_command(description)))
     gen_s = min(w for w, _, _ in ours)
     gen_cpu_s = min(c for _, c, _ in ours)
     gen_peak = max(m for _, _, m in ours)
@@ -247,7 +253,13 @@ def main() -> None:
             f"apiweld import + first call: {first_call:.3f} s wall, {first_call_cpu:.3f} s CPU "
             f"(median of {args.repeat})"
         )
-        pairs = [f"gen_s={gen_s:.2f}", f"gen_cpu_s={gen_cpu_s:.2f}", f"gen_peak_mb={gen_peak:.0f}"]
+        pairs = [
+            f"gen_s={gen_s:.2f}",
+            f"gen_cpu_s={gen_cpu_s:.2f}",
+            f"gen_peak_mb={gen_peak:.0f}",
+            f"gen_client_only_s={client_s:.2f}",
+            f"gen_client_only_cpu_s={client_cpu_s:.2f}",
+        ]
         if opc_python is not None:
             opc_s = min(w for w, _, _ in theirs)
             opc_cpu_s = min(c for _, c, _ in theirs)
@@ -275,6 +287,8 @@ def main() -> None:
                 f"opc_peak_mb={opc_peak:.0f}",
                 f"gen_ratio_vs_opc={opc_s / gen_s:.2f}",
                 f"gen_cpu_ratio_vs_opc={opc_cpu_s / gen_cpu_s:.2f}",
+                f"client_only_ratio_vs_opc={opc_s / client_s:.2f}",
+                f"client_only_cpu_ratio_vs_opc={opc_cpu_s / client_cpu_s:.2f}",
                 f"import_first_call_s={first_call:.3f}",
                 f"import_first_call_cpu_s={first_call_cpu:.3f}",
                 f"opc_import_first_call_s={opc_first:.3f}",
