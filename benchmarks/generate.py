@@ -239,6 +239,9 @@ def main() -> None:
     print(
         f"apiweld generate: best {gen_s:.2f} s wall, {gen_cpu_s:.2f} s CPU, peak {gen_peak:.0f} MB"
     )
+    client_s = min(w for w, _, _ in client_only)
+    client_cpu_s = min(c for _, c, _ in client_only)
+    print(f"apiweld generate --no-tests: best {client_s:.2f} s wall, {client_cpu_s:.2f} s CPU")
 
     server = _Server(("127.0.0.1", 0), _Handler)
     server.body = _example_body(description)
