@@ -251,6 +251,7 @@ def test_schema_class_names_are_unique_and_never_shadow_imports() -> None:
     for banned in ("List", "BaseModel", "datetime", "class"):
         assert banned not in names
     by_source = {s.source_name: n for n, s in api.schemas.items()}
+    assert {by_source["Pet"], by_source["pet"], by_source["pet-"]} == {"Pet", "Pet2", "Pet3"}
     assert by_source["List"] == "ListModel"
     assert by_source["Ünïcode"] == "Unicode"
     # Sorted-order assignment: the same names whatever order the document lists them in.

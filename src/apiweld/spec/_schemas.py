@@ -130,7 +130,10 @@ class SchemaBuilder:
         if not isinstance(container, dict):
             return
         self._components = (container, location)
-        names = {key: unique_name(class_name(key), self._taken) for key in sorted(container)}
+        names = {
+            key: unique_name(class_name(key), self._taken, separator="")
+            for key in sorted(container)
+        }
         for key, node in container.items():
             self._name_node(names[key], key, node, location.child(key))
 
@@ -153,7 +156,7 @@ class SchemaBuilder:
         name = self._name_of_node.get(id(node))
         if name is None:
             source_name = _name_from_location(location)
-            name = unique_name(class_name(source_name), self._taken)
+            name = unique_name(class_name(source_name), self._taken, separator="")
             self._name_node(name, source_name, node, location)
         self._name_of_ref[(at.doc, ref)] = name
         return name
