@@ -1,6 +1,6 @@
 """Path items and operations (parameters, bodies, responses, security) into the IR.
 
-Operation, resource and method names are not decided here but in `_naming_pass`, once every
+Operation, resource and method names are not decided here but in `_naming`, once every
 operation is known, so collisions are resolved over the whole API.
 """
 
