@@ -300,7 +300,10 @@ def _context(api: Api, package: str, resources: list[ResourceDef]) -> dict[str, 
         "client": client,
         "client_doc": _client_doc(api),
         "env_prefix": prefix,
-        "auth": [{**vars(a), "scheme_md": markdown_text(_unquote(a.scheme))} for a in auth],
+        "auth": [
+            {**vars(a), "ways": a.ways, "scheme_md": markdown_text(_unquote(a.scheme))}
+            for a in auth
+        ],
         "auth_defs": auth,
         "env_names": [env for a in auth for _, env in a.arguments] + [f"{prefix}_BASE_URL"],
         "first_auth": auth[0].arguments[0][0] if auth else "",

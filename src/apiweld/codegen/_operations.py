@@ -134,6 +134,17 @@ class AuthDef:
     provider: str
     """The provider expression, using the argument names."""
     doc: str
+    alternatives: list[tuple[list[str], str]] = field(default_factory=list)
+    """Further (arguments needed, provider) ways to authenticate, tried when the first lacks
+    its arguments (e.g. OAuth2 client credentials when no access token was given)."""
+
+    primary: list[str] = field(default_factory=list)
+    """The arguments `provider` needs (empty: all of `arguments`)."""
+
+    @property
+    def ways(self) -> list[tuple[list[str], str]]:
+        needed = self.primary or [name for name, _ in self.arguments]
+        return [(needed, self.provider), *self.alternatives]
 
 
 @dataclass
@@ -615,7 +626,22 @@ def _auth_def(
     ):
         suffix = "" if base.endswith("token") else "_token"
         arg = argument(suffix, "token_env")
-        return AuthDef(name, [arg], f"BearerAuth({arg[0]})", doc)
+        auth = AuthDef(name, [arg], f"BearerAuth({arg[0]})", doc)
+        flow = next(
+            (f for f in scheme.flows if f.kind == "clientCredentials" and f.token_url), None
+        )
+        if flow is not None and flow.token_url is not None:
+            client_id = argument("_client_id", "client_id_env")
+            secret = argument("_client_secret", "client_secret_env")
+            scopes = "(" + "".join(f"{py_literal(s)}, " for s, _ in flow.scopes) + ")"
+            provider = (
+                f"OAuth2ClientCredentials({py_literal(flow.token_url)}, {client_id[0]}, "
+                f"{secret[0]}, scopes={scopes})"
+            )
+            auth.primary = [arg[0]]
+            auth.arguments += [client_id, secret]
+            auth.alternatives.append(([client_id[0], secret[0]], provider))
+        return auth
     return None
 
 
