@@ -98,7 +98,7 @@ def test_a_slow_group_does_not_hold_back_other_groups() -> None:
     started = time.monotonic()
     for _ in range(10):
         rl.acquire("pets")
-    assert time.monotonic() - started < 0.4  # about 0.1 s at 100/s, not behind 1.5 s of search
+    assert time.monotonic() - started < 1.0  # about 0.1 s at 100/s, not behind 1.5 s of search
     for thread in waiting:
         thread.join()
 
@@ -272,7 +272,7 @@ async def test_acquire_async_does_not_block_the_event_loop() -> None:
     stop.set()
     await task
     assert elapsed >= 0.29
-    assert ticks >= 15  # the loop kept running while the limiter waited
+    assert ticks >= 8  # the loop kept running while the limiter waited (about 30 ticks)
 
 
 async def test_async_pause_learned_while_waiting_is_honoured() -> None:

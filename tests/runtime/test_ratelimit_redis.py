@@ -50,8 +50,20 @@ def namespace(redis_url: str) -> Iterator[str]:
 
 
 class Sleeps(list[float]):
+    """Records each wait instead of sleeping, and the moment it would have ended (`targets`):
+    differences between targets are the spacing Redis handed out, whatever time passed between
+    the calls on a busy machine."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.targets: list[float] = []
+
     def __call__(self, seconds: float) -> None:
         self.append(round(seconds, 3))
+        self.targets.append(time.monotonic() + seconds)
+
+    def gaps(self) -> list[float]:
+        return [round(b - a, 3) for a, b in zip(self.targets, self.targets[1:], strict=False)]
 
 
 def limiter(
@@ -69,8 +81,10 @@ def test_instances_share_one_budget(redis_url: str, namespace: str) -> None:
     b.acquire()
     a.acquire()
     b.acquire()
-    assert a_sleeps[0] == pytest.approx(0.2, abs=0.02)
-    assert b_sleeps == pytest.approx([0.1, 0.3], abs=0.02)
+    # slots 0.1 s apart, alternating between the instances: b, a, b
+    targets = sorted(a_sleeps.targets + b_sleeps.targets)
+    assert [round(t - targets[0], 3) for t in targets] == pytest.approx([0, 0.1, 0.2], abs=0.01)
+    assert a_sleeps.targets[0] == targets[1]
 
 
 def test_other_namespaces_are_independent(redis_url: str, namespace: str) -> None:
@@ -87,22 +101,22 @@ def test_timeout_takes_nothing(redis_url: str, namespace: str) -> None:
     a.acquire()
     with pytest.raises(RateLimitTimeout) as info:
         a.acquire(timeout=0.5)
-    assert info.value.wait == pytest.approx(1.0, abs=0.05)
+    assert 0.5 < info.value.wait <= 1.0
     a.acquire()
-    assert sleeps == pytest.approx([1.0], abs=0.05)  # second slot, not third
+    assert len(sleeps) == 1 and 0.5 < sleeps[0] <= 1.0  # the second slot, not the third
 
 
 def test_retry_after_learned_by_one_pauses_the_others(redis_url: str, namespace: str) -> None:
     a, _ = limiter(redis_url, namespace)
     b, b_sleeps = limiter(redis_url, namespace)
     a.observe("search", 429, {"Retry-After": "2"})
-    assert b.pause_remaining("search") == pytest.approx(2.0, abs=0.1)
+    assert 1.5 < b.pause_remaining("search") <= 2.0
     with pytest.raises(RateLimitTimeout):
         b.acquire("search", timeout=1.0)
     b.acquire("pets")  # another group is not paused
     assert b_sleeps == []
     b.acquire("search")
-    assert b_sleeps[0] == pytest.approx(2.0, abs=0.1)
+    assert 1.5 < b_sleeps[0] <= 2.0
 
 
 def test_learned_spreading_is_shared_and_relaxed(redis_url: str, namespace: str) -> None:
@@ -112,15 +126,14 @@ def test_learned_spreading_is_shared_and_relaxed(redis_url: str, namespace: str)
     a.observe("default", 200, low)
     for _ in range(3):
         b.acquire()
-    assert b_sleeps == pytest.approx([0.5, 1.0], abs=0.05)
+    assert len(b_sleeps) == 2 and b_sleeps.gaps() == pytest.approx([0.5], abs=0.01)
     a.observe("default", 200, {**low, "X-RateLimit-Remaining": "80"})  # late: same window
-    b_sleeps.clear()
     b.acquire()
-    assert b_sleeps == pytest.approx([1.5], abs=0.05)
+    assert b_sleeps.gaps() == pytest.approx([0.5, 0.5], abs=0.01)  # still spread
     a.observe("default", 200, {**low, "X-RateLimit-Remaining": "80", "X-RateLimit-Reset": "60"})
     b_sleeps.clear()
     b.acquire()
-    assert b_sleeps == []
+    assert b_sleeps == []  # a later window is comfortable: relaxed
 
 
 def test_a_slow_group_does_not_hold_api_wide_slots(redis_url: str, namespace: str) -> None:
@@ -129,7 +142,9 @@ def test_a_slow_group_does_not_hold_api_wide_slots(redis_url: str, namespace: st
     )
     for _ in range(3):
         a.acquire("search")
-    assert sleeps[:1] == pytest.approx([0.5], abs=0.05)
+    # the group's own slots, 0.5 s apart (the short waits between are the API-wide step)
+    own = [target for wait, target in zip(sleeps, sleeps.targets, strict=True) if wait > 0.1]
+    assert len(own) == 2 and own[1] - own[0] == pytest.approx(0.5, abs=0.01)
     sleeps.clear()
     a.acquire("pets")
     assert all(s < 0.1 for s in sleeps), sleeps
@@ -197,8 +212,10 @@ def test_fail_open_lets_calls_through_while_redis_is_down(
     caplog: pytest.LogCaptureFixture,
 ) -> None:
     a = RedisRateLimiter("redis://127.0.0.1:1/0", RateLimit(1), fail_open=True)
+    started = time.monotonic()
     for _ in range(3):
-        assert a.acquire() < 0.5  # unlimited, not a 1/s limit and not an error
+        a.acquire()
+    assert time.monotonic() - started < 1.5  # unlimited: at 1/s the last would wait 2 s
     a.observe("default", 429, {"Retry-After": "9"})
     assert a.pause_remaining("default") == 0.0
     warnings = [r for r in caplog.records if "rate limiting suspended" in r.getMessage()]
@@ -207,8 +224,10 @@ def test_fail_open_lets_calls_through_while_redis_is_down(
 
 async def test_fail_open_async() -> None:
     a = RedisRateLimiter("redis://127.0.0.1:1/0", RateLimit(1), fail_open=True)
+    started = time.monotonic()
     for _ in range(3):
-        assert await a.acquire_async() < 0.5
+        await a.acquire_async()
+    assert time.monotonic() - started < 1.5
     await a.observe_async("default", 429, {"Retry-After": "9"})
 
 
