@@ -254,7 +254,8 @@ def render_suite(
     reference, copied = _description_reference(api, out_dir)
     probe = _probe(calls)
     context = {
-        "api_title": names.comment_text(api.title, limit=100) or package_name,
+        # The title sits inside docstrings (never at their end): one line, escaped for them.
+        "api_title": names.docstring_body(names.comment_text(api.title, limit=100)) or package_name,
         "package": package_name,
         "client_class": client_class,
         "async_client_class": async_client_class,
