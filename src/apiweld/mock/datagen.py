@@ -17,14 +17,16 @@ from __future__ import annotations
 
 import base64
 import dataclasses
+import functools
 import math
 import random
 import re
 import uuid
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from datetime import UTC, datetime, timedelta
 from typing import Any, Literal, TypeVar
 
+import jsonschema_rs
 import rstr
 
 from apiweld.spec.ir import Api, JsonType, Property, Schema
@@ -376,28 +378,52 @@ def _fits(text: str, low: int | None, high: int | None) -> bool:
     return (low is None or len(text) >= low) and (high is None or len(text) <= high)
 
 
-def _from_pattern(
-    pattern: str, rng: random.Random, min_length: int | None, max_length: int | None
-) -> str | None:
+@functools.lru_cache(maxsize=4096)
+def _pattern_matcher(pattern: str) -> Callable[[str], bool] | None:
+    """A matcher for candidates. jsonschema-rs's regex engine (ECMA semantics, as validators
+    use) runs in linear time where it can and bounds backtracking where it cannot; Python's
+    `re` can take exponential time on patterns like `([\\w.-]*)*$`, so it is only the fallback
+    for patterns the Rust engine refuses."""
+    try:
+        validator = jsonschema_rs.validator_for({"type": "string", "pattern": pattern})
+    except Exception:  # noqa: S110 - the Rust engine refuses some Python-only syntax
+        pass
+    else:
+
+        def rust_match(candidate: str) -> bool:
+            try:
+                return bool(validator.is_valid(candidate))
+            except Exception:  # the backtracking limit was hit: not a usable value
+                return False
+
+        return rust_match
     try:
         compiled = re.compile(pattern)
     except re.error:
-        return None  # an ECMA-only pattern Python cannot read: fall back to a word
+        return None
+    return lambda candidate: compiled.search(candidate) is not None
+
+
+def _from_pattern(
+    pattern: str, rng: random.Random, min_length: int | None, max_length: int | None
+) -> str | None:
+    matches = _pattern_matcher(pattern)
+    if matches is None:
+        return None  # a pattern neither engine reads: fall back to a word
     xeger = _ShortXeger(rng)
     for attempt in range(12):
         try:
             candidate: str = xeger.xeger(pattern)
         except Exception:  # rstr gives up on some constructs (lookarounds...)
             return None
-        # `.` in ECMA regexes (what most validators use) does not match `\r` and a few other
-        # separators, while Python's does; values with them would fail elsewhere.
-        # Printable values first (they fit in URLs and headers); a pattern that insists on
-        # tabs or newlines gets them on the later attempts.
+        # `.` in ECMA regexes does not match `\r` and a few other separators, while Python's
+        # does; printable values come first (they fit in URLs and headers), and a pattern that
+        # insists on tabs or newlines gets them on the later attempts.
         if (
             _fits(candidate, min_length, max_length)
             and not _ECMA_LINE_BREAKS.intersection(candidate)
             and (candidate.isprintable() or attempt >= 8)
-            and compiled.search(candidate)
+            and matches(candidate)
         ):
             return candidate
     return None
@@ -462,6 +488,12 @@ def _merge(base: Schema, extra: Schema) -> Schema:
         existing = props.get(prop.name)
         if existing is None:
             props[prop.name] = prop
+        elif existing.schema != prop.schema:
+            # Both parts constrain the property: its value must satisfy both.
+            both = Schema(all_of=(existing.schema, prop.schema))
+            props[prop.name] = dataclasses.replace(
+                existing, schema=both, required=existing.required or prop.required
+            )
         elif prop.required and not existing.required:
             props[prop.name] = dataclasses.replace(existing, required=True)
     types = base.types
