@@ -104,6 +104,20 @@ _NEXT_URL_FIELDS = (
     "next",
     "href",
 )
+_NEXT_CURSOR_HEADERS = frozenset(
+    {
+        "x-next-cursor",
+        "next-cursor",
+        "x-next-page-token",
+        "x-next-token",
+        "x-continuation-token",
+        "x-continuation",
+        "x-cursor",
+        "x-next",
+        "x-ms-continuation",
+        "x-pagination-next-cursor",
+    }
+)
 _CONTAINERS = (
     "meta",
     "pagination",
@@ -206,18 +220,24 @@ def _items_path(body: Schema | None, schemas: Mapping[str, Schema]) -> tuple[str
     return None
 
 
-def _success_body(operation: Operation) -> tuple[Schema | None, bool]:
-    """The first JSON success body schema, and whether a success response declares `Link`."""
+def _success_body(operation: Operation) -> tuple[Schema | None, bool, str | None]:
+    """The first JSON success body schema, whether a success response declares `Link`, and the
+    response header carrying the next cursor, if one is declared."""
     body: Schema | None = None
     has_link = False
+    cursor_header: str | None = None
     for response in operation.success_responses:
-        has_link = has_link or any(h.name.lower() == "link" for h in response.headers)
+        for header in response.headers:
+            lowered = header.name.lower()
+            has_link = has_link or lowered == "link"
+            if cursor_header is None and lowered in _NEXT_CURSOR_HEADERS:
+                cursor_header = header.name
         if body is None:
             for media in response.content:
                 if media.schema is not None and "json" in media.media_type:
                     body = media.schema
                     break
-    return body, has_link
+    return body, has_link, cursor_header
 
 
 def _from_extension(operation: Operation) -> Pagination | None:
@@ -270,7 +290,7 @@ def detect_pagination(operation: Operation, schemas: Mapping[str, Schema]) -> Pa
     extension = _from_extension(operation)
     if extension is not None or operation.method != "get":
         return extension
-    body, has_link = _success_body(operation)
+    body, has_link, cursor_header = _success_body(operation)
     items_path = _items_path(body, schemas)
     if items_path is None:
         return None
@@ -290,11 +310,12 @@ def detect_pagination(operation: Operation, schemas: Mapping[str, Schema]) -> Pa
         "total_path": _find_path(body, schemas, _TOTAL_FIELDS) if items_path else (),
     }
     style: PaginationStyle
-    if cursor and (next_cursor or has_more):
+    if cursor and (next_cursor or has_more or cursor_header):
         style = "cursor"
         common |= {
             "cursor_param": cursor,
             "next_cursor_path": next_cursor,
+            "next_cursor_header": cursor_header if not next_cursor else None,
             "limit_param": param(_LIMIT_PARAMS),
         }
     elif has_link:
