@@ -305,3 +305,35 @@ def test_generation_is_deterministic(tmp_path: Path) -> None:
     assert check_output(api, first) == []
     (first / "petstore" / "models" / "stale.py").write_text("x = 1\n")
     assert check_output(api, first) == ["petstore/models/stale.py"]
+
+
+def test_names_never_hide_the_clients_own_attributes(
+    build: Build, make_openapi: MakeOpenapi
+) -> None:
+    paths = {
+        f"/{tag}": {
+            "get": {
+                "operationId": op_id,
+                "tags": [tag],
+                "responses": {"204": {"description": "done"}},
+            }
+        }
+        for tag, op_id in (
+            ("transport", "with_raw_response"),
+            ("close", "_client"),
+            ("models", "request"),
+        )
+    }
+    package, report = build(make_openapi({}, paths))
+    assert report.operations_generated == 3
+    client_name = next(n for n in package.__all__ if n != "models" and not n.startswith("Async"))
+    client = getattr(package, client_name)(base_url="http://127.0.0.1:9")
+    assert callable(client.close)
+    assert not hasattr(client.transport, "with_raw_response")
+    resources = set(report.methods.values())
+    assert len(resources) == 3
+    for target in resources:
+        resource_name, method_name = target.split(".")
+        resource = getattr(client, resource_name)
+        assert callable(getattr(resource, method_name))
+        assert hasattr(resource, "with_raw_response")

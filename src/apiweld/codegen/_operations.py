@@ -191,7 +191,7 @@ class OperationBuilder:
         for op in operations:
             grouped.setdefault(op.resource, []).append(op)
         modules: set[str] = {"__init__"}
-        attributes: set[str] = set(_RESERVED_CLIENT_ATTRIBUTES)
+        attributes: set[str] = set(_client_attributes())
         classes: set[str] = set()
         resources: list[ResourceDef] = []
         for resource in sorted(grouped):
@@ -408,9 +408,33 @@ class OperationBuilder:
         return f"OperationSpec({', '.join(args)})"
 
 
-_RESERVED_CLIENT_ATTRIBUTES = frozenset(
-    {"close", "aclose", "request", "request_raw", "paginate", "with_options", "base_url", "auth"}
-)
+@functools.cache
+def _client_attributes() -> frozenset[str]:
+    """Names a resource property must not take: the runtime clients' own attributes.
+
+    A resource called `transport` would be hidden behind the instance attribute the base
+    class sets in `__init__`, so those (not listed by `dir()`) are named here too.
+    """
+    from apiweld.runtime import AsyncClient, Client
+
+    instance = {
+        "auth",
+        "base_url",
+        "follow_redirects",
+        "headers",
+        "hooks",
+        "idempotency_header",
+        "logger",
+        "proxy",
+        "rate_limiter",
+        "redactor",
+        "retry",
+        "timeout",
+        "transport",
+        "models",
+        "with_options",
+    }
+    return frozenset(instance | set(dir(Client)) | set(dir(AsyncClient)))
 
 
 def _b(name: str, shadow: frozenset[str]) -> str:
