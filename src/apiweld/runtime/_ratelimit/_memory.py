@@ -32,7 +32,7 @@ class RateLimiter(BaseRateLimiter):
     so async callers take it too without blocking their event loop in any measurable way.
 
     >>> limiter = RateLimiter(RateLimit(50, per=1), groups={"search": RateLimit(30, per=60)})
-    >>> limiter.acquire("search", timeout=5.0)
+    >>> waited = limiter.acquire("search", timeout=5.0)  # seconds it had to wait
     """
 
     def __init__(
