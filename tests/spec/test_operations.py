@@ -625,3 +625,13 @@ def test_near_json_that_orjson_refuses_is_still_read(tmp_path: Path) -> None:
     )
     schema = load(tmp_path / "api.json").schemas["S"]
     assert schema.maximum == float("inf") and schema.has_default
+
+
+def test_the_text_of_a_description_can_be_loaded_directly() -> None:
+    yaml_text = "openapi: 3.0.0\ninfo: {title: from text, version: '1'}\npaths: {}\n"
+    assert load(yaml_text).title == "from text"
+    assert (
+        load('{"swagger": "2.0", "info": {"title": "j", "version": "1"}, "paths": {}}').title == "j"
+    )
+    with pytest.raises(SpecError, match="<text>"):
+        load("openapi: [3.0\n")

@@ -1,7 +1,7 @@
 """apiweld.spec: any API description (OpenAPI 3.0/3.1, Swagger 2.0) into one typed IR.
 
     from apiweld.spec import load, SpecError
-    api = load("openapi.yaml")                    # a path, a URL (allow_network=True) or a dict
+    api = load("openapi.yaml")                    # a path, URL (allow_network=True), dict or text
     for problem in api.problems:                  # survivable issues, each with a JSON pointer
         print(problem)                            # "warning: #/paths/~1pets/get: ..."
 

@@ -48,6 +48,9 @@ def load(
 ) -> Api:
     """Load an OpenAPI 3.0/3.1 or Swagger 2.0 description into the IR.
 
+    `source` is a file path, an http(s) URL, a mapping (as from `json.load`), or the text of
+    the description itself (JSON or YAML, recognised by a newline or a leading `{`).
+
     Survivable problems are in `Api.problems`; a description that cannot be used raises
     `SpecError` naming the place. Remote documents (the source itself or `$ref`s) are fetched only
     with `allow_network`; local `$ref`s may not leave `root` (default: the description's folder)
@@ -106,8 +109,13 @@ def load_with_problems(
     return api, api.problems
 
 
+def _is_inline_text(source: Source) -> bool:
+    """A string that is the description itself (no path or URL holds a newline or starts `{`)."""
+    return isinstance(source, str) and ("\n" in source or source.lstrip().startswith("{"))
+
+
 def _display_name(source: Source) -> str | None:
-    if isinstance(source, Mapping):
+    if isinstance(source, Mapping) or _is_inline_text(source):
         return None
     return os.fspath(source)
 
@@ -116,6 +124,8 @@ def _read(source: Source, allow_network: bool) -> tuple[Any, str | None]:
     """The parsed main document and its address (real path or URL; None for a mapping)."""
     if isinstance(source, Mapping):
         return as_plain_json(source), None
+    if isinstance(source, str) and _is_inline_text(source):
+        return parse_document(source.encode("utf-8", "surrogatepass"), "<text>"), None
     text = os.fspath(source)
     if text.lower().startswith(("http://", "https://")):
         if not allow_network:
