@@ -281,6 +281,28 @@ def test_redis_cache_ttl_and_unreadable_entries(redis_url: str, namespace: str) 
     assert cache.get("k") is None  # a miss, not an error
 
 
+def test_redis_cache_encrypts_tokens_when_given_a_key(redis_url: str, namespace: str) -> None:
+    import redis
+    from cryptography.fernet import Fernet
+
+    key = Fernet.generate_key()
+    cache = RedisTokenCache(redis_url, namespace=namespace, encryption_key=Secret(key.decode()))
+    token = Token(Secret("very-secret-access"), refresh_token=Secret("very-secret-refresh"))
+    cache.set("api", token)
+    raw = redis.Redis.from_url(redis_url)
+    (stored_key,) = list(raw.scan_iter(match=f"{namespace}:token:*"))
+    stored = raw.get(stored_key)
+    assert stored is not None and b"very-secret" not in stored
+    assert cache.get("api") == token
+    other = RedisTokenCache(redis_url, namespace=namespace, encryption_key=Fernet.generate_key())
+    assert other.get("api") is None  # another key: a miss, not an error
+    raw.set(stored_key, stored[:-4] + b"AAAA")  # tampered
+    assert cache.get("api") is None
+    with pytest.raises(ValueError, match="Fernet key") as info:
+        RedisTokenCache(redis_url, encryption_key="not-a-key-hunter2")
+    assert "hunter2" not in str(info.value)
+
+
 def test_redis_lock_excludes_times_out_and_is_released_only_by_its_owner(
     redis_url: str, namespace: str
 ) -> None:

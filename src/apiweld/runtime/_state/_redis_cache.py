@@ -6,7 +6,10 @@ else's lock. A holder that dies releases by expiry. A refresh slower than the le
 that costs one extra token request, never a wrong token.
 
 Keys are stored as a SHA-256 digest of the cache key: a key built from a client id or a token URL
-then shows nothing in a `KEYS` listing, whatever it was built from.
+then shows nothing in a `KEYS` listing, whatever it was built from. With `encryption_key` (a
+Fernet key: `cryptography.fernet.Fernet.generate_key()`), token values are encrypted and
+authenticated too, for a Redis that others can read; an entry that does not decrypt (another key,
+tampering) is a cache miss.
 """
 
 from __future__ import annotations
@@ -14,12 +17,14 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import hashlib
+import logging
 import math
 import secrets
 import time
 from collections.abc import AsyncIterator, Iterator
 from typing import TYPE_CHECKING, Any
 
+from .._secrets import Secret
 from ._cache import effective_ttl
 from ._errors import LockTimeout
 from ._redis_clients import RedisHandles
@@ -28,8 +33,11 @@ from ._token import Token, TokenResponseError
 if TYPE_CHECKING:
     import redis
     import redis.asyncio
+    from cryptography.fernet import Fernet
 
 __all__ = ["RedisTokenCache"]
+
+logger = logging.getLogger("apiweld.runtime.oauth")
 
 _RELEASE = """
 if redis.call('GET', KEYS[1]) == ARGV[1] then return redis.call('DEL', KEYS[1]) end
@@ -53,6 +61,7 @@ class RedisTokenCache:
         namespace: str = "apiweld:oauth",
         lease: float = 30.0,
         async_client: redis.asyncio.Redis | None = None,
+        encryption_key: str | bytes | Secret | None = None,
     ) -> None:
         if not namespace:
             raise ValueError("namespace must not be empty")
@@ -61,6 +70,7 @@ class RedisTokenCache:
         self._namespace = namespace
         self._lease_ms = max(1, math.ceil(lease * 1000))
         self._redis = RedisHandles.create(url_or_client, async_client)
+        self._fernet = _fernet(encryption_key) if encryption_key is not None else None
 
     def __repr__(self) -> str:
         return f"RedisTokenCache({self._redis.where}, namespace={self._namespace!r})"
@@ -69,11 +79,22 @@ class RedisTokenCache:
         digest = hashlib.sha256(key.encode()).hexdigest()[:40]
         return f"{self._namespace}:{kind}:{digest}"
 
-    @staticmethod
-    def _decode(raw: Any) -> Token | None:
+    def _encode(self, token: Token) -> bytes | str:
+        data = token.to_json()
+        return data if self._fernet is None else self._fernet.encrypt(data.encode())
+
+    def _decode(self, raw: Any) -> Token | None:
         if raw is None:
             return None
         try:
+            if self._fernet is not None:
+                from cryptography.fernet import InvalidToken
+
+                try:
+                    raw = self._fernet.decrypt(raw)
+                except InvalidToken:
+                    logger.debug("a cached token did not decrypt (another key?): a cache miss")
+                    return None
             return Token.from_json(raw)
         except TokenResponseError:
             return None  # an unreadable entry is a cache miss: the caller fetches a new token
@@ -93,7 +114,8 @@ class RedisTokenCache:
     def set(self, key: str, token: Token, ttl: float | None = None) -> None:
         client, px = self._redis.sync, self._px(token, ttl)
         self._redis.call(
-            "token cache set", lambda: client.set(self._key("token", key), token.to_json(), px=px)
+            "token cache set",
+            lambda: client.set(self._key("token", key), self._encode(token), px=px),
         )
 
     def delete(self, key: str) -> None:
@@ -131,7 +153,8 @@ class RedisTokenCache:
     async def set_async(self, key: str, token: Token, ttl: float | None = None) -> None:
         client, px = self._redis.async_, self._px(token, ttl)
         await self._redis.call_async(
-            "token cache set", lambda: client.set(self._key("token", key), token.to_json(), px=px)
+            "token cache set",
+            lambda: client.set(self._key("token", key), self._encode(token), px=px),
         )
 
     async def delete_async(self, key: str) -> None:
@@ -166,3 +189,17 @@ class RedisTokenCache:
 
     async def aclose(self) -> None:
         await self._redis.aclose()
+
+
+def _fernet(key: str | bytes | Secret) -> Fernet:
+    from cryptography.fernet import Fernet
+
+    raw = key.get_secret_value() if isinstance(key, Secret) else key
+    try:
+        return Fernet(raw)
+    except (ValueError, TypeError):
+        # the message must not echo the key
+        raise ValueError(
+            "encryption_key must be a Fernet key (32 url-safe base64-encoded bytes), e.g. "
+            "from cryptography.fernet.Fernet.generate_key()"
+        ) from None
