@@ -21,6 +21,7 @@ from typing import Any
 from apiweld import __version__
 from apiweld.spec.ir import Api, Operation
 
+from ._client_surface import auth_defs, client_defaults, server_defs
 from ._layout import model_modules
 from ._names import (
     client_class_name,
@@ -31,14 +32,7 @@ from ._names import (
     package_name,
     safe_identifier,
 )
-from ._operations import (
-    OperationBuilder,
-    OperationDef,
-    ResourceDef,
-    auth_defs,
-    client_defaults,
-    server_defs,
-)
+from ._operations import OperationBuilder, OperationDef, ResourceDef
 from ._render import Writer, environment, markdown_text, render, run_ruff
 from ._types import ModelDef, TypeBuilder
 

@@ -17,8 +17,6 @@ This is the parser half of the generator (the templates only render what it deci
 
 from __future__ import annotations
 
-import re
-import warnings
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from typing import Literal
@@ -34,9 +32,22 @@ from ._names import (
     unique,
     upper_snake,
 )
+from ._schema_rules import (
+    ANY,
+    STRING_FORMATS,
+    all_bool,
+    builtin_name,
+    const_parts,
+    default_fits,
+    enum_base,
+    is_optional,
+    number_constraints,
+    pattern_compiles,
+    string_constraints,
+    union_of,
+)
 
 Variant = Literal["output", "input"]
-ANY = "_t.Any"
 
 # Attributes of pydantic.BaseModel (and names pydantic treats specially); a field named like one
 # would break the class, so it gets a trailing underscore and keeps its wire name as an alias.
@@ -57,13 +68,6 @@ _BASEMODEL_NAMES = frozenset(
         "from_orm",
     }
 )
-
-_STRING_FORMATS = {
-    "date-time": "_dt.datetime",
-    "date": "_dt.date",
-    "uuid": "_uuid.UUID",
-    "binary": "bytes",
-}
 
 
 @dataclass
@@ -116,12 +120,6 @@ class EnumDef:
 
 
 ClassDef = ModelDef | EnumDef
-
-
-@dataclass
-class Warning_:
-    pointer: str
-    message: str
 
 
 @dataclass
@@ -186,7 +184,7 @@ class TypeBuilder:
         if schema is None:
             return ANY
         parts = self._parts(schema, hint, variant, collected, shadow, constraints)
-        return _union(parts)
+        return union_of(parts)
 
     def item_type_at(
         self, schema: Schema | None, path: tuple[str, ...], hint: str, refs: set[str]
@@ -238,7 +236,7 @@ class TypeBuilder:
         if schema.ref is not None:
             return None
         if schema.enum is not None:
-            return "enum" if _enum_base(schema) is not None else None
+            return "enum" if enum_base(schema) is not None else None
         if schema.properties:
             return "model"
         if schema.all_of and not schema.one_of and not schema.any_of:
@@ -292,7 +290,7 @@ class TypeBuilder:
 
     def _build_class(self, name: str, schema: Schema, variant: Variant, hint: str) -> None:
         doc = docstring_body(schema.description or schema.title)
-        if schema.enum is not None and _enum_base(schema) is not None:
+        if schema.enum is not None and enum_base(schema) is not None:
             self.classes[name] = _enum_def(name, schema, doc)
             return
         merged = self._merge(schema, set())
@@ -309,7 +307,7 @@ class TypeBuilder:
         if isinstance(merged.additional, Schema):
             value = self.type_of(merged.additional, f"{hint}Value", variant, refs, shadow)
             if value != ANY:
-                extra = f"{_builtin('dict', shadow)}[{_builtin('str', shadow)}, {value}]"
+                extra = f"{builtin_name('dict', shadow)}[{builtin_name('str', shadow)}, {value}]"
         refs.discard(name)
         # A field named like a class the model refers to would hide that class in the body.
         clashing = {f.name for f in fields} & (refs | {name})
@@ -348,7 +346,7 @@ class TypeBuilder:
         default: str | None = None
         if not required:
             default = self._default_literal(schema, annotation)
-            if default is None and annotation != ANY and not _is_optional(annotation):
+            if default is None and annotation != ANY and not is_optional(annotation):
                 annotation = f"{annotation} | None"
         return FieldDef(
             name=py,
@@ -367,7 +365,7 @@ class TypeBuilder:
         head = annotation.split(" | ")[0]
         if head in self.class_names and head not in self.enum_classes:
             return None  # a model default would need constructing; the server applies it anyway
-        if not _default_fits(value, self._effective(target)):
+        if not default_fits(value, self._effective(target)):
             self._warn(schema.pointer, "default does not match the schema's type; not used")
             return None
         try:
@@ -437,7 +435,7 @@ class TypeBuilder:
             parts = self._ref_parts(schema.ref, schema.pointer, variant, refs, shadow, constraints)
             return [*parts, "None"] if nullable else parts
         if schema.has_const:
-            return _const_parts(schema.const) + (["None"] if nullable else [])
+            return const_parts(schema.const) + (["None"] if nullable else [])
         if schema.enum is not None:
             return self._enum_parts(schema, hint, refs, shadow)
         if schema.one_of or schema.any_of:
@@ -452,7 +450,7 @@ class TypeBuilder:
                 parts.extend(self._parts(member, member_hint, variant, refs, shadow, constraints))
             if self._is_discriminated(schema, members):
                 assert schema.discriminator is not None
-                inner = _union([p for p in parts if p != "None"])
+                inner = union_of([p for p in parts if p != "None"])
                 tag = py_literal(schema.discriminator.property_name)
                 typed = f"_t.Annotated[{inner}, _pyd.Field(discriminator={tag})]"
                 return [typed, "None"] if nullable or "None" in parts else [typed]
@@ -517,13 +515,13 @@ class TypeBuilder:
         values = [v for v in schema.enum or () if v is not None]
         nullable = schema.nullable or (schema.enum is not None and None in schema.enum)
         tail = ["None"] if nullable else []
-        base = _enum_base(schema)
+        base = enum_base(schema)
         if base is None or not values:
-            loose = [_builtin("bool", shadow)] if values and _all_bool(values) else [ANY]
+            loose = [builtin_name("bool", shadow)] if values and all_bool(values) else [ANY]
             return loose + tail
         scalar = "str" if base == "OpenStrEnum" else "int"
         literal = "_t.Literal[" + ", ".join(py_literal(v) for v in values) + "]"
-        return [literal, _builtin(scalar, shadow), *tail]
+        return [literal, builtin_name(scalar, shadow), *tail]
 
     def _is_discriminated(self, schema: Schema, members: tuple[Schema, ...]) -> bool:
         discriminator = schema.discriminator
@@ -557,27 +555,23 @@ class TypeBuilder:
         constraints: bool,
     ) -> str:
         if json_type == "string":
-            if schema.format in _STRING_FORMATS:
-                base = _STRING_FORMATS[schema.format]
-                return _builtin(base, shadow) if base == "bytes" else base
-            base = _builtin("str", shadow)
+            if schema.format in STRING_FORMATS:
+                base = STRING_FORMATS[schema.format]
+                return builtin_name(base, shadow) if base == "bytes" else base
+            base = builtin_name("str", shadow)
             return (
-                self._constrained(base, _string_constraints(schema), schema)
-                if constraints
-                else base
+                self._constrained(base, string_constraints(schema), schema) if constraints else base
             )
         if json_type in ("integer", "number"):
-            base = _builtin("int" if json_type == "integer" else "float", shadow)
+            base = builtin_name("int" if json_type == "integer" else "float", shadow)
             return (
-                self._constrained(base, _number_constraints(schema), schema)
-                if constraints
-                else base
+                self._constrained(base, number_constraints(schema), schema) if constraints else base
             )
         if json_type == "boolean":
-            return _builtin("bool", shadow)
+            return builtin_name("bool", shadow)
         if json_type == "array":
             item = self.type_of(schema.items, f"{hint}Item", variant, refs, shadow)
-            base = f"{_builtin('list', shadow)}[{item}]"
+            base = f"{builtin_name('list', shadow)}[{item}]"
             bounds = {
                 k: v
                 for k, v in (("min_length", schema.min_items), ("max_length", schema.max_items))
@@ -590,14 +584,14 @@ class TypeBuilder:
                 value = self.type_of(
                     schema.additional_properties, f"{hint}Value", variant, refs, shadow
                 )
-            return f"{_builtin('dict', shadow)}[{_builtin('str', shadow)}, {value}]"
+            return f"{builtin_name('dict', shadow)}[{builtin_name('str', shadow)}, {value}]"
         return ANY
 
     def _constrained(self, base: str, bounds: Mapping[str, object], schema: Schema) -> str:
         if not bounds:
             return base
         pattern = bounds.get("pattern")
-        if isinstance(pattern, str) and not _pattern_compiles(pattern):
+        if isinstance(pattern, str) and not pattern_compiles(pattern):
             self._warn(schema.pointer, f"pattern {pattern!r} is not a Python regex; not checked")
             bounds = {k: v for k, v in bounds.items() if k != "pattern"}
             if not bounds:
@@ -606,56 +600,8 @@ class TypeBuilder:
         return f"_t.Annotated[{base}, _pyd.Field({args})]"
 
 
-# --- helpers ----------------------------------------------------------------------------------
-
-
-def _builtin(name: str, shadow: frozenset[str]) -> str:
-    return f"builtins.{name}" if name in shadow else name
-
-
-def _union(parts: list[str]) -> str:
-    if ANY in parts:
-        return ANY
-    seen: list[str] = []
-    for part in parts:
-        if part not in seen:
-            seen.append(part)
-    if "None" in seen:
-        seen = [p for p in seen if p != "None"] + ["None"]
-    return " | ".join(seen) if seen else ANY
-
-
-def _is_optional(annotation: str) -> bool:
-    return annotation.endswith("| None") or annotation == "None"
-
-
-def _const_parts(value: object) -> list[str]:
-    if value is None:
-        return ["None"]
-    if isinstance(value, bool | int | str) and not isinstance(value, float):
-        return [f"_t.Literal[{py_literal(value)}]"]
-    return [ANY]
-
-
-def _all_bool(values: list[object]) -> bool:
-    return all(isinstance(v, bool) for v in values)
-
-
-def _enum_base(schema: Schema) -> Literal["OpenStrEnum", "OpenIntEnum"] | None:
-    values = [v for v in schema.enum or () if v is not None]
-    if not values:
-        return None
-    if all(isinstance(v, str) for v in values) and set(schema.non_null_types) <= {"string"}:
-        return "OpenStrEnum"
-    if all(isinstance(v, int) and not isinstance(v, bool) for v in values) and set(
-        schema.non_null_types
-    ) <= {"integer", "number"}:
-        return "OpenIntEnum"
-    return None
-
-
 def _enum_def(name: str, schema: Schema, doc: str) -> EnumDef:
-    base = _enum_base(schema)
+    base = enum_base(schema)
     assert base is not None
     members: list[tuple[str, str]] = []
     taken: set[str] = set()
@@ -670,61 +616,3 @@ def _enum_def(name: str, schema: Schema, doc: str) -> EnumDef:
             member = f"VALUE{member}"
         members.append((unique(member, taken), py_literal(value)))
     return EnumDef(name=name, doc=doc, base=base, members=members, pointer=schema.pointer)
-
-
-def _string_constraints(schema: Schema) -> dict[str, object]:
-    bounds: dict[str, object] = {}
-    if schema.min_length is not None:
-        bounds["min_length"] = schema.min_length
-    if schema.max_length is not None:
-        bounds["max_length"] = schema.max_length
-    if schema.pattern is not None:
-        bounds["pattern"] = schema.pattern
-    return bounds
-
-
-def _number_constraints(schema: Schema) -> dict[str, object]:
-    bounds: dict[str, object] = {}
-    for key, value in (
-        ("ge", schema.minimum),
-        ("le", schema.maximum),
-        ("gt", schema.exclusive_minimum),
-        ("lt", schema.exclusive_maximum),
-        ("multiple_of", schema.multiple_of),
-    ):
-        if value is not None and not isinstance(value, bool):
-            bounds[key] = (
-                int(value) if float(value).is_integer() and "integer" in schema.types else value
-            )
-    return bounds
-
-
-def _pattern_compiles(pattern: str) -> bool:
-    try:
-        with warnings.catch_warnings():
-            warnings.simplefilter("ignore")
-            re.compile(pattern)
-    except (re.error, RecursionError, OverflowError, ValueError):
-        return False
-    return True
-
-
-def _default_fits(value: object, schema: Schema) -> bool:
-    if schema.enum is not None and value not in schema.enum:
-        return False
-    if schema.has_const:
-        return bool(value == schema.const)
-    types = set(schema.non_null_types)
-    if not types:
-        return not schema.properties and not schema.one_of and not schema.any_of
-    if schema.format in _STRING_FORMATS and isinstance(value, str):
-        return False  # would need parsing into datetime/UUID/bytes; leave the default to the server
-    checks = {
-        "string": isinstance(value, str),
-        "integer": isinstance(value, int) and not isinstance(value, bool),
-        "number": isinstance(value, int | float) and not isinstance(value, bool),
-        "boolean": isinstance(value, bool),
-        "array": isinstance(value, list) and schema.items is None,
-        "object": isinstance(value, dict) and not schema.properties,
-    }
-    return any(checks.get(t, False) for t in types)

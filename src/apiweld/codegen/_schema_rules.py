@@ -1,0 +1,127 @@
+"""Rules from JSON Schema to Python types that need no state: formats, constraints, defaults.
+
+Split from `_types` (which walks the schema graph and names classes); everything here is a pure
+function of one schema or one value.
+"""
+
+from __future__ import annotations
+
+import re
+import warnings
+from typing import Literal
+
+from apiweld.spec.ir import Schema
+
+from ._names import py_literal
+
+ANY = "_t.Any"
+
+STRING_FORMATS = {
+    "date-time": "_dt.datetime",
+    "date": "_dt.date",
+    "uuid": "_uuid.UUID",
+    "binary": "bytes",
+}
+
+
+def builtin_name(name: str, shadow: frozenset[str]) -> str:
+    return f"builtins.{name}" if name in shadow else name
+
+
+def union_of(parts: list[str]) -> str:
+    if ANY in parts:
+        return ANY
+    seen: list[str] = []
+    for part in parts:
+        if part not in seen:
+            seen.append(part)
+    if "None" in seen:
+        seen = [p for p in seen if p != "None"] + ["None"]
+    return " | ".join(seen) if seen else ANY
+
+
+def is_optional(annotation: str) -> bool:
+    return annotation.endswith("| None") or annotation == "None"
+
+
+def const_parts(value: object) -> list[str]:
+    if value is None:
+        return ["None"]
+    if isinstance(value, bool | int | str) and not isinstance(value, float):
+        return [f"_t.Literal[{py_literal(value)}]"]
+    return [ANY]
+
+
+def all_bool(values: list[object]) -> bool:
+    return all(isinstance(v, bool) for v in values)
+
+
+def enum_base(schema: Schema) -> Literal["OpenStrEnum", "OpenIntEnum"] | None:
+    values = [v for v in schema.enum or () if v is not None]
+    if not values:
+        return None
+    if all(isinstance(v, str) for v in values) and set(schema.non_null_types) <= {"string"}:
+        return "OpenStrEnum"
+    if all(isinstance(v, int) and not isinstance(v, bool) for v in values) and set(
+        schema.non_null_types
+    ) <= {"integer", "number"}:
+        return "OpenIntEnum"
+    return None
+
+
+def string_constraints(schema: Schema) -> dict[str, object]:
+    bounds: dict[str, object] = {}
+    if schema.min_length is not None:
+        bounds["min_length"] = schema.min_length
+    if schema.max_length is not None:
+        bounds["max_length"] = schema.max_length
+    if schema.pattern is not None:
+        bounds["pattern"] = schema.pattern
+    return bounds
+
+
+def number_constraints(schema: Schema) -> dict[str, object]:
+    bounds: dict[str, object] = {}
+    for key, value in (
+        ("ge", schema.minimum),
+        ("le", schema.maximum),
+        ("gt", schema.exclusive_minimum),
+        ("lt", schema.exclusive_maximum),
+        ("multiple_of", schema.multiple_of),
+    ):
+        if value is not None and not isinstance(value, bool):
+            bounds[key] = (
+                int(value) if float(value).is_integer() and "integer" in schema.types else value
+            )
+    return bounds
+
+
+def pattern_compiles(pattern: str) -> bool:
+    try:
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore")
+            re.compile(pattern)
+    except (re.error, RecursionError, OverflowError, ValueError):
+        return False
+    return True
+
+
+def default_fits(value: object, schema: Schema) -> bool:
+    if schema.enum is not None and value not in schema.enum:
+        return False
+    if schema.has_const:
+        return bool(value == schema.const)
+    types = set(schema.non_null_types)
+    if not types:
+        return not schema.properties and not schema.one_of and not schema.any_of
+    if schema.format in STRING_FORMATS and isinstance(value, str):
+        return False  # would need parsing into datetime/UUID/bytes; leave the default to the server
+    checks = {
+        "string": isinstance(value, str),
+        "integer": isinstance(value, int) and not isinstance(value, bool),
+        "number": isinstance(value, int | float) and not isinstance(value, bool),
+        "boolean": isinstance(value, bool),
+        "array": isinstance(value, list) and schema.items is None,
+        "object": isinstance(value, dict) and not schema.properties,
+    }
+    return any(checks.get(t, False) for t in types)
