@@ -225,13 +225,21 @@ def main() -> None:
     parser.add_argument("description", nargs="?", type=Path, default=DEFAULT)
     parser.add_argument("--seconds", type=float, default=8.0)
     parser.add_argument("--connections", type=int, default=32)
+    parser.add_argument(
+        "--generator",
+        choices=("auto", "wrk", "aiohttp"),
+        default="auto",
+        help="Load generator (auto: wrk when installed, else aiohttp).",
+    )
     parser.add_argument("--load-only", type=int, help=argparse.SUPPRESS)
     args = parser.parse_args()
     if args.load_only is not None:
         ok, errors = asyncio.run(_aiohttp_load(args.load_only, args.seconds, args.connections))
         print(ok, errors)
         return
-    generator = "wrk" if shutil.which("wrk") else "aiohttp"
+    generator = args.generator
+    if generator == "auto":
+        generator = "wrk" if shutil.which("wrk") else "aiohttp"
     description = args.description.resolve()
     print(
         f"input: {description.name}; mix GET item / GET list / POST; {args.connections} "
