@@ -21,6 +21,13 @@ def test_unknown_path_is_404_and_wrong_method_is_405_with_allow(mock_url: str) -
     assert set(wrong.headers["allow"].split(", ")) == {"GET", "HEAD", "POST"}
 
 
+def test_head_answers_like_get_without_a_body(mock_url: str) -> None:
+    get = httpx.get(f"{mock_url}/pets/1", headers=AUTH)
+    head = httpx.head(f"{mock_url}/pets/1", headers=AUTH)
+    assert head.status_code == 200 and head.content == b""
+    assert head.headers["content-length"] == get.headers["content-length"] != "0"
+
+
 def test_schema_errors_are_422_problem_json_with_a_pointer_per_place(mock_url: str) -> None:
     response = httpx.get(
         f"{mock_url}/search/1,x",
