@@ -15,6 +15,7 @@ from ._errors import APIConnectionError, APITimeoutError, state_error
 from ._hooks import Hooks, RateLimitWaitEvent, RequestEvent, ResponseEvent, RetryEvent, run_async
 from ._models import NOT_GIVEN, Headers, OperationSpec, RequestOptions, Timeout
 from ._pagination import AsyncPager
+from ._ratelimit import BaseRateLimiter
 from ._response import APIResponse
 from ._retry import RetryPolicy
 from ._state import LockTimeout, StateBackendError
@@ -36,7 +37,7 @@ class AsyncClient(BaseClient):
         headers: Mapping[str, str] | None = None,
         timeout: Timeout | float | None = None,
         retry: RetryPolicy | None = None,
-        rate_limiter: Any = None,
+        rate_limiter: BaseRateLimiter | None = None,
         transport: AsyncTransport | Any | None = None,
         hooks: Hooks | None = None,
         idempotency_header: str | None = "Idempotency-Key",
@@ -179,7 +180,7 @@ class AsyncClient(BaseClient):
     async def __aexit__(self, *exc_info: object) -> None:
         await self.aclose()
 
-    def _set_rate_limiter(self, rate_limiter: Any) -> None:
+    def _set_rate_limiter(self, rate_limiter: BaseRateLimiter) -> None:
         self.rate_limiter = rate_limiter
         self._observe_async = getattr(rate_limiter, "observe_async", None)
 
@@ -320,9 +321,11 @@ class AsyncClient(BaseClient):
             await asyncio.sleep(decision.delay)
 
     async def _acquire(self, call: PreparedCall, url: str, remaining: float | None) -> float | None:
+        limiter = self.rate_limiter
+        assert limiter is not None  # only called with a limiter configured
         started = time.monotonic()
         try:
-            await self.rate_limiter.acquire_async(call.op.group, 1.0, remaining)
+            await limiter.acquire_async(call.op.group, 1.0, remaining)
         except StateBackendError as exc:
             raise self._fill(state_error(exc), call, url) from exc
         except TimeoutError:

@@ -34,6 +34,7 @@ from ._params import (
     serialize_path,
     serialize_query,
 )
+from ._ratelimit import BaseRateLimiter
 from ._redact import Redactor, scrub_exception_chain
 from ._response import APIResponse, decode_error_body, type_adapter
 from ._retry import RetryPolicy
@@ -75,7 +76,7 @@ class BaseClient:
         headers: Mapping[str, str] | None = None,
         timeout: Timeout | float | None = None,
         retry: RetryPolicy | None = None,
-        rate_limiter: Any = None,
+        rate_limiter: BaseRateLimiter | None = None,
         hooks: Hooks | None = None,
         idempotency_header: str | None = "Idempotency-Key",
         redact: Iterable[str] = (),
@@ -400,7 +401,7 @@ class BaseClient:
         headers: Mapping[str, str] | None = None,
         timeout: Timeout | float | None = None,
         retry: RetryPolicy | None = None,
-        rate_limiter: Any = None,
+        rate_limiter: BaseRateLimiter | None = None,
         hooks: Hooks | None = None,
     ) -> Self:
         """A copy with some settings changed, sharing this client's transport, pool and auth.
@@ -420,7 +421,7 @@ class BaseClient:
             clone._set_hooks(hooks)
         return clone
 
-    def _set_rate_limiter(self, rate_limiter: Any) -> None:
+    def _set_rate_limiter(self, rate_limiter: BaseRateLimiter) -> None:
         self.rate_limiter = rate_limiter
 
     def _set_hooks(self, hooks: Hooks) -> None:

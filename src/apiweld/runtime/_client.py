@@ -14,6 +14,7 @@ from ._errors import APIConnectionError, APITimeoutError, state_error
 from ._hooks import Hooks, RateLimitWaitEvent, RequestEvent, ResponseEvent, RetryEvent, run_sync
 from ._models import NOT_GIVEN, Headers, OperationSpec, RequestOptions, Timeout
 from ._pagination import SyncPager
+from ._ratelimit import BaseRateLimiter
 from ._response import APIResponse
 from ._retry import RetryPolicy
 from ._state import LockTimeout, StateBackendError
@@ -35,7 +36,7 @@ class Client(BaseClient):
         headers: Mapping[str, str] | None = None,
         timeout: Timeout | float | None = None,
         retry: RetryPolicy | None = None,
-        rate_limiter: Any = None,
+        rate_limiter: BaseRateLimiter | None = None,
         transport: Transport | Any | None = None,
         hooks: Hooks | None = None,
         idempotency_header: str | None = "Idempotency-Key",
@@ -316,9 +317,11 @@ class Client(BaseClient):
             time.sleep(decision.delay)
 
     def _acquire(self, call: PreparedCall, url: str, remaining: float | None) -> float | None:
+        limiter = self.rate_limiter
+        assert limiter is not None  # only called with a limiter configured
         started = time.monotonic()
         try:
-            self.rate_limiter.acquire(call.op.group, 1.0, remaining)
+            limiter.acquire(call.op.group, 1.0, remaining)
         except StateBackendError as exc:
             raise self._fill(state_error(exc), call, url) from exc
         except TimeoutError:
