@@ -66,7 +66,7 @@ def generate(
         with paused_gc():
             loaded = load_target(target, allow_network=allow_network)
     except (SpecError, ConfigError) as error:
-        console.print(f"[red]error:[/red] {error}", markup=True, highlight=False)
+        _print_error(console, str(error))
         raise typer.Exit(1) from None
     destination = output or loaded.output or Path("clients")
     chosen_package = package or loaded.package
@@ -84,9 +84,12 @@ def generate(
             return
         report = _generate_with_progress(console, loaded.api, destination, chosen_package, tests)
     except (GenerationError, OSError) as error:
-        console.print(f"[red]error:[/red] {error}", markup=True, highlight=False)
+        _print_error(console, str(error))
         raise typer.Exit(1) from None
     _print_summary(console, report)
+    problems = len(loaded.api.problems)
+    if problems:
+        console.print(f"{problems} problem(s) in the description: `apiweld check` lists them.")
     if report_file is not None:
         report_file.write_text(json.dumps(report.to_json(), indent=2, ensure_ascii=False) + "\n")
 
@@ -118,6 +121,12 @@ def _generate_with_progress(
         return generate_package(
             api, destination, package=package, include_tests=tests, progress=advance
         )
+
+
+def _print_error(console: Console, message: str) -> None:
+    text = message.removeprefix("error:").strip()
+    console.print("[red]error:[/red] ", end="", markup=True)
+    console.print(text, markup=False, highlight=False)
 
 
 def _print_summary(console: Console, report: GenerationReport) -> None:
