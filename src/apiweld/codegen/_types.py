@@ -11,6 +11,9 @@ This is the parser half of the generator (the templates only render what it deci
 - readOnly/writeOnly: responses use the plain class (writeOnly fields are optional there, since
   servers never send them); request bodies use an `...Input` variant without readOnly fields,
   created only for schemas that need one (directly or through what they reference).
+- Formats: `date-time` -> datetime, `date` -> date, `uuid` -> UUID, `binary` -> bytes; `byte`
+  stays `str` (the base64 text as sent: decoding it silently would change what round-trips),
+  and formats whose parsing would change the text (`uri`, `email`, `time`, ...) stay `str`.
 - Where a part cannot be typed precisely (a `$ref` to nowhere, a regex Python cannot compile, a
   default of the wrong type, a recursive alias), that part is loosened and a warning recorded.
 """
