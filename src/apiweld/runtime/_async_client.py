@@ -10,7 +10,7 @@ from contextlib import asynccontextmanager
 from typing import Any
 
 from ._auth import AuthProvider, AuthTarget, encode_form
-from ._base import BaseClient, PreparedCall
+from ._base import REPORTED_WAIT, BaseClient, PreparedCall
 from ._errors import APIConnectionError, APITimeoutError, state_error
 from ._hooks import Hooks, RateLimitWaitEvent, RequestEvent, ResponseEvent, RetryEvent, run_async
 from ._models import NOT_GIVEN, Headers, OperationSpec, RequestOptions, Timeout
@@ -337,7 +337,7 @@ class AsyncClient(BaseClient):
                 url,
             ) from None
         waited = time.monotonic() - started
-        if waited > 0.001:
+        if waited >= REPORTED_WAIT:
             if self.hooks.on_rate_limit_wait:
                 await run_async(
                     self.hooks.on_rate_limit_wait,

@@ -43,6 +43,9 @@ from ._transports._base import TransportResponse
 _DEFAULT_LOGGER: Final = logging.getLogger(_package_name)
 _USER_AGENT: Final = f"apiweld/{__version__} python/{sys.version_info[0]}.{sys.version_info[1]}"
 _EMPTY: Final[Mapping[str, Any]] = {}
+REPORTED_WAIT: Final = 0.02
+"""Rate-limiter waits shorter than this are not reported to hooks: the limiter's own bookkeeping
+and thread scheduling take that long on a busy machine, so shorter "waits" are noise."""
 
 
 @dataclass(slots=True)
