@@ -11,6 +11,7 @@ from __future__ import annotations
 import asyncio
 import logging
 import random
+import re
 import time
 from collections import deque
 from collections.abc import Callable, Mapping
@@ -24,6 +25,7 @@ import orjson
 from apiweld.mock import _delivery, _handlers
 from apiweld.mock._delivery import Reply
 from apiweld.mock._log import REDACTED, RequestRecord
+from apiweld.mock._pathkeys import Candidate, bind_parameters, choose, split_path_key
 from apiweld.mock._ratelimit import RateLimit, RateLimiter
 from apiweld.mock._router import PathRouter
 from apiweld.mock._security import CredentialCheck, SecurityEnforcer
@@ -63,13 +65,17 @@ class MockApp:
         self.api = api
         self.settings = settings or MockSettings()
         self.requests: deque[RequestRecord] = deque(maxlen=self.settings.log_limit)
-        self._router: PathRouter[dict[str, list[_Candidate]]] = PathRouter()
-        by_path: dict[str, dict[str, list[_Candidate]]] = {}
+        self._router: PathRouter[dict[str, list[Candidate]]] = PathRouter()
+        by_path: dict[str, dict[str, list[Candidate]]] = {}
+        patterns: dict[str, dict[str, str]] = {}
         for op in api.operations:
-            path, conditions = _split_path_key(op.path)
+            path, conditions = split_path_key(op.path)
+            # The router ignores a trailing slash, so `/x` and `/x/` share one entry.
+            path = path.rstrip("/") or "/"
             by_path.setdefault(path, {}).setdefault(op.method, []).append((conditions, op))
+            patterns.setdefault(path, {}).update(_enum_patterns(api, op))
         for template, methods in by_path.items():
-            self._router.add(template, methods)
+            self._router.add(template, methods, patterns.get(template))
         self._prefixes = _server_prefixes(api)
         self.validators = ValidatorCache(api)
         self.generator = DataGenerator(api)
@@ -169,14 +175,18 @@ class MockApp:
         candidates = methods.get(request.method) or (
             methods.get("get") if request.method == "head" else None
         )
-        op = _choose(candidates, request.query, request.headers) if candidates else None
-        if op is None:
+        chosen = choose(candidates, request.query, request.headers) if candidates else None
+        if chosen is None:
             allow = sorted({m.upper() for m in methods} | ({"HEAD"} if "get" in methods else set()))
             reply = _handlers.problem(
                 405, "Method Not Allowed", f"{request.method.upper()} is not allowed on {template}"
             )
             reply.headers.append(("Allow", ", ".join(allow)))
             return reply
+        conditions, op = chosen
+        if conditions:
+            declared = {p.name for p in op.parameters if p.location == "query"}
+            path_params = {**bind_parameters(conditions, request.query, declared), **path_params}
         outcome.operation_id = op.id
         auth = self._security.check(
             self.api.security_for(op), request.headers, request.query, request.cookies
@@ -219,7 +229,7 @@ class MockApp:
             self._request_validators[op.id] = found
         return found
 
-    def _match(self, path: str) -> tuple[dict[str, list[_Candidate]], str, dict[str, str]] | None:
+    def _match(self, path: str) -> tuple[dict[str, list[Candidate]], str, dict[str, str]] | None:
         found = self._router.match(path)
         if found is None:
             for prefix in self._prefixes:
@@ -269,42 +279,16 @@ class MockApp:
                 log.exception("request log callback failed")
 
 
-_Candidate = tuple[tuple[tuple[str, str | None], ...], Operation]
-"""(query conditions from the path key, operation)."""
-
-
-def _split_path_key(key: str) -> tuple[str, tuple[tuple[str, str | None], ...]]:
-    """Some descriptions (AWS's) tell operations on one path apart with `#operation=x` or
-    `?tagKeys` in the path key; that part is not in the path a request arrives on, but names
-    query parameters or headers (and values) the request carries."""
-    cut = min((i for i in (key.find("#"), key.find("?")) if i >= 0), default=-1)
-    if cut < 0:
-        return key, ()
-    conditions: list[tuple[str, str | None]] = []
-    for part in key[cut + 1 :].replace("#", "&").replace("?", "&").split("&"):
-        if part:
-            name, sep, value = part.partition("=")
-            conditions.append((name, value if sep else None))
-    return key[:cut] or "/", tuple(conditions)
-
-
-def _choose(
-    candidates: list[_Candidate], query: Mapping[str, list[str]], headers: Mapping[str, str]
-) -> Operation:
-    if len(candidates) == 1:
-        return candidates[0][1]
-
-    def holds(name: str, value: str | None) -> bool:
-        # The key names a query parameter (`#operation=x`) or a header (`#X-Amz-Target=y`).
-        if name in query:
-            return value is None or value in query[name]
-        header = headers.get(name.lower())
-        return header is not None and (value is None or header == value)
-
-    for conditions, op in candidates:
-        if conditions and all(holds(name, value) for name, value in conditions):
-            return op
-    return next((op for conditions, op in candidates if not conditions), candidates[0][1])
+def _enum_patterns(api: Api, op: Operation) -> dict[str, str]:
+    """Regexes for path parameters with a string enum, so `{id}{ext}` splits `7.json` right."""
+    out: dict[str, str] = {}
+    for param in op.parameters:
+        if param.location != "path":
+            continue
+        schema = api.resolve(param.schema)
+        if schema.enum and all(isinstance(v, str) and v for v in schema.enum):
+            out[param.name] = "(?:" + "|".join(re.escape(v) for v in schema.enum) + ")"
+    return out
 
 
 def _fault_parse(value: str) -> FaultPlan:

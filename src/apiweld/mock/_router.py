@@ -11,6 +11,7 @@ concrete paths win over templated ones), then segments mixing text and parameter
 from __future__ import annotations
 
 import re
+from collections.abc import Mapping
 from dataclasses import dataclass, field
 from typing import Generic, TypeVar
 from urllib.parse import unquote
@@ -41,7 +42,9 @@ class PathRouter(Generic[T]):
     def __init__(self) -> None:
         self._root: _Node[T] = _Node()
 
-    def add(self, template: str, value: T) -> None:
+    def add(self, template: str, value: T, patterns: Mapping[str, str] | None = None) -> None:
+        """Route `template` to `value`; `patterns` optionally narrows what a parameter inside a
+        mixed segment matches (a regex without groups), e.g. an enum of extensions."""
         node = self._root
         for segment in _segments(template):
             names = _PARAM.findall(segment)
@@ -50,7 +53,7 @@ class PathRouter(Generic[T]):
             elif segment == "{" + names[0] + "}":
                 node = _child_param(node, names[0])
             else:
-                node = _child_mixed(node, segment, tuple(names))
+                node = _child_mixed(node, segment, tuple(names), patterns or {})
         node.value = value
         node.template = template
 
@@ -77,10 +80,15 @@ def _child_param(node: _Node[T], name: str) -> _Node[T]:
     return child
 
 
-def _child_mixed(node: _Node[T], segment: str, names: tuple[str, ...]) -> _Node[T]:
+def _child_mixed(
+    node: _Node[T], segment: str, names: tuple[str, ...], patterns: Mapping[str, str]
+) -> _Node[T]:
     pieces = _PARAM.split(segment)
     # Split alternates literal text and parameter names: even indexes are literal text.
-    regex = "".join(re.escape(p) if i % 2 == 0 else "([^/]+?)" for i, p in enumerate(pieces))
+    regex = "".join(
+        re.escape(p) if i % 2 == 0 else f"({patterns.get(p, '[^/]+?')})"
+        for i, p in enumerate(pieces)
+    )
     pattern = re.compile(f"^{regex}$")
     for existing, _, child in node.mixed:
         if existing.pattern == pattern.pattern:

@@ -79,11 +79,9 @@ class JsonSchemaExporter:
         if schema.format is not None:
             out["format"] = schema.format
         if schema.enum is not None:
-            enum = list(schema.enum)
-            # OpenAPI 3.0 `nullable: true` beside an enum still admits null.
-            if "null" in schema.types and None not in enum:
-                enum.append(None)
-            out["enum"] = enum
+            # Null passes an enum only when listed, in 3.1 (JSON Schema) and in 3.0.3 alike
+            # ("nullable" widens the type; the enum still has to list null).
+            out["enum"] = list(schema.enum)
         if schema.has_const:
             out["const"] = schema.const
         self._convert_object(schema, refs, out)
