@@ -296,3 +296,29 @@ def test_a_declared_only_config_generates_a_working_client(tmp_path: Path) -> No
         "/api/widgets?page=3&per_page=1",
     ]
     assert {key for _, key in _WidgetPages.seen} == {"k-123"}
+
+
+def test_schema_files_beside_the_toml_load_and_traversal_is_refused(tmp_path: Path) -> None:
+    project = tmp_path / "project"
+    project.mkdir()
+    (project / "widget.json").write_text('{"type": "object", "properties": {"id": {}}}')
+    (tmp_path / "outside.json").write_text('{"type": "string"}')
+    endpoints = (
+        '[[endpoints]]\nmethod = "get"\npath = "/w"\n'
+        'response = { schema = { "$ref" = "./widget.json" } }\n'
+        '[[endpoints]]\nmethod = "get"\npath = "/x"\n'
+        'response = { schema = { "$ref" = "../outside.json" } }\n'
+    )
+    (project / "apiweld.toml").write_text(endpoints)
+    refused = load_project(project / "apiweld.toml")
+    (problem,) = [p for p in refused.problems if p.severity == "error"]
+    assert problem.pointer == "/endpoints/1/response/schema"
+    assert "leaves the description's folder" in problem.message
+
+    (project / "apiweld.toml").write_text("[api]\nallow_outside_root = true\n" + endpoints)
+    api = load_project(project / "apiweld.toml")
+    widget = api.operations[0].responses[0].content[0].schema
+    assert widget is not None
+    assert [p.name for p in api.resolve(widget).properties] == ["id"]
+    outside = api.operations[1].responses[0].content[0].schema
+    assert outside is not None and api.resolve(outside).types == ("string",)

@@ -45,7 +45,12 @@ def load_declared(config: ApiweldConfig) -> DeclaredApi:
     if any(p.severity == "error" for p in problems):
         raise ConfigError(problems)
     try:
-        api = load(document, root=config.root_dir)
+        api = load(
+            document,
+            root=config.root_dir,
+            allow_network=config.api.allow_network,
+            allow_outside_root=config.api.allow_outside_root,
+        )
     except SpecError as exc:
         raise ConfigError(
             [*problems, *(_to_config_problem(p, origins, file) for p in exc.problems)]
