@@ -282,3 +282,17 @@ def test_same_seed_same_data(seed: int) -> None:
         with MockServer(PETSTORE, seed=seed) as url:
             bodies.append(httpx.get(f"{url}/search/1?tag=a").content)
     assert bodies[0] == bodies[1]
+
+
+def test_a_description_path_is_loaded_and_a_busy_port_is_a_clear_error() -> None:
+    from pathlib import Path
+
+    from apiweld.mock import MockServerError
+
+    example = Path(__file__).resolve().parents[2] / "examples" / "petstore.yaml"
+    first = MockServer(str(example))
+    with first as url:
+        assert httpx.get(f"{url}/pets/1", headers=AUTH).status_code == 200
+        port = int(url.rsplit(":", 1)[1])
+        with pytest.raises(MockServerError, match=f"127.0.0.1:{port}"):
+            MockServer(PETSTORE, port=port).start()
