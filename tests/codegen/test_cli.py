@@ -119,3 +119,45 @@ def test_bad_input_is_a_clear_error(tmp_path: Path) -> None:
     assert bad.returncode == 1
     assert "broken.json" in bad.stderr and "Traceback" not in bad.stderr
     assert not (tmp_path / "out").exists()
+
+
+def test_output_is_byte_identical_across_processes_and_hash_seeds(tmp_path: Path) -> None:
+    description = PETSTORE.parents[2] / "shared" / "corpus" / "apis-guru" / "shipengine.com.json"
+    outputs = []
+    for seed in ("1", "2"):
+        out = tmp_path / f"seed{seed}"
+        done = subprocess.run(
+            [str(APIWELD), "generate", str(description), "-o", str(out)],
+            capture_output=True,
+            text=True,
+            timeout=300,
+            env={**os.environ, "PYTHONHASHSEED": seed},
+            check=False,
+        )
+        assert done.returncode == 0, done.stderr
+        outputs.append(out)
+    first, second = outputs
+    files = sorted(p.relative_to(first) for p in first.rglob("*") if p.is_file())
+    assert len(files) > 50
+    assert files == sorted(p.relative_to(second) for p in second.rglob("*") if p.is_file())
+    different = [f for f in files if (first / f).read_bytes() != (second / f).read_bytes()]
+    assert different == []
+
+
+def test_writer_refuses_paths_that_leave_the_output(tmp_path: Path) -> None:
+    from apiweld.codegen._render import OutputPathError, Writer
+
+    writer = Writer(tmp_path / "out")
+    outside = tmp_path / "elsewhere"
+    outside.mkdir()
+    (tmp_path / "out").mkdir()
+    (tmp_path / "out" / "link").symlink_to(outside, target_is_directory=True)
+    for relative in ("../x.py", "/etc/x.py", "a/../../x.py", "link/x.py", "", "."):
+        try:
+            writer.write(relative, "x = 1\n")
+        except OutputPathError:
+            continue
+        raise AssertionError(f"{relative!r} was written")
+    assert list(outside.iterdir()) == []
+    writer.write("pkg/ok.py", "x = 1\n")
+    assert (tmp_path / "out" / "pkg" / "ok.py").read_text() == "x = 1\n"

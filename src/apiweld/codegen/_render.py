@@ -72,7 +72,8 @@ class Writer:
 
     def path_for(self, relative: str) -> Path:
         candidate = Path(relative)
-        if candidate.is_absolute() or any(p in ("", ".", "..") for p in candidate.parts):
+        parts = candidate.parts
+        if not parts or candidate.is_absolute() or any(p in ("", ".", "..") for p in parts):
             raise OutputPathError(f"refusing to write {relative!r}: not a plain relative path")
         target = self.root / candidate
         folder = target.parent
