@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import json
+import subprocess
+import sys
 from collections.abc import Callable, Iterator
 from pathlib import Path
 from types import ModuleType
@@ -109,3 +111,25 @@ def test_server_choice_and_variables(petstore: ModuleType) -> None:
     assert str(sandbox.base_url).rstrip("/") == "https://sandbox.petstore.example/v1"
     with pytest.raises(ValueError, match="server must be between"):
         petstore.Petstore(server=5)
+
+
+def test_generated_client_imports_only_the_runtime(petstore: ModuleType) -> None:
+    folder = Path(petstore.__file__).parents[1]
+    probe = (
+        "import sys; sys.path.insert(0, sys.argv[1]); import importlib;"
+        "pkg = importlib.import_module(sys.argv[2]);"
+        "client = pkg.Petstore(api_key='k', base_url='http://127.0.0.1:9');"
+        "client.pets; client.stores; pkg.models.Pet;"
+        "heavy = ('jinja2', 'typer', 'rich', 'starlette', 'uvicorn', 'apiweld.spec',"
+        " 'apiweld.codegen', 'apiweld.mock', 'apiweld.testing');"
+        "print(sorted(m for m in sys.modules if m.split('.')[0] in heavy or"
+        " any(m == h or m.startswith(h + '.') for h in heavy)))"
+    )
+    done = subprocess.run(
+        [sys.executable, "-c", probe, str(folder), petstore.__name__],
+        capture_output=True,
+        text=True,
+        check=False,
+    )
+    assert done.returncode == 0, done.stderr
+    assert done.stdout.strip() == "[]"
