@@ -209,3 +209,30 @@ def test_swagger2_without_host_uses_base_path_only() -> None:
         "paths": {},
     }
     assert [s.url for s in load(doc).servers] == ["/api"]
+
+
+def test_problems_in_swagger2_parameters_and_headers_point_at_the_swagger_text() -> None:
+    doc = {
+        "swagger": "2.0",
+        "info": {"title": "t", "version": "1"},
+        "paths": {
+            "/x": {
+                "get": {
+                    "parameters": [
+                        {"name": "n", "in": "query", "type": "integer", "minimum": "zero"}
+                    ],
+                    "responses": {
+                        "200": {
+                            "description": "ok",
+                            "headers": {"X-N": {"type": "integer", "maximum": "ten"}},
+                        }
+                    },
+                }
+            }
+        },
+    }
+    pointers = {p.pointer for p in load(doc).problems}
+    assert pointers == {
+        "/paths/~1x/get/parameters/0/minimum",
+        "/paths/~1x/get/responses/200/headers/X-N/maximum",
+    }

@@ -12,7 +12,7 @@ from typing import Any, cast
 from apiweld.spec._errors import Problems
 from apiweld.spec._refs import Location, RefResolver
 from apiweld.spec._schemas import Dialect, SchemaBuilder
-from apiweld.spec._swagger2 import POINTER_KEY
+from apiweld.spec._swagger2 import POINTER_KEY, SCHEMA_AT_OWN_POINTER
 from apiweld.spec.ir import (
     ANY_SCHEMA,
     IDEMPOTENT_METHODS,
@@ -69,6 +69,11 @@ _PARAMETER_FIELD_TYPES: dict[str, tuple[type, ...]] = {
     "allowEmptyValue": (bool,),
     "content": (dict,),
 }
+
+
+def _schema_location(holder: dict[str, Any], location: Location) -> Location:
+    """Where the `schema` of a parameter or header is (its own place, if converted Swagger)."""
+    return location if holder.get(SCHEMA_AT_OWN_POINTER) is True else location.child("schema")
 
 
 def _str_or_none(value: Any) -> str | None:
@@ -327,7 +332,7 @@ class OperationBuilder:
             required = True
         content_media_type = None
         if "schema" in raw:
-            schema = self._schemas.build(raw["schema"], location.child("schema"))
+            schema = self._schemas.build(raw["schema"], _schema_location(raw, location))
         elif isinstance(raw.get("content"), dict) and raw["content"]:
             content_media_type, media = next(iter(raw["content"].items()))
             schema = self._schemas.build(
@@ -489,7 +494,7 @@ class OperationBuilder:
             if not isinstance(header, dict):
                 continue
             if "schema" in header:
-                schema = self._schemas.build(header["schema"], here.child("schema"))
+                schema = self._schemas.build(header["schema"], _schema_location(header, here))
             elif isinstance(header.get("content"), dict) and header["content"]:
                 media_type, media = next(iter(header["content"].items()))
                 schema = self._schemas.build(

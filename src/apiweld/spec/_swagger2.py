@@ -13,9 +13,12 @@ from typing import Any
 
 from apiweld.spec._errors import Problems, join_pointer
 
-__all__ = ["POINTER_KEY", "convert_swagger2"]
+__all__ = ["POINTER_KEY", "SCHEMA_AT_OWN_POINTER", "convert_swagger2"]
 
 POINTER_KEY = "$$pointer"
+# Set on a converted parameter or header whose `schema` is made of its own fields (Swagger 2.0
+# puts `type`, `format`... on the parameter itself): that schema's pointer is the object's.
+SCHEMA_AT_OWN_POINTER = "$$schema_at_own_pointer"
 _METHODS = ("get", "put", "post", "delete", "options", "head", "patch")
 _PARAMETER_SCHEMA_KEYS = (
     "type",
@@ -246,6 +249,7 @@ class _Converter:
         }
         param["schema"] = schema
         param[POINTER_KEY] = pointer
+        param[SCHEMA_AT_OWN_POINTER] = True
         style = self._collection_style(resolved, pointer)
         if style is not None:
             param["style"], param["explode"] = style
@@ -353,6 +357,7 @@ class _Converter:
                     "schema": header,
                     "description": header.get("description") if isinstance(header, dict) else None,
                     POINTER_KEY: join_pointer(pointer + "/headers", name),
+                    SCHEMA_AT_OWN_POINTER: True,
                 }
                 for name, header in headers.items()
             }
