@@ -428,3 +428,29 @@ def test_problems_inside_another_file_name_that_file(tmp_path: Path) -> None:
     assert problem.file == os.path.realpath(models)
     assert problem.pointer == "/Pet/properties/tag"
     assert str(problem).startswith(f"warning: {os.path.realpath(models)}#/Pet/properties/tag")
+
+
+class _Redirect(http.server.BaseHTTPRequestHandler):
+    def do_GET(self) -> None:
+        self.send_response(302)
+        self.send_header(
+            "Location", "file:///etc/passwd" if "file" in self.path else "ftp://127.0.0.1/x.json"
+        )
+        self.end_headers()
+
+    def log_message(self, format: str, *args: Any) -> None:
+        pass
+
+
+def test_redirects_away_from_http_are_refused() -> None:
+    server = http.server.ThreadingHTTPServer(("127.0.0.1", 0), _Redirect)
+    thread = threading.Thread(target=server.serve_forever, daemon=True)
+    thread.start()
+    try:
+        base = f"http://127.0.0.1:{server.server_address[1]}"
+        for path in ("/file.json", "/ftp.json"):
+            with pytest.raises(SpecError, match="302"):
+                load(base + path, allow_network=True)
+    finally:
+        server.shutdown()
+        server.server_close()

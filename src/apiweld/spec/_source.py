@@ -228,6 +228,38 @@ def read_file(path: Path) -> bytes:
         raise _parse_error(str(path), "not a valid file path") from None
 
 
+class _HttpOnlyRedirects(urllib.request.HTTPRedirectHandler):
+    """Follow redirects only to http(s): the default handler would also go to ftp."""
+
+    def redirect_request(
+        self,
+        req: urllib.request.Request,
+        fp: Any,
+        code: int,
+        msg: str,
+        headers: Any,
+        newurl: str,
+    ) -> urllib.request.Request | None:
+        if not newurl.lower().startswith(("http://", "https://")):
+            raise urllib.error.HTTPError(
+                newurl, code, "redirect to a non-HTTP URL refused", headers, fp
+            )
+        return super().redirect_request(req, fp, code, msg, headers, newurl)
+
+
+# Only HTTP(S) handlers: no file:, ftp: or data: URLs, whatever a description or server says.
+_OPENER = urllib.request.OpenerDirector()
+for _handler in (
+    urllib.request.ProxyHandler(),
+    urllib.request.HTTPHandler(),
+    urllib.request.HTTPSHandler(),
+    urllib.request.HTTPDefaultErrorHandler(),
+    urllib.request.HTTPErrorProcessor(),
+    _HttpOnlyRedirects(),
+):
+    _OPENER.add_handler(_handler)
+
+
 def fetch_url(url: str) -> bytes:
     """GET a description over HTTP(S); only called when the user allowed network access."""
     if not url.lower().startswith(("http://", "https://")):
@@ -236,7 +268,7 @@ def fetch_url(url: str) -> bytes:
         url, headers={"Accept": "application/json, application/yaml;q=0.9, */*;q=0.5"}
     )
     try:
-        with urllib.request.urlopen(request, timeout=URL_TIMEOUT_SECONDS) as response:  # noqa: S310
+        with _OPENER.open(request, timeout=URL_TIMEOUT_SECONDS) as response:
             data: bytes = response.read(MAX_DOCUMENT_BYTES + 1)
     except urllib.error.HTTPError as exc:
         raise _parse_error(url, f"HTTP {exc.code} {exc.reason}") from None
