@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 from pathlib import Path
 from typing import Any
 
@@ -496,11 +497,14 @@ def test_unusable_descriptions_raise_spec_error_naming_the_place(
     assert api is None and problems[0].severity == "error"
 
 
-def test_missing_file_and_folder_are_spec_errors(tmp_path: Path) -> None:
+def test_missing_file_folder_and_fifo_are_spec_errors(tmp_path: Path) -> None:
     with pytest.raises(SpecError, match="no such file"):
         load(tmp_path / "nope.yaml")
     with pytest.raises(SpecError, match="directory"):
         load(tmp_path)
+    os.mkfifo(tmp_path / "pipe.yaml")
+    with pytest.raises(SpecError, match="not a regular file"):
+        load(tmp_path / "pipe.yaml")
 
 
 def test_survivable_structure_errors_are_reported_with_pointers() -> None:

@@ -11,6 +11,7 @@ from __future__ import annotations
 import datetime
 import json
 import re
+import stat
 import urllib.error
 import urllib.request
 from collections.abc import Mapping
@@ -214,8 +215,13 @@ def _parse_error(name: str, message: str) -> SpecError:
 
 def read_file(path: Path) -> bytes:
     try:
-        size = path.stat().st_size
-        if size > MAX_DOCUMENT_BYTES:
+        info = path.stat()
+        if stat.S_ISDIR(info.st_mode):
+            raise IsADirectoryError
+        # A FIFO or device would block or never end; descriptions are regular files.
+        if not stat.S_ISREG(info.st_mode):
+            raise _parse_error(str(path), "not a regular file")
+        if info.st_size > MAX_DOCUMENT_BYTES:
             raise _parse_error(str(path), f"file is larger than {MAX_DOCUMENT_BYTES} bytes")
         return path.read_bytes()
     except FileNotFoundError:
