@@ -639,3 +639,22 @@ def test_the_text_of_a_description_can_be_loaded_directly() -> None:
     )
     with pytest.raises(SpecError, match="<text>"):
         load("openapi: [3.0\n")
+
+
+def test_duplicates_that_break_routing_or_naming_are_reported() -> None:
+    param = {"name": "q", "in": "query", "schema": {}}
+    api = load(
+        openapi(
+            {
+                "/a/{id}": {"get": get_op(operationId="same", parameters=[param, param])},
+                "/a/{name}": {"get": get_op(operationId="same"), "put": get_op()},
+                "/b/{id}": {"delete": get_op()},
+            }
+        )
+    )
+    messages = {p.pointer: p.message for p in api.problems}
+    assert "declared twice" in messages["/paths/~1a~1{id}/get/parameters/1"]
+    assert "also used by GET /a/{id}" in messages["/paths/~1a~1{name}/get/operationId"]
+    assert "same route" in messages["/paths/~1a~1{name}/get"]
+    routes = [p for p in api.problems if "same route" in p.message]
+    assert len(routes) == 1  # PUT /a/{name} has no twin: no clash

@@ -11,6 +11,7 @@ from __future__ import annotations
 import dataclasses
 import gc
 import os
+import re
 import urllib.parse
 from collections.abc import Mapping
 from pathlib import Path
@@ -33,6 +34,7 @@ __all__ = ["INTERNAL_ERROR", "Source", "load", "load_with_problems"]
 Source = str | os.PathLike[str] | Mapping[str, Any]
 _ROOT = Location(MAIN_DOCUMENT, "")
 INTERNAL_ERROR = "internal error in the apiweld loader, please report it"
+_TEMPLATE_VARIABLE = re.compile(r"{[^{}]*}")
 # (name, operations, location, kind, callback expression, parent operation id)
 _EventEntry = tuple[
     str, list[Operation], Location, Literal["webhook", "callback"], str | None, str | None
@@ -308,16 +310,45 @@ class _Assembler:
         if not isinstance(paths, dict):
             self.problems.error("/paths", "paths must be an object; no operations loaded")
             return operations, callbacks
+        # (template with anonymous variables, method) -> the first path declaring it
+        routes: dict[tuple[str, str], str] = {}
         for path, item in paths.items():
             location = _ROOT.child("paths", path)
             if path[:2] == "x-":
                 continue
             if not path.startswith("/"):
                 self.problems.warn(location.pointer, "a path must start with '/'")
-            operations.extend(self.operations.path_item(path, item, location))
+            found = self.operations.path_item(path, item, location)
+            template = _TEMPLATE_VARIABLE.sub("{}", path)
+            for op in found:
+                other = routes.setdefault((template, op.method), path)
+                if other != path:
+                    self.problems.warn(
+                        op.pointer,
+                        f"{op.method.upper()} {other!r} is the same route with other parameter "
+                        "names; a server cannot tell the two apart",
+                    )
+            operations.extend(found)
         callbacks = list(self.operations.callbacks)
         self.operations.callbacks.clear()
+        self._check_unique_operation_ids(operations)
         return operations, callbacks
+
+    def _check_unique_operation_ids(self, operations: list[Operation]) -> None:
+        first: dict[str, Operation] = {}
+        for op in operations:
+            if op.operation_id is None:
+                continue
+            if op.operation_id in first:
+                other = first[op.operation_id]
+                self.problems.warn(
+                    op.pointer + "/operationId",
+                    f"operationId {op.operation_id!r} is also used by "
+                    f"{other.method.upper()} {other.path}; ids must be unique "
+                    "(their Python names are numbered to stay unique)",
+                )
+            else:
+                first[op.operation_id] = op
 
     def _event_operations(self, name: str, raw: Any, location: Location) -> list[Operation]:
         return self.operations.path_item(name, raw, location, check_path_parameters=False)

@@ -252,6 +252,7 @@ class OperationBuilder:
             self._warn(location, "parameters must be an array; ignored")
             return []
         found = []
+        seen: set[tuple[str, str]] = set()
         for index, entry in enumerate(raw):
             param, where, overrides = self.deref(entry, location.child(index))
             if param is None:
@@ -270,6 +271,12 @@ class OperationBuilder:
                         "path, query, header, cookie; ignored",
                     )
                 continue
+            if (name, place) in seen:
+                self._warn(
+                    location.child(index),
+                    f"parameter {name!r} in {place} is declared twice; the last one is used",
+                )
+            seen.add((name, place))
             if overrides:
                 param = {**param, **overrides}
             found.append((param, where))
