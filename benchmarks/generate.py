@@ -78,16 +78,11 @@ def _timed_command(
     return wall, float(user) + float(system), int(peak_kb) / 1024
 
 
-def _apiweld_command(description: Path) -> list[str]:
+def _apiweld_command(description: Path, *extra: str) -> list[str]:
     out = OUT / "apiweld"
     shutil.rmtree(out, ignore_errors=True)
-    return [
-        str(Path(sys.executable).parent / "apiweld"),
-        "generate",
-        str(description),
-        "-o",
-        str(out),
-    ]
+    tool = Path(sys.executable).parent / "apiweld"
+    return [str(tool), "generate", str(description), "-o", str(out), *extra]
 
 
 def _opc_command(python: Path, description: Path) -> list[str]:
