@@ -113,6 +113,8 @@ def _source(request: pytest.FixtureRequest) -> str:
 
 
 _API_CACHE: dict[str, Api] = {}
+_MOCKS: dict[tuple[int, str, int, int], MockServer] = {}
+_MOCK_CREDENTIALS: dict[int, dict[str, str]] = {}
 
 
 @pytest.fixture
@@ -149,7 +151,11 @@ def apiweld_credentials(
     from apiweld.testing.project import credentials_for, mock_credentials
 
     if not apiweld_live:
-        return mock_credentials(apiweld_api)
+        # One set per API for the whole run, since the mocks serving it are shared.
+        key = id(apiweld_api)
+        if key not in _MOCK_CREDENTIALS:
+            _MOCK_CREDENTIALS[key] = mock_credentials(apiweld_api)
+        return dict(_MOCK_CREDENTIALS[key])
     pairs: dict[str, str] = {}
     for value in request.config.getoption("--apiweld-auth"):
         scheme, _, variable = str(value).partition("=")
@@ -165,7 +171,12 @@ def apiweld_credentials(
 def apiweld_mock(
     request: pytest.FixtureRequest, apiweld_api: Api, apiweld_credentials: dict[str, str]
 ) -> Iterator[MockServer]:
-    """A running mock of the API for this test, with the configured fault profile."""
+    """A running mock of the API with the configured fault profile, its request log cleared.
+
+    Mocks are shared across the run by configuration (API, faults, seed, collection size):
+    starting one per test would dominate the run on a large API. Faults a test asks for itself
+    go through the per-request control header, so sharing does not mix them up.
+    """
     from apiweld.mock import MockServer
 
     faults = _marker_value(request, "faults") or request.config.getini("apiweld_faults") or None
@@ -173,17 +184,26 @@ def apiweld_mock(
     if seed is None:
         seed = int(request.config.getini("apiweld_seed") or 0)
     size = _marker_value(request, "collection_size")
-    server = MockServer(
-        apiweld_api,
-        seed=int(seed),
-        faults=faults,
-        credentials=dict(apiweld_credentials),
-        collection_size=int(size) if size is not None else 20,
-    )
-    server.start()
-    try:
-        yield server
-    finally:
+    collection_size = int(size) if size is not None else 20
+    key = (id(apiweld_api), str(faults), int(seed), collection_size)
+    server = _MOCKS.get(key)
+    if server is None:
+        server = MockServer(
+            apiweld_api,
+            seed=int(seed),
+            faults=faults,
+            credentials=dict(apiweld_credentials),
+            collection_size=collection_size,
+        )
+        server.start()
+        _MOCKS[key] = server
+    server.clear_requests()
+    yield server
+
+
+def pytest_sessionfinish(session: pytest.Session) -> None:
+    while _MOCKS:
+        _, server = _MOCKS.popitem()
         server.stop()
 
 
