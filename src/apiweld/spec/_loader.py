@@ -24,7 +24,13 @@ from apiweld.spec._pagination import detect_pagination
 from apiweld.spec._refs import MAIN_DOCUMENT, Location, RefResolver
 from apiweld.spec._schemas import Dialect, SchemaBuilder
 from apiweld.spec._security import security_schemes
-from apiweld.spec._source import as_plain_json, fetch_url, parse_document, read_file
+from apiweld.spec._source import (
+    ParsedDocument,
+    as_plain_json,
+    fetch_url,
+    parse_document,
+    read_file,
+)
 from apiweld.spec._swagger2 import convert_swagger2
 from apiweld.spec.ir import Api, Operation, Problem, Server, Tag, Webhook
 from apiweld.spec.names import to_snake, unique_name
@@ -122,10 +128,11 @@ def _display_name(source: Source) -> str | None:
     return os.fspath(source)
 
 
-def _read(source: Source, allow_network: bool) -> tuple[Any, str | None]:
+def _read(source: Source, allow_network: bool) -> tuple[ParsedDocument, str | None]:
     """The parsed main document and its address (real path or URL; None for a mapping)."""
     if isinstance(source, Mapping):
-        return as_plain_json(source), None
+        # The caller's objects may be shared between places, like YAML aliases.
+        return ParsedDocument(as_plain_json(source), shares_nodes=True), None
     if isinstance(source, str) and _is_inline_text(source):
         return parse_document(source.encode("utf-8", "surrogatepass"), "<text>"), None
     text = os.fspath(source)
@@ -179,7 +186,8 @@ def _load(
     allow_outside_root: bool,
     root: str | os.PathLike[str] | None,
 ) -> Api:
-    raw, address = _read(source, allow_network)
+    parsed, address = _read(source, allow_network)
+    raw = parsed.value
     if not isinstance(raw, Mapping):
         raise SpecError(
             Problem("error", "", "the description must be an object at the top level"),
@@ -210,6 +218,7 @@ def _load(
         allow_network=allow_network,
         allow_outside_root=allow_outside_root,
         problems=problems,
+        shares_nodes=parsed.shares_nodes,
     )
     return _Assembler(doc, dialect, resolver, problems).build(source_format, display)
 

@@ -70,8 +70,11 @@ class RefResolver:
         allow_network: bool,
         allow_outside_root: bool,
         problems: Problems,
+        shares_nodes: bool = True,
     ) -> None:
         self._documents: dict[str, Any] = {MAIN_DOCUMENT: main}
+        self.shares_nodes = shares_nodes
+        """Whether some loaded document may hold one node at several places (YAML aliases)."""
         self._failed: dict[str, str] = {}
         self._main_address = main_address
         self._root = root.resolve() if root is not None else None
@@ -161,7 +164,9 @@ class RefResolver:
             return None
         try:
             data = fetch_url(target) if _is_url(target) else read_file(Path(target))
-            self._documents[target] = parse_document(data, target)
+            parsed = parse_document(data, target)
+            self._documents[target] = parsed.value
+            self.shares_nodes = self.shares_nodes or parsed.shares_nodes
         except SpecError as exc:
             message = f"$ref {address!r}: " + "; ".join(p.message for p in exc.problems)
             self._failed[target] = message

@@ -193,12 +193,15 @@ class SchemaBuilder:
     def build(self, raw: Any, location: Location, depth: int = 0) -> Schema:
         """One schema; refs become `Schema(ref=...)`; never raises on bad input."""
         if isinstance(raw, dict):
+            # The same node reached again (a shared component parameter or response at depth
+            # 0; anywhere, with YAML aliases) is the same schema at the same pointer: built
+            # once. Parsed JSON shares no nested node, so it skips the memo there. The node is
+            # kept in the memo so its id cannot be reused by another object meanwhile.
+            if depth and not self._resolver.shares_nodes:
+                return self._build_object(raw, location, depth)
             memo = self._inline_memo.get(id(raw))
             if memo is not None:
                 return memo[1]
-            # The same node reached again (a shared component parameter or response, a YAML
-            # alias) is the same schema at the same pointer: built once. The node is kept in
-            # the memo so its id cannot be reused by another object meanwhile.
             schema = self._build_object(raw, location, depth)
             self._inline_memo[id(raw)] = (raw, schema)
             return schema

@@ -16,7 +16,7 @@ import urllib.error
 import urllib.request
 from collections.abc import Mapping
 from pathlib import Path
-from typing import Any
+from typing import Any, NamedTuple
 
 import orjson
 import yaml
@@ -26,6 +26,7 @@ from apiweld.spec.ir import Problem
 
 __all__ = [
     "MAX_DOCUMENT_BYTES",
+    "ParsedDocument",
     "as_plain_json",
     "fetch_url",
     "parse_document",
@@ -177,7 +178,13 @@ def _looks_like_json(data: bytes) -> bool:
     return data.lstrip()[:1] in (b"{", b"[")
 
 
-def parse_document(data: bytes, name: str) -> Any:
+class ParsedDocument(NamedTuple):
+    value: Any
+    shares_nodes: bool
+    """Whether one node may sit at several places (YAML aliases): consumers must memoise."""
+
+
+def parse_document(data: bytes, name: str) -> ParsedDocument:
     """Parse JSON or YAML (chosen by extension, else by content) into plain Python values."""
     # A UTF-8 byte order mark is common in files saved by Windows tools; both parsers reject it.
     data = data.removeprefix(b"\xef\xbb\xbf")
@@ -185,11 +192,11 @@ def parse_document(data: bytes, name: str) -> Any:
     is_yaml_name = lowered.endswith((".yaml", ".yml"))
     if not is_yaml_name and (lowered.endswith(".json") or _looks_like_json(data)):
         try:
-            return orjson.loads(data)
+            return ParsedDocument(orjson.loads(data), shares_nodes=False)
         except orjson.JSONDecodeError as exc:
             lenient = _lenient_json(data)
             if lenient is not None:
-                return lenient
+                return ParsedDocument(lenient, shares_nodes=False)
             if lowered.endswith(".json"):
                 raise _parse_error(
                     name, f"invalid JSON at line {exc.lineno}, column {exc.colno}: {exc.msg}"
@@ -206,7 +213,8 @@ def parse_document(data: bytes, name: str) -> Any:
     except RecursionError:
         raise _parse_error(name, "YAML nested too deeply to read") from None
     _normalise_keys(document)
-    return document
+    # YAML anchors and aliases make one node appear in several places.
+    return ParsedDocument(document, shares_nodes=True)
 
 
 def _parse_error(name: str, message: str) -> SpecError:
