@@ -420,16 +420,18 @@ class SchemaBuilder:
             required_names = set()
         py_names = assign_py_names(list(value), property_name)
         doc, prefix = location.doc, location.pointer + "/properties/"
+        build, nested = self.build, depth + 1
+        # A list comprehension, positional arguments: this runs once per property.
         fields["properties"] = tuple(
-            Property(
-                name=wire,
-                py_name=py_names[wire],
-                schema=self.build(
-                    sub, make_location_fast(Location, (doc, prefix + _escape(wire))), depth + 1
-                ),
-                required=wire in required_names,
-            )
-            for wire, sub in value.items()
+            [
+                Property(
+                    wire,
+                    py_names[wire],
+                    build(sub, make_location_fast(Location, (doc, prefix + _escape(wire))), nested),
+                    wire in required_names,
+                )
+                for wire, sub in value.items()
+            ]
         )
 
     def _on_required(
