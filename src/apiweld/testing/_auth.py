@@ -164,7 +164,12 @@ class Redactor:
                     query.add(scheme.param_name)
                 else:
                     headers.add(scheme.param_name.lower())
-        values = tuple(sorted({*credentials.values(), *extra}, key=len, reverse=True))
+        known: set[str] = set()
+        for secret in (*credentials.values(), *extra):
+            # A Basic pair also travels as its password alone (echoed in errors) and as base64.
+            known.update({secret, *secret.split(":", 1)[1:]})
+            known.add(base64.b64encode(secret.encode()).decode("ascii"))
+        values = tuple(sorted(known, key=len, reverse=True))
         return cls(values, frozenset(headers), frozenset(query))
 
     def text(self, text: str) -> str:
