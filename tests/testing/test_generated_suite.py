@@ -131,3 +131,16 @@ def test_rendering_is_deterministic_and_self_contained(tmp_path: Path) -> None:
     copied = tmp_path / "a" / "description.yaml"
     assert copied.read_bytes() == (EXAMPLES / "petstore.yaml").read_bytes()
     assert "DESCRIPTION = 'description.yaml'" in (tmp_path / "a" / "conftest.py").read_text()
+
+
+def test_the_plugin_costs_nothing_when_unused() -> None:
+    probe = (
+        "import sys, apiweld.testing.pytest_plugin\n"
+        "heavy = ('apiweld.mock', 'apiweld.spec', 'apiweld.runtime', 'jsonschema', 'hypothesis',"
+        " 'starlette', 'uvicorn', 'jinja2')\n"
+        "print(sorted(m for m in sys.modules if m.startswith(heavy)))\n"
+    )
+    result = subprocess.run(
+        [sys.executable, "-c", probe], capture_output=True, text=True, timeout=60, check=True
+    )
+    assert result.stdout.strip() == "[]"
