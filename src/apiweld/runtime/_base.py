@@ -185,7 +185,7 @@ class BaseClient:
             url = self.base_url + template.pieces[0]
 
         query_parts: list[str] = []
-        for arg, value in query.items() if absolute_url is None else ():
+        for arg, value in query.items() if query and absolute_url is None else ():
             if value is None:
                 continue
             spec = compiled.get(arg) or default_param(arg, "query")
@@ -203,7 +203,7 @@ class BaseClient:
             url = f"{url}{'&' if '?' in url else '?'}{'&'.join(query_parts)}"
 
         call_headers = dict(self._default_headers)
-        for arg, value in headers.items():
+        for arg, value in headers.items() if headers else ():
             if value is None:
                 continue
             spec = compiled.get(arg) or default_param(arg, "header")
@@ -214,7 +214,7 @@ class BaseClient:
             )
             call_headers[spec.wire_name] = _checked_header(op, spec.wire_name, text)
         cookie_pairs: list[tuple[str, str]] = []
-        for arg, value in cookies.items():
+        for arg, value in cookies.items() if cookies else ():
             if value is None:
                 continue
             spec = compiled.get(arg) or default_param(arg, "cookie")

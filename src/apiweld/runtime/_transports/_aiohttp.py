@@ -11,7 +11,6 @@ import asyncio
 import contextlib
 import ssl
 from collections.abc import AsyncIterator
-from typing import Any
 
 import aiohttp
 from yarl import URL
@@ -120,17 +119,15 @@ class AiohttpTransport:
 
     async def handle(self, request: TransportRequest) -> TransportResponse:
         session = self._session_for_loop()
-        options: dict[str, Any] = {
-            "headers": request.headers,
-            "data": request.content,
-            "timeout": self._client_timeout(request.timeout),
-            "allow_redirects": False,
-        }
-        if self._proxy is not None:
-            options["proxy"] = self._proxy
         try:
             response = await session.request(
-                request.method, URL(request.url, encoded=True), **options
+                request.method,
+                URL(request.url, encoded=True),
+                headers=request.headers,
+                data=request.content,
+                timeout=self._client_timeout(request.timeout),
+                allow_redirects=False,
+                proxy=self._proxy,
             )
         except (TimeoutError, aiohttp.ClientError, OSError) as exc:
             raise _translate(exc) from exc
