@@ -35,7 +35,7 @@ def _pointer(path: Any) -> str:
 class SchemaValidator:
     """A compiled validator for one exported schema document."""
 
-    def __init__(self, document: Any) -> None:
+    def __init__(self, document: Any, *, check_formats: bool = False) -> None:
         self.document = document
         self._python: Any = None
         self._rust: Any = None
@@ -44,7 +44,7 @@ class SchemaValidator:
 
             self._rust = jsonschema_rs.validator_for(
                 document,
-                validate_formats=False,
+                validate_formats=check_formats,
                 pattern_options=jsonschema_rs.FancyRegexOptions(backtrack_limit=_BACKTRACK_LIMIT),
             )
         except Exception:  # a schema jsonschema-rs refuses: fall back below

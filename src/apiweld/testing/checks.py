@@ -74,7 +74,10 @@ class ValidatorCache:
         cached = self._validators.get(id(schema))
         if cached is not None:
             return cached[1]
-        validator = SchemaValidator(validation_schema(self.api, schema, "response"))
+        # Formats are checked (date, date-time, uuid, email, ...): a generated client parses
+        # them into typed values, so a malformed one breaks it as surely as a wrong type.
+        exported = validation_schema(self.api, schema, "response")
+        validator = SchemaValidator(exported, check_formats=True)
         # Keep the schema alive beside its validator, so its id is never reused by another.
         self._validators[id(schema)] = (schema, validator)
         return validator
