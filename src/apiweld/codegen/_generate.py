@@ -10,6 +10,7 @@ from __future__ import annotations
 import contextlib
 import filecmp
 import gc
+import re
 import shutil
 import tempfile
 import time
@@ -33,7 +34,15 @@ from ._names import (
     safe_identifier,
 )
 from ._operations import OperationBuilder, OperationDef, ResourceDef
-from ._render import Writer, environment, markdown_text, render, run_ruff
+from ._render import (
+    Writer,
+    environment,
+    from_import,
+    markdown_text,
+    natural_key,
+    render,
+    run_ruff,
+)
 from ._types import ModelDef, TypeBuilder
 
 Progress = Callable[[str, int, int], None]
@@ -208,7 +217,7 @@ def _generate_into(
         render(
             env,
             "models_init.py.jinja",
-            exports=sorted((class_module[n], n) for n in class_module),
+            exports=sorted(((class_module[n], n) for n in class_module), key=_by_module),
             all_names=sorted(class_module),
             **context,
         ),
@@ -278,6 +287,7 @@ def _context(api: Api, package: str, resources: list[ResourceDef]) -> dict[str, 
     prefix = env_prefix(package)
     noop = lambda pointer, message: None  # noqa: E731 - warnings were collected in the first pass
     auth = auth_defs(api, prefix, noop)
+    defaults = client_defaults(api)
     servers = server_defs(api)
     title = comment_text(api.title, limit=120) or package
     example = _usage_example(resources)
@@ -307,7 +317,8 @@ def _context(api: Api, package: str, resources: list[ResourceDef]) -> dict[str, 
         ],
         "resources": resources,
         "example": example,
-        "client_defaults": client_defaults(api),
+        "client_defaults": defaults,
+        "client_runtime_names": _client_runtime_names(auth, defaults),
     }
 
 
@@ -367,29 +378,41 @@ def _render_models_module(
         "models_module.py.jinja",
         names=classes,
         classes=defs,
-        imports=[(m, sorted(n)) for m, n in sorted(imports.items())],
+        imports=sorted(imports.items(), key=_by_module),
         bases=bases,
         header_imports="{header}",
         **context,
     )
-    return body.replace("{header}", _header_imports(body), 1)
+    return body.replace("{header}", _header_imports(body, then_local=True), 1)
 
 
-def _header_imports(body: str) -> str:
-    lines = []
-    if "builtins." in body:
-        lines.append("import builtins")
-    if "_dt." in body:
-        lines.append("import datetime as _dt")
-    if "_t." in body:
-        lines.append("import typing as _t")
-    if "_uuid." in body:
-        lines.append("import uuid as _uuid")
-    if "functools." in body:
-        lines.append("import functools")
-    if "_pyd." in body:
-        lines.extend(["", "import pydantic as _pyd"])
-    return "\n".join(lines) + "\n"
+_MODULE_ALIASES = (
+    ("builtins", re.compile(r"(?<![\w.])builtins\."), "import builtins"),
+    ("datetime", re.compile(r"(?<![\w.])_dt\."), "import datetime as _dt"),
+    ("functools", re.compile(r"(?<![\w.])functools\."), "import functools"),
+    ("typing", re.compile(r"(?<![\w.])_t\."), "import typing as _t"),
+    ("uuid", re.compile(r"(?<![\w.])_uuid\."), "import uuid as _uuid"),
+)
+_PYDANTIC = re.compile(r"(?<![\w.])_pyd\.")
+
+
+def _header_imports(body: str, then_local: bool) -> str:
+    """The standard-library and pydantic imports `body` uses, grouped as isort groups them.
+
+    `then_local`: the next import is a relative one (a blank line separates the sections);
+    otherwise the next one is `from apiweld.runtime import ...`, in pydantic's section.
+    """
+    stdlib = [line for _, pattern, line in _MODULE_ALIASES if pattern.search(body)]
+    pydantic = ["import pydantic as _pyd"] if _PYDANTIC.search(body) else []
+    sections = ["\n".join(stdlib)] if stdlib else []
+    if pydantic:
+        sections.append(pydantic[0])
+    if not sections:
+        return ""
+    text = "\n\n".join(sections) + "\n"
+    if then_local or not pydantic:
+        text += "\n"
+    return text
 
 
 def _render_resource(
@@ -399,25 +422,42 @@ def _render_resource(
     for op in resource.operations:
         for ref in op.refs:
             type_imports.setdefault(class_module[ref], set()).add(ref)
-        op_locals: dict[str, set[str]] = {}
-        for ref in op.runtime_refs:
-            op_locals.setdefault(class_module[ref], set()).add(ref)
-        op.local_imports = [  # type: ignore[attr-defined]
-            f"from ..models.{m} import {', '.join(sorted(n))}" for m, n in sorted(op_locals.items())
-        ]
+        op.cast_imports = _local_imports(op.runtime_refs, class_module)
+        op.item_imports = _local_imports(op.item_refs, class_module)
     body = render(
         env,
         "resource.py.jinja",
         resource=resource,
-        type_imports=[(m, sorted(n)) for m, n in sorted(type_imports.items())],
+        type_imports=sorted(type_imports.items(), key=_by_module),
         runtime_names=_runtime_names(resource),
         header_imports="{header}",
         **context,
     )
-    header = _header_imports(body).replace("\nimport pydantic as _pyd", "import pydantic as _pyd")
-    if "functools." not in header:
-        header = "import functools\n" + header
-    return body.replace("{header}", header, 1)
+    return body.replace("{header}", _header_imports(body, then_local=False), 1)
+
+
+def _local_imports(refs: set[str], class_module: dict[str, str]) -> list[str]:
+    by_module: dict[str, set[str]] = {}
+    for ref in refs:
+        by_module.setdefault(class_module[ref], set()).add(ref)
+    return [
+        from_import(f"..models.{m}", n, 8) for m, n in sorted(by_module.items(), key=_by_module)
+    ]
+
+
+def _by_module(item: tuple[str, object]) -> tuple[object, ...]:
+    return natural_key(item[0])
+
+
+def _client_runtime_names(auth: list[Any], defaults: list[tuple[str, str]]) -> list[str]:
+    names = {"AsyncClient", "AuthProvider", "Client"}
+    providers = {"ApiKeyAuth", "BasicAuth", "BearerAuth", "OAuth2ClientCredentials"}
+    for item in auth:
+        for _, provider in item.ways:
+            names.update(p for p in providers if provider.startswith(f"{p}("))
+    if any(value.startswith("RetryPolicy(") for _, value in defaults):
+        names.add("RetryPolicy")
+    return sorted(names)
 
 
 def _runtime_names(resource: ResourceDef) -> list[str]:

@@ -77,7 +77,13 @@ class OperationDef:
     operation_key: str = ""
     """`Operation.id` of the IR operation this method calls."""
     refs: set[str] = field(default_factory=set)
+    """Classes the method signatures name (imported for type checkers only)."""
     runtime_refs: set[str] = field(default_factory=set)
+    """Classes the `cast_to` of the plain and raw methods needs at run time."""
+    item_refs: set[str] = field(default_factory=set)
+    """Classes the pager's `item_type` needs at run time (paged operations)."""
+    cast_imports: list[str] = field(default_factory=list)
+    item_imports: list[str] = field(default_factory=list)
 
     @functools.cached_property
     def signature_lines(self) -> str:
@@ -241,10 +247,16 @@ class OperationBuilder:
                 )
             )
         body = self._body(op, hint, refs, shadow, taken_args)
-        return_annotation, cast_expr, runtime_refs = self._returns(op, hint, refs, shadow)
+        return_annotation, cast_expr, runtime_refs = self._returns(op, hint, shadow)
         item_annotation: str | None = None
+        item_refs: set[str] = set()
         if op.pagination is not None:
-            item_annotation = self._page_item(op, hint, refs, runtime_refs)
+            # The paged method's annotations name the item type; the page type is only the
+            # raw method's runtime `cast_to`.
+            item_annotation = self._page_item(op, hint, item_refs)
+            refs.update(item_refs)
+        else:
+            refs.update(runtime_refs)
         const_name = unique("_" + upper_snake(op.id, "OPERATION"), self._const_names)
         return OperationDef(
             method_name=method_name,
@@ -260,6 +272,7 @@ class OperationBuilder:
             operation_key=op.id,
             refs=refs,
             runtime_refs=runtime_refs,
+            item_refs=item_refs,
         )
 
     def _body(
@@ -296,7 +309,7 @@ class OperationBuilder:
         )
 
     def _returns(
-        self, op: Operation, hint: str, refs: set[str], shadow: frozenset[str]
+        self, op: Operation, hint: str, shadow: frozenset[str]
     ) -> tuple[str, str, set[str]]:
         runtime_refs: set[str] = set()
         parts: list[str] = []
@@ -330,13 +343,12 @@ class OperationBuilder:
                 parts.append(_b("str", shadow))
             else:
                 parts.append(_b("bytes", shadow))
-        refs.update(runtime_refs)
         if not parts:
             return "None", "None", runtime_refs
         annotation = _join(parts)
         return annotation, annotation, runtime_refs
 
-    def _page_item(self, op: Operation, hint: str, refs: set[str], runtime_refs: set[str]) -> str:
+    def _page_item(self, op: Operation, hint: str, refs: set[str]) -> str:
         pagination = op.pagination
         assert pagination is not None
         for response in sorted(op.success_responses, key=_status_rank):
@@ -344,10 +356,9 @@ class OperationBuilder:
                 if not _is_json(media.media_type):
                     continue
                 item = self.types.item_type_at(
-                    media.schema, pagination.items_path, f"{hint}Item", runtime_refs
+                    media.schema, pagination.items_path, f"{hint}Item", refs
                 )
                 if item is not None:
-                    refs.update(runtime_refs)
                     return item
         self._warn(op.pointer, "pagination items could not be typed; items are Any")
         return ANY
