@@ -30,7 +30,7 @@ from apiweld.mock._ratelimit import RateLimit, RateLimiter
 from apiweld.mock._router import PathRouter
 from apiweld.mock._security import CredentialCheck, SecurityEnforcer
 from apiweld.mock._state import CollectionStore, IdempotencyStore, find_collections
-from apiweld.mock._validation import RequestValidator, ValidatorCache
+from apiweld.mock._validation import RequestValidator, ValidationProblem, ValidatorCache
 from apiweld.mock.datagen import DataGenerator
 from apiweld.mock.faults import CONTROL_HEADER, FaultConfigError, FaultPlan, FaultProfile
 from apiweld.mock.faults import draw as draw_faults
@@ -39,6 +39,7 @@ from apiweld.spec.ir import Api, Operation
 log = logging.getLogger("apiweld.mock")
 
 MAX_BODY_BYTES = 16 * 1024 * 1024
+_PATH_PARAM = re.compile(r"\{([^{}]+)\}")
 _SECRET_HEADERS = frozenset({"authorization", "proxy-authorization", "cookie", "set-cookie"})
 
 
@@ -68,12 +69,26 @@ class MockApp:
         self._router: PathRouter[dict[str, list[Candidate]]] = PathRouter()
         by_path: dict[str, dict[str, list[Candidate]]] = {}
         patterns: dict[str, dict[str, str]] = {}
+        canonical_of: dict[str, str] = {}
+        # Path parameter names of an operation, by the names its route is matched with.
+        self._renames: dict[str, dict[str, str]] = {}
         for op in api.operations:
             path, conditions = split_path_key(op.path)
-            # The router ignores a trailing slash, so `/x` and `/x/` share one entry.
+            # The router ignores a trailing slash, so `/x` and `/x/` share one entry; and
+            # `/a/{id}` (GET) beside `/a/{name}` (POST) is one route whose operations name the
+            # same segment differently.
             path = path.rstrip("/") or "/"
-            by_path.setdefault(path, {}).setdefault(op.method, []).append((conditions, op))
-            patterns.setdefault(path, {}).update(_enum_patterns(api, op))
+            canonical = canonical_of.setdefault(_PATH_PARAM.sub("{}", path), path)
+            names = dict(
+                zip(_PATH_PARAM.findall(canonical), _PATH_PARAM.findall(path), strict=True)
+            )
+            if any(k != v for k, v in names.items()):
+                self._renames[op.id] = names
+            by_path.setdefault(canonical, {}).setdefault(op.method, []).append((conditions, op))
+            inverse = {v: k for k, v in names.items()}
+            patterns.setdefault(canonical, {}).update(
+                {inverse.get(k, k): v for k, v in _enum_patterns(api, op).items()}
+            )
         for template, methods in by_path.items():
             self._router.add(template, methods, patterns.get(template))
         self._prefixes = _server_prefixes(api)
@@ -175,7 +190,11 @@ class MockApp:
         candidates = methods.get(request.method) or (
             methods.get("get") if request.method == "head" else None
         )
-        chosen = choose(candidates, request.query, request.headers) if candidates else None
+        chosen = None
+        if candidates:
+            chosen = choose(candidates, request.query, request.headers)
+            if len(candidates) > 1 and not chosen[0]:
+                chosen = self._by_path_parameters(candidates, path_params) or chosen
         if chosen is None:
             allow = sorted({m.upper() for m in methods} | ({"HEAD"} if "get" in methods else set()))
             reply = _handlers.problem(
@@ -184,6 +203,9 @@ class MockApp:
             reply.headers.append(("Allow", ", ".join(allow)))
             return reply
         conditions, op = chosen
+        renames = self._renames.get(op.id)
+        if renames:
+            path_params = {renames.get(k, k): v for k, v in path_params.items()}
         if conditions:
             declared = {p.name for p in op.parameters if p.location == "query"}
             path_params = {**bind_parameters(conditions, request.query, declared), **path_params}
@@ -221,6 +243,31 @@ class MockApp:
         # (uvicorn, as HTTP requires) sends the headers only.
         reply.headers.extend(limit_headers)
         return reply
+
+    def _by_path_parameters(
+        self, candidates: list[Candidate], path_params: Mapping[str, str]
+    ) -> Candidate | None:
+        """Among operations on one route and method (`/payslips/{year}` beside
+        `/payslips/{id}`), the first whose path parameters accept the values."""
+        for candidate in sorted(candidates, key=lambda c: -self._path_specificity(c[1])):
+            op = candidate[1]
+            renames = self._renames.get(op.id) or {}
+            params = {renames.get(k, k): v for k, v in path_params.items()}
+            problems: list[ValidationProblem] = []
+            self._validator(op).parameters(params, {}, {}, {}, problems)
+            if not any(p.location == "path" for p in problems):
+                return candidate
+        return None
+
+    def _path_specificity(self, op: Operation) -> int:
+        """How constrained an operation's path parameters are: a typed, enumerated or
+        patterned parameter is tried before one that takes any string."""
+        score = 0
+        for param in op.parameters_in("path"):
+            schema = self.api.resolve(param.schema)
+            plain = schema.non_null_types in ((), ("string",))
+            score += int(not plain) + int(bool(schema.enum or schema.pattern or schema.format))
+        return score
 
     def _validator(self, op: Operation) -> RequestValidator:
         found = self._request_validators.get(op.id)

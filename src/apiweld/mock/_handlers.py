@@ -199,6 +199,11 @@ class Handlers:
             value = parse_form(request.body, media, self.api)
         elif sent.startswith("multipart/"):
             value = await _parse_multipart(request, media, self.api)
+            if media.schema is not None and "object" not in _types_of(self.api, media.schema):
+                # The whole multipart body described as one (binary) string: the parts have
+                # no schema of their own to check.
+                decoded.body, decoded.has_body, decoded.media_type = value, True, sent
+                return None
         else:
             decoded.body, decoded.has_body, decoded.media_type = request.body, True, sent
             return None
@@ -331,6 +336,11 @@ class Handlers:
         from apiweld.mock import _stateful
 
         return _stateful.handle(self, op, binding, request, decoded, status)
+
+
+def _types_of(api: Api, schema: Any) -> tuple[str, ...]:
+    resolved = api.resolve(schema)
+    return resolved.types or (("object",) if resolved.properties else ())
 
 
 def _drop(body: dict[str, Any], path: tuple[str, ...]) -> None:

@@ -82,6 +82,15 @@ def choose(
     for candidate in ranked:
         if candidate[0] and all(holds(c) for c in candidate[0]):
             return candidate
+    # Conditions that are not on the wire (`#overload=stream`): the body's media type tells.
+    sent = (headers.get("content-type") or "").split(";", 1)[0].strip().lower()
+    if sent:
+        for candidate in candidates:
+            body = candidate[1].request_body
+            if body is not None and any(
+                m.media_type.split(";", 1)[0].strip().lower() == sent for m in body.content
+            ):
+                return candidate
     return next((c for c in candidates if not c[0]), candidates[0])
 
 

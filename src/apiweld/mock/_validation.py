@@ -8,7 +8,6 @@ schema; when both refuse, the patterns are dropped and the refusal is reported o
 
 from __future__ import annotations
 
-import contextlib
 import logging
 from collections.abc import Mapping
 from dataclasses import dataclass
@@ -256,8 +255,11 @@ def form_fields_to_object(
         else:
             value = values[-1]
             if isinstance(value, str) and _params.shape_of(prop, api.resolve) == "object":
-                with contextlib.suppress(orjson.JSONDecodeError):
+                # An object field arrives as JSON, or as `k,v,k2,v2` (form style, no explode).
+                try:
                     value = orjson.loads(value)
+                except orjson.JSONDecodeError:
+                    value = _params.decode_simple(value, "object", explode="=" in value)
             out[key] = _params.coerce(value, prop, api.resolve) if isinstance(value, str) else value
     return out
 

@@ -86,9 +86,16 @@ class JsonSchemaExporter:
             out["const"] = schema.const
         self._convert_object(schema, refs, out)
         self._convert_array(schema, refs, out)
+        # With a discriminator, OpenAPI picks the branch by the tag, so a request that also
+        # fits a sibling branch is still valid; responses keep the strict `oneOf`.
+        one_of_keyword = (
+            "anyOf"
+            if schema.discriminator is not None and self._mode == "request" and not schema.any_of
+            else "oneOf"
+        )
         for keyword, branches in (
             ("allOf", schema.all_of),
-            ("oneOf", schema.one_of),
+            (one_of_keyword, schema.one_of),
             ("anyOf", schema.any_of),
         ):
             if branches:
