@@ -246,17 +246,16 @@ def test_operation_names_do_not_depend_on_document_order() -> None:
     }
 
 
-def test_pagination_detection_of_a_next_cursor_header() -> None:
+@pytest.mark.parametrize("header", ["X-Continuation-Token", "NextPageToken", "x-next-cursor"])
+def test_pagination_detection_of_a_next_cursor_header(header: str) -> None:
     op = get_op(
         {"type": "array"},
         parameters=[{"name": "continuationToken", "in": "query", "schema": {}}],
     )
-    op["responses"]["200"]["headers"] = {"X-Continuation-Token": {"schema": {"type": "string"}}}
+    op["responses"]["200"]["headers"] = {header: {"schema": {"type": "string"}}}
     api = load(openapi({"/things": {"get": op}}))
     assert api.operations[0].pagination == Pagination(
-        style="cursor",
-        cursor_param="continuationToken",
-        next_cursor_header="X-Continuation-Token",
+        style="cursor", cursor_param="continuationToken", next_cursor_header=header
     )
 
 

@@ -44,6 +44,7 @@ def test_nullable_beside_a_composition_or_ref_becomes_any_of_null() -> None:
         schema = api.schemas[name]
         assert len(schema.any_of) == 2
         assert schema.any_of[1].types == ("null",)
+        assert schema.any_of[1].pointer == f"/components/schemas/{name}"
     assert api.schemas["Sibling"].any_of[0].ref == "Base"
 
 

@@ -104,18 +104,24 @@ _NEXT_URL_FIELDS = (
     "next",
     "href",
 )
+# Compared without `-` and `_`: X-Next-Cursor, next_page_token and NextPageToken all match.
 _NEXT_CURSOR_HEADERS = frozenset(
     {
-        "x-next-cursor",
-        "next-cursor",
-        "x-next-page-token",
-        "x-next-token",
-        "x-continuation-token",
-        "x-continuation",
-        "x-cursor",
-        "x-next",
-        "x-ms-continuation",
-        "x-pagination-next-cursor",
+        "xnextcursor",
+        "nextcursor",
+        "xnextpagetoken",
+        "nextpagetoken",
+        "xnexttoken",
+        "nexttoken",
+        "xcontinuationtoken",
+        "continuationtoken",
+        "xcontinuation",
+        "xmscontinuation",
+        "xcursor",
+        "xnext",
+        "xpaginationnextcursor",
+        "xnextpage",
+        "nextpage",
     }
 )
 _CONTAINERS = (
@@ -230,7 +236,8 @@ def _success_body(operation: Operation) -> tuple[Schema | None, bool, str | None
         for header in response.headers:
             lowered = header.name.lower()
             has_link = has_link or lowered == "link"
-            if cursor_header is None and lowered in _NEXT_CURSOR_HEADERS:
+            squashed = lowered.replace("-", "").replace("_", "")
+            if cursor_header is None and squashed in _NEXT_CURSOR_HEADERS:
                 cursor_header = header.name
         if body is None:
             for media in response.content:

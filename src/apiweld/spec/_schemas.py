@@ -27,7 +27,7 @@ from apiweld.spec._keywords import (
     describe_type,
 )
 from apiweld.spec._refs import Location, RefResolver, make_location_fast
-from apiweld.spec.ir import ANY_SCHEMA, Property, Schema
+from apiweld.spec.ir import ANY_SCHEMA, JsonType, Property, Schema
 from apiweld.spec.names import assign_py_names, class_name, property_name, unique_name
 
 __all__ = ["MAX_INLINE_DEPTH", "SchemaBuilder"]
@@ -37,7 +37,7 @@ __all__ = ["MAX_INLINE_DEPTH", "SchemaBuilder"]
 MAX_INLINE_DEPTH = 64
 Dialect = Literal["2.0", "3.0", "3.1"]
 
-_NULL_SCHEMA = Schema(types=("null",))
+_NULL_TYPE: tuple[JsonType, ...] = ("null",)
 _SINGLE_TYPES: dict[str, tuple[str, ...]] = {t: (t,) for t in JSON_TYPES}
 # Fields of an untyped schema that can reject null (so `nullable` must be spelled out).
 _EXCLUDES_NULL = frozenset({"all_of", "one_of", "any_of", "not_", "enum", "has_const"})
@@ -241,7 +241,10 @@ class SchemaBuilder:
         if not types and _EXCLUDES_NULL.intersection(fields):
             # `nullable` beside a composition (`allOf: [$ref]`) or an enum that would reject
             # null: say it as `anyOf [x, null]`, the 3.1 way.
-            return Schema(pointer=location.pointer, any_of=(schema, _NULL_SCHEMA))
+            return Schema(
+                pointer=location.pointer,
+                any_of=(schema, Schema(pointer=location.pointer, types=_NULL_TYPE)),
+            )
         return schema
 
     def _build_ref(self, raw: dict[str, Any], ref: str, location: Location, depth: int) -> Schema:
@@ -264,7 +267,10 @@ class SchemaBuilder:
             extra = Schema(**self._fields(siblings, location, depth))
             target = Schema(pointer=location.pointer, all_of=(target, extra))
         if raw.get("nullable") is True or raw.get("x-nullable") is True:
-            target = Schema(pointer=location.pointer, any_of=(target, _NULL_SCHEMA))
+            target = Schema(
+                pointer=location.pointer,
+                any_of=(target, Schema(pointer=location.pointer, types=_NULL_TYPE)),
+            )
         return target
 
     def _fields(self, raw: dict[str, Any], location: Location, depth: int) -> dict[str, Any]:
