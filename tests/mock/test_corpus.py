@@ -228,6 +228,14 @@ def requires_undefined_property(error: Any) -> bool:
     return all(name not in defined for name in missing)
 
 
+def form_value(value: Any) -> str:
+    """A form field: objects (and arrays holding them) as JSON, primitives as text."""
+    nested = isinstance(value, dict) or (
+        isinstance(value, list) and any(isinstance(v, dict | list) for v in value)
+    )
+    return orjson.dumps(value).decode() if nested else serialise(value)
+
+
 def serialise(value: Any) -> str:
     if isinstance(value, bool):
         return "true" if value else "false"
@@ -283,10 +291,10 @@ def build_request(
             request["content"] = orjson.dumps(value)
             headers["Content-Type"] = "application/json" if kind == "*/*" else kind
         elif kind == "application/x-www-form-urlencoded" and isinstance(value, dict):
-            request["data"] = {k: serialise(v) for k, v in value.items()}
+            request["data"] = {k: form_value(v) for k, v in value.items()}
         elif kind.startswith("multipart/"):
             parts = value.items() if isinstance(value, dict) else [("file", value)]
-            request["files"] = {k: (None, serialise(v)) for k, v in parts} or {"_": (None, "")}
+            request["files"] = {k: (None, form_value(v)) for k, v in parts} or {"_": (None, "")}
         else:
             request["content"] = b"payload"
             headers["Content-Type"] = kind if "*" not in kind else "application/octet-stream"

@@ -295,6 +295,7 @@ class Handlers:
             headers.append(("Link", f'<{next_url}>; rel="next"'))
         if pagination.next_cursor_header and next_value is not None:
             headers.append((pagination.next_cursor_header, next_value))
+        pagination = responses.refine_paths(self.generator, media.schema, pagination)
         body = responses.paged_body(
             pagination, static, items, next_value, len(pool), next_query is not None
         )
@@ -344,9 +345,14 @@ def _types_of(api: Api, schema: Any) -> tuple[str, ...]:
 
 
 def _drop(body: dict[str, Any], path: tuple[str, ...]) -> None:
+    """Remove the value at a path, copying each dict on the way (they may be cached)."""
     node: Any = body
     for key in path[:-1]:
-        node = node.get(key) if isinstance(node, dict) else None
+        child = node.get(key) if isinstance(node, dict) else None
+        if not isinstance(child, dict):
+            return
+        node[key] = dict(child)
+        node = node[key]
     if path and isinstance(node, dict):
         node.pop(path[-1], None)
 

@@ -249,14 +249,37 @@ def items_schema(
 
 
 def _set_path(body: dict[str, Any], path: tuple[str, ...], value: Any) -> None:
+    """Set a value at a path, copying each dict on the way (the wrapper is a cached body)."""
     node = body
     for key in path[:-1]:
         child = node.get(key)
-        if not isinstance(child, dict):
-            child = {}
-            node[key] = child
+        child = dict(child) if isinstance(child, dict) else {}
+        node[key] = child
         node = child
     node[path[-1]] = value
+
+
+def refine_paths(generator: DataGenerator, schema: Schema, pagination: Pagination) -> Pagination:
+    """Point the cursor and next-URL paths at a string: when the hint stops at an object
+    (`paging.next` holding `{after, link}`), continue to its first required string property."""
+    changes: dict[str, tuple[str, ...]] = {}
+    for name in ("next_cursor_path", "next_url_path"):
+        path: tuple[str, ...] = getattr(pagination, name)
+        if not path:
+            continue
+        node = generator.flatten(schema)
+        for key in path:
+            found = next((p.schema for p in node.properties if p.name == key), None)
+            if found is None:
+                node = Schema()
+                break
+            node = generator.flatten(found)
+        if "object" in node.types or node.properties:
+            strings = [p for p in node.properties if "string" in generator.flatten(p.schema).types]
+            strings.sort(key=lambda p: not p.required)
+            if strings:
+                changes[name] = (*path, strings[0].name)
+    return replace(pagination, **changes) if changes else pagination  # type: ignore[arg-type]
 
 
 @dataclass(frozen=True, slots=True)

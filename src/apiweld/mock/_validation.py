@@ -260,7 +260,9 @@ def form_fields_to_object(
                     value = orjson.loads(value)
                 except orjson.JSONDecodeError:
                     value = _params.decode_simple(value, "object", explode="=" in value)
-            out[key] = _params.coerce(value, prop, api.resolve) if isinstance(value, str) else value
+            out[key] = (
+                _params.coerce(value, prop, api.resolve) if isinstance(value, str | dict) else value
+            )
     return out
 
 
