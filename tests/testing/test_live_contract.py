@@ -179,6 +179,8 @@ def test_the_cli_reports_planted_bugs_with_exit_code_and_junit(
             str(junit),
             "--html",
             str(html),
+            "--header",
+            "X-Tenant-Token: tenant-secret-999",
         ],
         capture_output=True,
         text=True,
@@ -187,7 +189,9 @@ def test_the_cli_reports_planted_bugs_with_exit_code_and_junit(
     )
     assert result.returncode == 1, result.stdout + result.stderr
     assert "FAILED" in result.stdout
-    assert bugshop_key not in result.stdout + result.stderr + junit.read_text() + html.read_text()
+    everything = result.stdout + result.stderr + junit.read_text() + html.read_text()
+    assert bugshop_key not in everything
+    assert "tenant-secret-999" not in everything
 
     root = ET.parse(junit).getroot()
     suite = root.find("testsuite")

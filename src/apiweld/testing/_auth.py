@@ -155,8 +155,15 @@ class Redactor:
     query_names: frozenset[str] = frozenset()
 
     @classmethod
-    def for_api(cls, api: Api, credentials: Credentials, extra: Iterable[str] = ()) -> Redactor:
-        headers = set(SENSITIVE_HEADERS)
+    def for_api(
+        cls,
+        api: Api,
+        credentials: Credentials,
+        extra: Iterable[str] = (),
+        extra_headers: Iterable[str] = (),
+    ) -> Redactor:
+        """`extra`: more secret values; `extra_headers`: more header names to hide entirely."""
+        headers = set(SENSITIVE_HEADERS) | {name.lower() for name in extra_headers}
         query: set[str] = set()
         for scheme in api.security_schemes.values():
             if scheme.type == "apiKey" and scheme.param_name:

@@ -193,7 +193,13 @@ class ContractRunner:
         self.config = config or ContractConfig()
         self.credentials = credentials or Credentials()
         self.on_operation = on_operation
-        self.redactor = Redactor.for_api(api, self.credentials)
+        # Headers given by the user (`--header`) often carry tokens: hidden like credentials.
+        self.redactor = Redactor.for_api(
+            api,
+            self.credentials,
+            extra=self.config.headers.values(),
+            extra_headers=self.config.headers.keys(),
+        )
         self.validators = ValidatorCache(api)
         self._sender = HttpSender(timeout=self.config.timeout, verify_tls=self.config.verify_tls)
 
