@@ -266,3 +266,34 @@ def test_bad_input_is_a_clear_error(tmp_path: Path, bugshop_description: Path) -
     assert result.returncode == 2
     assert "APIWELD_TEST_UNSET_VARIABLE" in result.stderr
     assert "Traceback" not in result.stderr
+
+
+def test_the_cli_reads_base_url_and_credentials_from_apiweld_toml(
+    correct_bugshop: str, tmp_path: Path, bugshop_description: Path, bugshop_key: str
+) -> None:
+    (tmp_path / "bugshop.yaml").write_bytes(bugshop_description.read_bytes())
+    (tmp_path / "apiweld.toml").write_text(
+        '[api]\ndescription = "bugshop.yaml"\n\n'
+        f'[environments.local]\nbase_url = "{correct_bugshop}"\n\n'
+        '[auth.apiKey]\napi_key_env = "BUGSHOP_TOML_KEY"\n',
+        encoding="utf-8",
+    )
+    result = subprocess.run(
+        [APIWELD, "test", str(tmp_path / "apiweld.toml"), "--live", "--max-examples", "2"],
+        capture_output=True,
+        text=True,
+        env={**os.environ, "BUGSHOP_TOML_KEY": bugshop_key},
+        timeout=120,
+    )
+    assert result.returncode == 0, result.stdout + result.stderr
+    assert correct_bugshop in result.stdout
+    assert "7 passed" in result.stdout and "1 skipped" in result.stdout
+
+    unknown = subprocess.run(
+        [APIWELD, "test", str(tmp_path / "apiweld.toml"), "--live", "--env", "staging"],
+        capture_output=True,
+        text=True,
+        timeout=120,
+    )
+    assert unknown.returncode == 2
+    assert "staging" in unknown.stderr and "Traceback" not in unknown.stderr

@@ -131,7 +131,7 @@ def test(
             headers=_parse_pairs(headers or [], ":", "'Name: value'"),
             verify_tls=not insecure,
         )
-        url = base_url or (loaded.config.base_url(environment) if loaded.config else None)
+        url = base_url or _configured_url(loaded.config, environment)
         if live and not url:
             raise typer.BadParameter("--live needs --base-url (or [environments] in apiweld.toml)")
         where = _escape(str(url)) if live else "the mock"
@@ -171,6 +171,20 @@ def test(
         json_report.write_text(json.dumps(report.to_json(), indent=2) + "\n", encoding="utf-8")
         console.print(f"JSON report: {json_report}")
     raise typer.Exit(0 if report.ok else 1)
+
+
+def _configured_url(config: object, environment: str | None) -> str | None:
+    from apiweld.config import ApiweldConfig
+
+    if not isinstance(config, ApiweldConfig):
+        if environment is not None:
+            raise typer.BadParameter("--env needs an apiweld.toml with [environments]")
+        return None
+    if environment is not None and environment not in config.environments:
+        known = ", ".join(sorted(config.environments)) or "none"
+        raise typer.BadParameter(f"no [environments.{environment}] in apiweld.toml ({known})")
+    url = config.base_url(environment)
+    return str(url) if url is not None else None
 
 
 def _escape(text: str) -> str:
