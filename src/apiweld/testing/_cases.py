@@ -96,11 +96,18 @@ def _strategy_for(
     return strategy
 
 
+# RFC 9110 token: what a header (or cookie) name may be made of on the wire.
+_TOKEN = re.compile(r"[!#$%&'*+\-.^_`|~0-9A-Za-z]+")
+
+
 def sendable_parameters(operation: Operation) -> tuple[Parameter, ...]:
+    """The parameters a request can carry: not the header parameters OpenAPI says to ignore,
+    nor headers or cookies whose names cannot be put on the wire."""
     return tuple(
         p
         for p in operation.parameters
         if not (p.location == "header" and p.name.lower() in IGNORED_HEADER_PARAMETERS)
+        and (p.location not in ("header", "cookie") or _TOKEN.fullmatch(p.name))
     )
 
 
