@@ -2,8 +2,10 @@
 
 from __future__ import annotations
 
+import asyncio
 import base64
 import time
+from concurrent.futures import ThreadPoolExecutor
 from typing import Any
 
 import pytest
@@ -123,3 +125,33 @@ def test_proxy_with_own_transport_is_refused(server: LoopbackServer) -> None:
 
     with pytest.raises(ValueError, match="proxy"):
         Client(base_url=server.url, proxy=server.url, transport=HttpcoreTransport())
+
+
+async def test_a_limiter_wait_that_spends_the_deadline_is_a_timeout_not_a_crash(
+    api: Api, server: LoopbackServer
+) -> None:
+    # Admission can succeed just as the deadline runs out; the attempt must then fail as a timeout
+    # rather than hand the transport a negative socket timeout (httpcore raised ValueError on it).
+    # 16 concurrent callers on a 10/s budget with 0.1 s deadlines: most must time out, none crash.
+    server.script("/ping", Reply(200, {}))
+    client = api.client(rate_limiter=RateLimiter(RateLimit(10, per=1)))
+    options = RequestOptions(deadline=0.1)
+
+    async def one() -> str:
+        try:
+            await api.request(client, PING, options=options)
+        except APITimeoutError:
+            return "timeout"
+        return "ok"
+
+    if api.is_async:
+        outcomes = await asyncio.gather(*(one() for _ in range(64)))
+    else:
+
+        def blocking() -> str:
+            return asyncio.run(one())
+
+        with ThreadPoolExecutor(16) as pool:
+            outcomes = list(pool.map(lambda _: blocking(), range(64)))
+    assert set(outcomes) == {"ok", "timeout"}
+    assert outcomes.count("ok") <= 10  # the budget and the deadline both held

@@ -229,6 +229,9 @@ class AsyncClient(BaseClient):
                         raise self._fill(state_error(exc), call, url) from exc
                 else:
                     remaining = await self._acquire(call, url, remaining)
+            if remaining is not None and remaining <= 0:
+                # The limiter's wait used up what was left: a negative socket timeout is no answer.
+                raise self._fill(APITimeoutError("the call's deadline passed"), call, url)
             timeout = call.timeout if remaining is None else call.timeout.capped(remaining)
             if hooks.before_request:
                 header_list = await self._before_request(call, url, header_list, attempt)
@@ -337,15 +340,12 @@ class AsyncClient(BaseClient):
                 url,
             ) from None
         waited = time.monotonic() - started
-        if waited >= REPORTED_WAIT:
-            if self.hooks.on_rate_limit_wait:
-                await run_async(
-                    self.hooks.on_rate_limit_wait,
-                    RateLimitWaitEvent(call.op.id, call.op.group, waited),
-                )
-            if remaining is not None:
-                return remaining - waited
-        return remaining
+        if waited >= REPORTED_WAIT and self.hooks.on_rate_limit_wait:
+            await run_async(
+                self.hooks.on_rate_limit_wait,
+                RateLimitWaitEvent(call.op.id, call.op.group, waited),
+            )
+        return remaining if remaining is None else remaining - waited
 
     async def _before_request(
         self, call: PreparedCall, url: str, header_list: list[tuple[str, str]], attempt: int

@@ -228,6 +228,9 @@ class Client(BaseClient):
                         raise self._fill(state_error(exc), call, url) from exc
                 else:
                     remaining = self._acquire(call, url, remaining)
+            if remaining is not None and remaining <= 0:
+                # The limiter's wait used up what was left: a negative socket timeout is no answer.
+                raise self._fill(APITimeoutError("the call's deadline passed"), call, url)
             timeout = call.timeout if remaining is None else call.timeout.capped(remaining)
             if hooks.before_request:
                 header_list = self._before_request(call, url, header_list, attempt)
@@ -333,15 +336,12 @@ class Client(BaseClient):
                 url,
             ) from None
         waited = time.monotonic() - started
-        if waited >= REPORTED_WAIT:
-            if self.hooks.on_rate_limit_wait:
-                run_sync(
-                    self.hooks.on_rate_limit_wait,
-                    RateLimitWaitEvent(call.op.id, call.op.group, waited),
-                )
-            if remaining is not None:
-                return remaining - waited
-        return remaining
+        if waited >= REPORTED_WAIT and self.hooks.on_rate_limit_wait:
+            run_sync(
+                self.hooks.on_rate_limit_wait,
+                RateLimitWaitEvent(call.op.id, call.op.group, waited),
+            )
+        return remaining if remaining is None else remaining - waited
 
     def _before_request(
         self, call: PreparedCall, url: str, header_list: list[tuple[str, str]], attempt: int
