@@ -12,6 +12,7 @@ from __future__ import annotations
 import base64
 import random
 import re
+import sys
 from functools import cache
 from pathlib import Path
 from typing import Any
@@ -82,7 +83,9 @@ def test_mock_starts_for_every_loadable_description(relative: str) -> None:
 
 @pytest.mark.parametrize("relative", SAMPLE)
 def test_sampled_responses_validate_against_the_raw_description(relative: str) -> None:
-    check_every_operation(relative)
+    answered, invalid_requests = check_every_operation(relative)
+    # Not vacuous: most of the generated requests are valid, so most answers were checked.
+    assert answered >= 2 * invalid_requests, (answered, invalid_requests)
 
 
 @pytest.mark.corpus_full
@@ -91,7 +94,8 @@ def test_every_response_validates_against_the_raw_description(relative: str) -> 
     check_every_operation(relative)
 
 
-def check_every_operation(relative: str) -> None:
+def check_every_operation(relative: str) -> tuple[int, int]:
+    """Checks every answer; returns (answered, requests the generator got wrong)."""
     api = loaded(relative)
     if api is None:
         pytest.skip("the spec layer does not load this description")
@@ -103,6 +107,8 @@ def check_every_operation(relative: str) -> None:
         DOC_URI, Resource.from_contents(raw, default_specification=spec)
     )
     generator = DataGenerator(api, GenerationOptions(direction="request"))
+    # jsonschema walks nested values recursively, several frames per level of a deep response.
+    sys.setrecursionlimit(max(sys.getrecursionlimit(), 6000))
     failures: list[str] = []
     answered = 0
     invalid_requests = 0
@@ -127,7 +133,7 @@ def check_every_operation(relative: str) -> None:
             if problem:
                 failures.append(f"{where}: {problem}")
     assert not failures, "\n".join(failures[:20])
-    assert answered >= invalid_requests, "most requests must be answered"
+    return answered, invalid_requests
 
 
 REJECTIONS = {"Request validation failed", "Malformed request", "Unsupported Media Type"}
@@ -151,7 +157,7 @@ def all_valid(
                 return False
         except Unresolvable:
             continue  # Swagger 2.0 parameters carry their type inline, with no `schema`
-        except (re.error, UnknownType):
+        except (re.error, UnknownType, RecursionError):
             return False  # a pattern Python cannot read, a malformed schema: validity unproven
     return True
 

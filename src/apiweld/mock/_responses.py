@@ -89,7 +89,11 @@ def success_response(op: Operation, preferred: int | None = None) -> tuple[int, 
             return (201 if op.method == "post" else 200), response
     # Nothing successful is declared (only a redirect, or only errors): answer with what the
     # description says this operation does, lowest status first.
-    declared = sorted((r for r in op.responses if r.status.isdigit()), key=lambda r: r.status)
+    # 1xx are interim answers (a client would wait on for the final one), never the answer.
+    declared = sorted(
+        (r for r in op.responses if r.status.isdigit() and r.status >= "200"),
+        key=lambda r: r.status,
+    )
     if declared:
         return int(declared[0].status), declared[0]
     return (204 if op.method == "delete" else 200), None

@@ -150,9 +150,9 @@ class _Walk:
             return self.rng.choice(choices)
         if self.opts.use_examples:
             for candidate in (schema, resolved):
-                if candidate.examples:
+                if candidate.examples and _plausible(candidate.examples[0], resolved):
                     return candidate.examples[0]
-                if candidate.has_default and candidate.default is not None:
+                if candidate.has_default and _plausible(candidate.default, resolved):
                     return candidate.default
         branches = resolved.one_of or resolved.any_of
         if branches:
@@ -467,6 +467,29 @@ def _formatted(fmt: str | None, rng: random.Random) -> str | None:
             return "^[a-z]+$"
         case _:
             return None
+
+
+_JSON_TYPES: dict[type, tuple[str, ...]] = {
+    str: ("string",),
+    bool: ("boolean",),
+    int: ("integer", "number"),
+    float: ("number",),
+    list: ("array",),
+    dict: ("object",),
+}
+
+
+def _plausible(value: Any, schema: Schema) -> bool:
+    """A cheap check that an example or default fits its schema's type and simple bounds;
+    descriptions often carry `example: 5555551234` for a string (the full check is the
+    caller's validator)."""
+    if value is None:
+        return "null" in schema.types
+    if schema.types and not set(_JSON_TYPES.get(type(value), ())) & set(schema.types):
+        return False
+    if isinstance(value, str):
+        return _fits(value, schema.min_length, schema.max_length)
+    return True
 
 
 def _names(schema: Schema) -> tuple[str, ...]:
