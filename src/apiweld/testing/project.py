@@ -102,10 +102,19 @@ def credentials_for(
 def mock_credentials(api: Api) -> dict[str, str]:
     """One made-up secret per scheme, for a mock told to accept exactly these."""
     made: dict[str, str] = {}
+    # Schemes that all travel as `Authorization: Bearer ...` share one token: whichever of them a
+    # client sends, the mock must accept it for the others too.
+    bearer = f"apiweld-{secrets.token_hex(8)}"
     for scheme in api.security_schemes.values():
         token = secrets.token_hex(8)
-        basic = scheme.type == "http" and scheme.scheme == "basic"
-        made[scheme.name] = f"apiweld:{token}" if basic else f"apiweld-{token}"
+        if scheme.type == "http" and scheme.scheme == "basic":
+            made[scheme.name] = f"apiweld:{token}"
+        elif scheme.type in ("oauth2", "openIdConnect") or (
+            scheme.type == "http" and scheme.scheme in (None, "bearer")
+        ):
+            made[scheme.name] = bearer
+        else:
+            made[scheme.name] = f"apiweld-{token}"
     return made
 
 

@@ -26,7 +26,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from apiweld.spec.ir import Api, Operation, Schema
+from apiweld.spec.ir import Api, Operation, Parameter, Schema
 
 _COLLECTION_SIZE = 12
 _VALUE_ATTEMPTS = 12
@@ -108,6 +108,29 @@ class _Values:
         raise ValueError(f"no valid value found for the schema at {schema.pointer or '?'}")
 
 
+def _media_header_value(operation: Operation, param: Parameter) -> str:
+    """A required `Accept`/`Content-Type` header parameter: what the operation really uses."""
+    enum = param.schema.enum
+    if enum:
+        return str(enum[0])
+    if param.name.lower() == "content-type" and operation.request_body is not None:
+        return min(m.media_type for m in operation.request_body.content)
+    kinds = [m.media_type for r in operation.success_responses for m in r.content]
+    return kinds[0] if kinds else "application/json"
+
+
+def _paging_start(operation: Operation, param: Parameter) -> int | None:
+    """The first-page value of a required page/offset parameter, so paging starts at the top."""
+    paging = operation.pagination
+    if paging is None:
+        return None
+    if param.name == paging.offset_param:
+        return 0
+    if param.name == paging.page_param:
+        return 1
+    return None
+
+
 def _call_arguments(api: Api, operation: Operation, values: _Values) -> str | None:
     """`name=literal, ...` for the required arguments; None when no valid value can be made."""
     names = _names()
@@ -118,13 +141,13 @@ def _call_arguments(api: Api, operation: Operation, values: _Values) -> str | No
         for index, param in enumerate(operation.parameters):
             if not (param.required or param.location == "path"):
                 continue
-            if param.location == "header" and param.name.lower() in (
-                "accept",
-                "content-type",
-                "authorization",
-            ):
-                continue
-            value = values.value(param.schema, seed + index, non_empty=True)
+            value: Any
+            if param.location == "header" and param.name.lower() in ("accept", "content-type"):
+                value = _media_header_value(operation, param)
+            elif (start := _paging_start(operation, param)) is not None:
+                value = start
+            else:
+                value = values.value(param.schema, seed + index, non_empty=True)
             parts.append(f"{by_key[f'{param.location}:{param.name}']}={names.py_literal(value)}")
         body = operation.request_body
         if body is not None and body_name is not None and body.required:
