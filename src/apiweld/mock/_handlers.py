@@ -36,6 +36,10 @@ if TYPE_CHECKING:
     from apiweld.mock._app import MockSettings
 
 PROBLEM_JSON = "application/problem+json"
+UNSATISFIED = (
+    "response: the mock found no value valid against this operation's response schema "
+    "(unsatisfiable, or beyond its generator); it served the closest candidate"
+)
 
 
 @dataclass(slots=True)
@@ -152,7 +156,7 @@ class Handlers:
                     stored.body,
                     next((v for k, v in stored.headers if k == "content-type"), None),
                 )
-        reply = self._success(op, request, decoded)
+        reply = self._success(op, request, decoded, outcome)
         if key and reply.status < 500:
             stored_headers = (
                 *reply.headers,
@@ -211,7 +215,13 @@ class Handlers:
         validator.body_schema_problems(media, value, problems)
         return None
 
-    def _success(self, op: Operation, request: IncomingRequest, decoded: DecodedRequest) -> Reply:
+    def _success(
+        self,
+        op: Operation,
+        request: IncomingRequest,
+        decoded: DecodedRequest,
+        outcome: Outcome,
+    ) -> Reply:
         preferred = _preferred_code(request.headers.get("prefer"))
         if preferred is not None and not 200 <= preferred < 300:
             return self.error(op, preferred, "requested with Prefer: code")
@@ -248,6 +258,8 @@ class Handlers:
             value = self._paged_or_static(op, response, media, request, decoded, headers)
         if response is not None:
             headers = [*self.bodies.header_values(op, response), *headers]
+        if self.bodies.unsatisfied(op):
+            outcome.problems.append(UNSATISFIED)
         if value is responses.NO_BODY or media is None or status in (204, 304):
             return Reply(status, headers)
         rendered = responses.render(value, media.media_type)

@@ -159,6 +159,8 @@ class BodyFactory:
         )
         self._seed = seed
         self._cache: dict[tuple[str, str, str], Any] = {}
+        self._unsatisfied: set[str] = set()
+        """Operation ids for which some schema yielded no valid value (none of the draws)."""
 
     def body(self, op: Operation, response: Response, media: MediaType) -> Any:
         key = (op.id, response.status, media.media_type)
@@ -201,7 +203,14 @@ class BodyFactory:
             candidate = generator.generate(schema, rng)
             if self.valid(schema, candidate):
                 return candidate
+        if isinstance(salt, str):
+            self._unsatisfied.add(salt.split(":", 1)[0])
         return candidate
+
+    def unsatisfied(self, op: Operation) -> bool:
+        """Whether a body or header of this operation's answers could not be made valid (an
+        unsatisfiable schema, or one beyond the generator), so the answer may not validate."""
+        return op.id in self._unsatisfied
 
     def header_values(self, op: Operation, response: Response) -> list[tuple[str, str]]:
         key = (op.id, response.status, "headers")
