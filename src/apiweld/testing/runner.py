@@ -5,7 +5,7 @@ from __future__ import annotations
 import json
 import time
 import zlib
-from collections.abc import Callable, Iterable, Mapping
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from typing import Any
@@ -338,12 +338,3 @@ def run_contract_checks(
 ) -> ContractReport:
     """Check every selected operation of `api` against the server at `base_url`."""
     return ContractRunner(api, base_url, config, credentials, on_operation).run()
-
-
-def failing_checks(report: ContractReport) -> Iterable[tuple[str, CheckFailure]]:
-    for operation in report.operations:
-        for failure in operation.failures:
-            yield (
-                operation.operation_id,
-                CheckFailure(failure.check, failure.title, failure.message),
-            )
