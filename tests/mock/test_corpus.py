@@ -198,7 +198,21 @@ def lenient_patterns(validator_class: Any) -> Any:
         if not matcher.is_valid(instance):
             yield ValidationError(f"{instance!r} does not match {value!r}")
 
-    return validators.extend(validator_class, {"pattern": pattern})
+    def admits_null(keyword: str) -> Any:
+        original = validator_class.VALIDATORS[keyword]
+
+        def check(validator: Any, value: Any, instance: Any, schema: Any) -> Any:
+            # `nullable: true` admits null even without a sibling `type` (beside a oneOf) and
+            # in 3.1 documents that still use it: the reading most descriptions are written
+            # for, and the loader's. OpenAPI 3.0.3's narrower text is the one exception made.
+            if instance is None and isinstance(schema, dict) and schema.get("nullable") is True:
+                return
+            yield from original(validator, value, instance, schema)
+
+        return check
+
+    keywords = {k: admits_null(k) for k in ("type", "oneOf", "anyOf")}
+    return validators.extend(validator_class, {"pattern": pattern, **keywords})
 
 
 def check_response(

@@ -102,6 +102,10 @@ class JsonSchemaExporter:
                 out[keyword] = [self._convert(b, refs) for b in branches]
         if schema.not_ is not None:
             out["not"] = self._convert(schema.not_, refs)
+        if schema.discriminator is not None and self._mode == "response":
+            # OpenAPI tools pick the branch by the discriminator, so an answer without it does
+            # not validate for them even when the branches alone would accept it.
+            out["required"] = sorted({*out.get("required", ()), schema.discriminator.property_name})
         _copy_bounds(schema, out)
         return out
 
