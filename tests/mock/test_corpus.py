@@ -261,6 +261,14 @@ def requires_undefined_property(error: Any) -> bool:
     """A `required` name that the schema never defines under `properties`: an inconsistent
     description that the IR cannot express (it keeps `required` per defined property), so the
     mock cannot know of it. Everything else is checked."""
+    if error.validator in ("oneOf", "anyOf") and error.context:
+        # A branch that failed only for such names is the one the value was meant for.
+        by_branch: dict[Any, list[Any]] = {}
+        for sub_error in error.context:
+            by_branch.setdefault(sub_error.schema_path[0], []).append(sub_error)
+        return any(
+            all(requires_undefined_property(e) for e in errors) for errors in by_branch.values()
+        )
     if error.validator != "required" or not isinstance(error.schema, dict):
         return False
     defined = error.schema.get("properties", {})
