@@ -216,6 +216,56 @@ def _create(api: Api, calls: list[CallDef]) -> CallDef | None:
     return None
 
 
+@dataclass
+class WebhookDef:
+    test_name: str
+    event_type: str
+    label: str
+    """The event type, escaped for a docstring."""
+    body: str
+    """The body as a Python literal."""
+
+
+def _webhooks(api: Api, values: _Values) -> list[WebhookDef]:
+    """One delivery test per typed webhook event (3.1 `webhooks` with a JSON body)."""
+    if not api.webhooks:
+        return []
+    from apiweld.webhooks import models_from_api
+
+    names = _names()
+    models = models_from_api(api)
+    taken: set[str] = set()
+    defs = []
+    for event_type in sorted(models.webhooks):
+        webhook = next((w for w in api.webhooks if w.name == models.webhooks[event_type]), None)
+        if webhook is None:
+            continue
+        for operation in webhook.operations:
+            body = operation.request_body
+            media = (
+                next((m for m in body.content if "json" in m.media_type), None) if body else None
+            )
+            if media is None or media.schema is None:
+                continue
+            try:
+                value = values.value(media.schema, zlib.crc32(event_type.encode()))
+            except (ValueError, RecursionError):
+                continue
+            stem = names.safe_identifier(event_type.replace(".", "_").lower(), "event")
+            defs.append(
+                WebhookDef(
+                    test_name=names.unique(
+                        f"test_webhook_{stem}_is_signed_delivered_and_parsed", taken
+                    ),
+                    event_type=event_type,
+                    label=names.docstring_body(names.comment_text(event_type, limit=80)),
+                    body=names.py_literal(value),
+                )
+            )
+            break
+    return defs
+
+
 def _schemes(api: Api) -> list[str]:
     names = _names()
     rows = []
@@ -274,6 +324,7 @@ def render_suite(
     values = _Values(api)
     untested: list[str] = []
     calls = _calls(api, methods, values, untested)
+    webhooks = _webhooks(api, values)
     reference, copied = _description_reference(api, out_dir)
     probe = _probe(calls)
     context = {
@@ -291,6 +342,7 @@ def render_suite(
         "create": _create(api, calls),
         "paged": [c for c in calls if c.paged and not c.may_be_missing],
         "collection_size": _COLLECTION_SIZE,
+        "webhooks": webhooks,
     }
     environment = jinja2.Environment(
         loader=jinja2.PackageLoader("apiweld.testing", "templates/suite"),
@@ -306,12 +358,15 @@ def render_suite(
     if copied is not None:
         (out_dir / reference).write_bytes(copied)
         written.append(out_dir / reference)
-    for template, target in (
+    templates = [
         ("init.py.jinja", "__init__.py"),
         ("conftest.py.jinja", "conftest.py"),
         ("test_operations.py.jinja", "test_operations.py"),
         ("test_resilience.py.jinja", "test_resilience.py"),
-    ):
+    ]
+    if webhooks:
+        templates.append(("test_webhooks.py.jinja", "test_webhooks.py"))
+    for template, target in templates:
         path = out_dir / target
         path.write_text(environment.get_template(template).render(**context), encoding="utf-8")
         written.append(path)

@@ -6,11 +6,20 @@ readable, and so that this logic is written and tested once.
 
 from __future__ import annotations
 
+import base64
+import contextlib
 import importlib
 import itertools
+import json
+import os
+import socket
 import sys
+import tempfile
+import threading
+import time
 import typing
-from collections.abc import Callable, Iterable, Mapping, Sequence
+from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
+from pathlib import Path
 from typing import Any
 
 from apiweld.runtime import (
@@ -161,3 +170,68 @@ def identity(item: Any) -> str:
 def all_distinct(items: Iterable[Any]) -> bool:
     seen = [identity(item) for item in items]
     return len(seen) == len(set(seen))
+
+
+@contextlib.contextmanager
+def serve_asgi(app: Any) -> Iterator[str]:
+    """Serve an ASGI app on a free loopback port in a thread; yields its base URL."""
+    import uvicorn
+
+    sock = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
+    sock.bind(("127.0.0.1", 0))
+    port = sock.getsockname()[1]
+    server = uvicorn.Server(
+        uvicorn.Config(app, log_level="warning", lifespan="off", access_log=False)
+    )
+    thread = threading.Thread(target=server.run, kwargs={"sockets": [sock]}, daemon=True)
+    thread.start()
+    deadline = time.monotonic() + 10
+    while not server.started:
+        if time.monotonic() > deadline or not thread.is_alive():
+            sock.close()
+            raise RuntimeError("the webhook receiver did not start")
+        time.sleep(0.01)
+    try:
+        yield f"http://127.0.0.1:{port}"
+    finally:
+        server.should_exit = True
+        thread.join(timeout=10)
+        sock.close()
+
+
+def deliver_webhook(api: Any, event_type: str, body: Any) -> Any:
+    """Sign `body` (Standard Webhooks), POST it to a receiver built from the description's
+    webhooks, let the receiver verify, store and dispatch it, and return the typed event its
+    handler got."""
+    from apiweld.webhooks import (
+        WebhookReceiver,
+        WebhookReceiverSettings,
+        WebhookSender,
+        models_from_api,
+        scheme_from_name,
+    )
+
+    secret = "whsec_" + base64.b64encode(os.urandom(24)).decode("ascii")
+    received: list[Any] = []
+    with tempfile.TemporaryDirectory(prefix="apiweld-webhooks-") as folder:
+        settings = WebhookReceiverSettings(
+            scheme="standard",
+            secret_env="APIWELD_SUITE_WEBHOOK_SECRET",  # noqa: S106 - a variable's name
+            inbox=str(Path(folder) / "inbox.sqlite3"),
+        )
+        receiver = WebhookReceiver(
+            settings,
+            environ={"APIWELD_SUITE_WEBHOOK_SECRET": secret},
+            models=models_from_api(api),
+        )
+        receiver.on(event_type)(received.append)
+        sender = WebhookSender(scheme_from_name("standard", [secret]), max_attempts=1)
+        try:
+            with serve_asgi(receiver) as url:
+                sender.send(url + settings.path, json.dumps(body).encode())
+            receiver.dispatcher().drain()
+        finally:
+            sender.close()
+            receiver.close()
+    assert len(received) == 1, f"the {event_type!r} handler ran {len(received)} times"
+    return received[0]
