@@ -251,6 +251,10 @@ def _webhooks(api: Api, values: _Values) -> list[WebhookDef]:
                 value = values.value(media.schema, zlib.crc32(event_type.encode()))
             except (ValueError, RecursionError):
                 continue
+            if not isinstance(value, dict) or value.get("type") != event_type:
+                # The Standard Webhooks receiver reads the event type from the body's `type`;
+                # an event that does not carry it there cannot be routed to its typed handler.
+                continue
             stem = names.safe_identifier(event_type.replace(".", "_").lower(), "event")
             defs.append(
                 WebhookDef(
