@@ -40,7 +40,7 @@ def test(
         typer.Option("--base-url", help="The live API's base URL (default: from apiweld.toml)."),
     ] = None,
     environment: Annotated[
-        str | None, typer.Option("--env", help="The [environments.<name>] to use for --live.")
+        str | None, typer.Option("--env", help="The \\[environments.<name>] to use for --live.")
     ] = None,
     max_examples: Annotated[
         int, typer.Option("--max-examples", min=1, help="Valid requests per operation.")
@@ -68,7 +68,7 @@ def test(
         typer.Option(
             "--auth",
             help="SCHEME=ENV_VAR: read the credential of a security scheme from ENV_VAR "
-            "(also read: [auth.<scheme>] in apiweld.toml, APIWELD_AUTH_<SCHEME>).",
+            "(also read: \\[auth.<scheme>] in apiweld.toml, APIWELD_AUTH_<SCHEME>).",
         ),
     ] = None,
     headers: Annotated[
