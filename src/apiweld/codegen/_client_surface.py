@@ -12,7 +12,15 @@ from dataclasses import dataclass, field
 
 from apiweld.spec.ir import Api, SecurityScheme
 
-from ._names import docstring_body, py_literal, safe_identifier, snake_case, unique, upper_snake
+from ._names import (
+    docstring_body,
+    py_literal,
+    safe_identifier,
+    snake_case,
+    tuple_literal,
+    unique,
+    upper_snake,
+)
 
 
 @dataclass
@@ -105,7 +113,7 @@ def retry_policy_expression(settings: dict[str, object]) -> str:
         args.append(
             "retry_statuses=frozenset({" + ", ".join(str(s) for s in sorted(statuses)) + "})"
         )
-    return f"RetryPolicy({', '.join(args)})"
+    return "RetryPolicy(\n" + "".join(f"        {arg},\n" for arg in args) + "    )"
 
 
 def auth_defs(api: Api, env_prefix: str, warn: Callable[[str, str], None]) -> list[AuthDef]:
@@ -165,7 +173,7 @@ def _auth_def(
         if flow is not None and flow.token_url is not None:
             client_id = argument("_client_id", "client_id_env")
             secret = argument("_client_secret", "client_secret_env")
-            scopes = "(" + "".join(f"{py_literal(s)}, " for s, _ in flow.scopes) + ")"
+            scopes = tuple_literal(py_literal(s) for s, _ in flow.scopes)
             provider = (
                 f"OAuth2ClientCredentials({py_literal(flow.token_url)}, {client_id[0]}, "
                 f"{secret[0]}, scopes={scopes})"

@@ -12,6 +12,7 @@ import functools
 import keyword
 import re
 import unicodedata
+from collections.abc import Iterable
 
 _NON_IDENT = re.compile(r"[^0-9a-zA-Z_]+")
 _CAMEL_BOUNDARY = re.compile(r"(?<=[a-z0-9])(?=[A-Z])|(?<=[A-Z])(?=[A-Z][a-z])")
@@ -171,9 +172,26 @@ def comment_text(text: str | None, limit: int = 90) -> str:
     return flat
 
 
+def _string_literal(text: str) -> str:
+    """`repr(text)`, double-quoted where that needs no more escapes (as ruff format writes it)."""
+    literal = repr(text)
+    if literal.startswith("'") and '"' not in text:
+        # Here the text holds no quote of either kind: only the delimiters change.
+        return '"' + literal[1:-1] + '"'
+    return literal
+
+
+def tuple_literal(items: Iterable[str]) -> str:
+    """A tuple display of already-rendered items, spelled as ruff format spells it."""
+    rendered = list(items)
+    return "(" + ", ".join(rendered) + ("," if len(rendered) == 1 else "") + ")"
+
+
 def py_literal(value: object) -> str:
     """A Python literal for a JSON value; `repr` of str/int/float/bool/None/list/dict is exact."""
-    if isinstance(value, bool) or value is None or isinstance(value, int | str):
+    if isinstance(value, str):
+        return _string_literal(value)
+    if isinstance(value, bool) or value is None or isinstance(value, int):
         return repr(value)
     if isinstance(value, float):
         if value != value or value in (float("inf"), float("-inf")):

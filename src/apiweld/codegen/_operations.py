@@ -21,6 +21,7 @@ from ._names import (
     py_literal,
     safe_identifier,
     snake_case,
+    tuple_literal,
     unique,
     upper_snake,
 )
@@ -98,18 +99,23 @@ class OperationDef:
                 lines.append(f"        {arg.py_name}: {arg.annotation} = None,\n")
         return "".join(lines)
 
-    @functools.cached_property
-    def call_lines(self) -> str:
-        """The keyword arguments passed to the runtime, one per line (without `options`)."""
+    def call_block(self, indent: int) -> str:
+        """The keyword arguments passed to the runtime, `options` last, one per line.
+
+        Exploded with trailing commas, as ruff format writes (and keeps) them.
+        """
+        pad = " " * indent
         lines = []
         for location, keyword in _CALL_KEYWORDS:
             located = [p for p in self.params if p.location == location]
             if located:
-                pairs = " ".join(f"{py_literal(p.py_name)}: {p.py_name}," for p in located)
-                lines.append(f"{keyword}={{{pairs}}},\n")
+                lines.append(f"{pad}{keyword}={{\n")
+                lines.extend(f"{pad}    {py_literal(p.py_name)}: {p.py_name},\n" for p in located)
+                lines.append(f"{pad}}},\n")
         if self.body is not None:
-            lines.append(f"body={self.body.py_name},\n")
-            lines.append(f"content_type={py_literal(self.body.content_type)},\n")
+            lines.append(f"{pad}body={self.body.py_name},\n")
+            lines.append(f"{pad}content_type={py_literal(self.body.content_type)},\n")
+        lines.append(f"{pad}options=options,\n")
         return "".join(lines)
 
     @property
@@ -370,14 +376,13 @@ class OperationBuilder:
             f"path={py_literal(op.path)}",
         ]
         if params:
-            table = ", ".join(f"{py_literal(p.py_name)}: {p.spec}" for p in params)
-            args.append(f"params={{{table}}}")
+            table = "".join(f"        {py_literal(p.py_name)}: {p.spec},\n" for p in params)
+            args.append(f"params={{\n{table}    }}")
         if op.security is not None:
-            requirements = "".join(
-                "(" + "".join(f"{py_literal(name)}, " for name, _ in req) + "), "
-                for req in op.security
+            requirements = tuple_literal(
+                tuple_literal(py_literal(name) for name, _ in req) for req in op.security
             )
-            args.append(f"security=({requirements})")
+            args.append(f"security={requirements}")
         if op.idempotency_header:
             args.append(f"idempotency_header={py_literal(op.idempotency_header)}")
         if op.pagination is not None:
@@ -389,7 +394,8 @@ class OperationBuilder:
         if isinstance(limit, dict):
             group = limit.get("group") or op.operation_id or op.id
             args.append(f"rate_limit_group={py_literal(str(group))}")
-        return f"OperationSpec({', '.join(args)})"
+        # Exploded with trailing commas: the layout ruff format gives (and keeps).
+        return "OperationSpec(\n" + "".join(f"    {arg},\n" for arg in args) + ")"
 
 
 def _b(name: str, shadow: frozenset[str]) -> str:
@@ -485,11 +491,11 @@ def _pagination_expression(pagination: Pagination) -> str:
         if value in (None, ()):
             continue
         if isinstance(value, tuple):
-            literal = "(" + "".join(f"{py_literal(v)}, " for v in value) + ")"
+            literal = tuple_literal(py_literal(v) for v in value)
         else:
             literal = py_literal(value)
         args.append(f"{name}={literal}")
-    return f"PaginationSpec({', '.join(args)})"
+    return "PaginationSpec(\n" + "".join(f"        {arg},\n" for arg in args) + "    )"
 
 
 def _operation_doc(op: Operation, params: list[ParamDef], body: BodyDef | None) -> str:
