@@ -254,12 +254,13 @@ def _example_overlay(
         value = _parameter_example(api, param)
         if value is NOT_SET:
             continue
-        if builder.is_valid(param.schema, value):
+        sendable = _wire_safe(param.location, param.allow_empty_value)(value)
+        if builder.is_valid(param.schema, value) and sendable:
             overlay[(param.location, param.name)] = value
         else:
             notes.append(
                 f"the example of {param.location} parameter '{param.name}' is invalid "
-                "against its schema; generated data was sent instead"
+                "against its schema or cannot be sent; generated data was sent instead"
             )
     if media is not None:
         value = _media_example(api, media)

@@ -176,7 +176,9 @@ class HttpSender:
                 preload_content=True,
                 decode_content=True,
             )
-        except urllib3.exceptions.HTTPError as exc:
+        except (urllib3.exceptions.HTTPError, OSError, ValueError) as exc:
+            # ValueError: http.client refuses a header it cannot send (a newline in a value from
+            # the description's examples, say); reported as this request's error, not a crash.
             return Interaction(request=request, response=None, error=_transport_error(exc))
         elapsed = time.perf_counter() - started
         response = WireResponse(
