@@ -291,8 +291,17 @@ def negative_cases(api: Api, operation: Operation, base: Case) -> list[Case]:
         chosen_body = base.body if body is NOT_SET else body
         cases.append(replace(base, kind="negative", label=label, params=params, body=chosen_body))
 
+    # A parameter that is also where an API key travels is filled in by the credentials, so
+    # leaving it out of the parameters would not make the request invalid.
+    credential_places = {
+        (scheme.location or "header", (scheme.param_name or "").lower())
+        for scheme in api.security_schemes.values()
+        if scheme.type == "apiKey"
+    }
     for param in sendable_parameters(operation):
         key = (param.location, param.name)
+        if (param.location, param.name.lower()) in credential_places:
+            continue
         if param.required and param.location in ("query", "header", "cookie"):
             params = dict(base.params)
             params.pop(key, None)

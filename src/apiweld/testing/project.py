@@ -101,20 +101,23 @@ def credentials_for(
 
 def mock_credentials(api: Api) -> dict[str, str]:
     """One made-up secret per scheme, for a mock told to accept exactly these."""
+    # Schemes that travel in the same place (`Authorization: Bearer`, one query parameter, one
+    # header) share one secret: a request carries one value there, and whichever scheme the
+    # client or the checks pick, the mock must accept it for the others too.
+    by_place: dict[tuple[str, ...], str] = {}
     made: dict[str, str] = {}
-    # Schemes that all travel as `Authorization: Bearer ...` share one token: whichever of them a
-    # client sends, the mock must accept it for the others too.
-    bearer = f"apiweld-{secrets.token_hex(8)}"
     for scheme in api.security_schemes.values():
         token = secrets.token_hex(8)
         if scheme.type == "http" and scheme.scheme == "basic":
-            made[scheme.name] = f"apiweld:{token}"
-        elif scheme.type in ("oauth2", "openIdConnect") or (
-            scheme.type == "http" and scheme.scheme in (None, "bearer")
-        ):
-            made[scheme.name] = bearer
+            place: tuple[str, ...] = ("authorization", "basic")
+            fresh = f"apiweld:{token}"
+        elif scheme.type == "apiKey":
+            place = ("apiKey", scheme.location or "header", (scheme.param_name or "").lower())
+            fresh = f"apiweld-{token}"
         else:
-            made[scheme.name] = f"apiweld-{token}"
+            place = ("authorization", "bearer")
+            fresh = f"apiweld-{token}"
+        made[scheme.name] = by_place.setdefault(place, fresh)
     return made
 
 
