@@ -75,6 +75,9 @@ def test_project_mapping_reaches_the_generated_client(tmp_path: Path) -> None:
     assert '"PETSTORE_TOKEN"' in client_source
     assert 'options.setdefault(\n            "retry",' in client_source
     assert 'options.setdefault("idempotency_header", "Idempotency-Key")' in client_source
+    # The per-operation limit becomes a limiter group the operation's spec names.
+    assert 'options.setdefault(\n            "rate_limiter",' in client_source
+    assert '"reads": RateLimit(5' in client_source
 
     probe = (
         "import sys; sys.path.insert(0, sys.argv[1]); import petstore;"

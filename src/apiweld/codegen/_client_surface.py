@@ -83,15 +83,58 @@ def client_attributes() -> frozenset[str]:
 
 def client_defaults(api: Api) -> list[tuple[str, str]]:
     """Client options apiweld.toml sets for the whole API: (keyword, Python expression) pairs."""
+    defaults: list[tuple[str, str]] = []
     retry = api.extensions.get("x-apiweld-retry")
-    if not isinstance(retry, dict):
-        return []
-    header = retry.get("idempotency_header")
-    header_literal = py_literal(header) if isinstance(header, str) or header is None else None
-    defaults = [("retry", retry_policy_expression(retry))]
-    if header_literal is not None:
-        defaults.append(("idempotency_header", header_literal))
+    if isinstance(retry, dict):
+        defaults.append(("retry", retry_policy_expression(retry)))
+        header = retry.get("idempotency_header")
+        if isinstance(header, str) or header is None:
+            defaults.append(("idempotency_header", py_literal(header)))
+    limiter = _rate_limiter_expression(api)
+    if limiter is not None:
+        defaults.append(("rate_limiter", limiter))
     return defaults
+
+
+def _rate_limit_expression(settings: object) -> str | None:
+    if not isinstance(settings, dict):
+        return None
+    rate, per, burst = settings.get("rate"), settings.get("per", 1.0), settings.get("burst")
+    if not _positive(rate) or not _positive(per):
+        return None
+    arguments = [py_literal(rate), f"per={py_literal(per)}"]
+    if _positive(burst):
+        arguments.append(f"burst={py_literal(burst)}")
+    return f"RateLimit({', '.join(arguments)})"
+
+
+def _positive(value: object) -> bool:
+    return isinstance(value, int | float) and not isinstance(value, bool) and value > 0
+
+
+def _rate_limiter_expression(api: Api) -> str | None:
+    """An in-process `RateLimiter` for the limits apiweld.toml sets (global and per group).
+
+    The Redis backend needs a connection the generated code cannot invent; with
+    `backend = "redis"` the user passes `rate_limiter=RedisRateLimiter(...)` themselves.
+    """
+    settings = api.extensions.get("x-apiweld-rate-limit")
+    if isinstance(settings, dict) and settings.get("backend") == "redis":
+        return None
+    overall = _rate_limit_expression(settings)
+    groups: dict[str, str] = {}
+    for op in api.operations:
+        limit = op.extensions.get("x-apiweld-rate-limit")
+        expression = _rate_limit_expression(limit)
+        if expression is not None and isinstance(limit, dict):
+            groups.setdefault(str(limit.get("group") or op.operation_id or op.id), expression)
+    if overall is None and not groups:
+        return None
+    arguments = [overall or "None"]
+    if groups:
+        table = "".join(f"            {py_literal(g)}: {e},\n" for g, e in sorted(groups.items()))
+        arguments.append(f"groups={{\n{table}        }}")
+    return "RateLimiter(\n" + "".join(f"        {a},\n" for a in arguments) + "    )"
 
 
 def retry_policy_expression(settings: dict[str, object]) -> str:

@@ -455,8 +455,10 @@ def _client_runtime_names(auth: list[Any], defaults: list[tuple[str, str]]) -> l
     for item in auth:
         for _, provider in item.ways:
             names.update(p for p in providers if provider.startswith(f"{p}("))
-    if any(value.startswith("RetryPolicy(") for _, value in defaults):
-        names.add("RetryPolicy")
+    for _, value in defaults:
+        for name in ("RetryPolicy", "RateLimiter", "RateLimit"):
+            if f"{name}(" in value:
+                names.add(name)
     return sorted(names)
 
 
