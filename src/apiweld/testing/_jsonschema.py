@@ -8,6 +8,7 @@ never needs a readOnly property, a response never needs a writeOnly one.
 from __future__ import annotations
 
 import re
+import warnings
 from typing import Any, Literal
 
 from apiweld.spec.ir import Api, Schema
@@ -22,7 +23,9 @@ def _pattern_or_none(pattern: str | None) -> str | None:
     if pattern is None:
         return None
     try:
-        re.compile(pattern)
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore")  # FutureWarnings about ECMA-only set syntax
+            re.compile(pattern)
     except (re.error, OverflowError):
         return None
     return pattern

@@ -14,6 +14,7 @@ from __future__ import annotations
 import base64
 import math
 import re
+import warnings
 from datetime import UTC
 from typing import Any
 
@@ -173,7 +174,9 @@ class StrategyBuilder:
             return special
         if schema.pattern:
             try:
-                re.compile(schema.pattern)
+                with warnings.catch_warnings():
+                    warnings.simplefilter("ignore")  # FutureWarnings about ECMA-only syntax
+                    re.compile(schema.pattern)
                 return st.from_regex(schema.pattern, fullmatch=True)
             except re.error:
                 pass
