@@ -227,3 +227,12 @@ def test_any_text_stays_inside_its_comment_and_literal(text: str) -> None:
     assert "\n" not in comment and "\r" not in comment
     assert len(ast.parse("x = 1  # " + comment).body) == 1
     assert ast.literal_eval(py_literal(text)) == text
+
+
+def test_package_never_shadows_a_module(tmp_path: Path) -> None:
+    document = {"openapi": "3.0.3", "info": {"title": "os", "version": "1"}, "paths": {}}
+    report = generate_package(load(document), tmp_path / "a")
+    assert report.package == "os_client"
+    with pytest.raises(GenerationError, match="shadow"):
+        generate_package(load(document), tmp_path / "b", package="json")
+    assert not (tmp_path / "b" / "json").exists()

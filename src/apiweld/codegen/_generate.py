@@ -25,6 +25,7 @@ from apiweld.spec.ir import Api, Operation
 from ._client_surface import auth_defs, client_defaults, server_defs
 from ._layout import model_modules
 from ._names import (
+    SHADOWED_PACKAGES,
     client_class_name,
     comment_text,
     docstring_body,
@@ -174,6 +175,8 @@ def _generate_into(
     include_tests: bool,
     progress: Progress | None,
 ) -> GenerationReport:
+    if package is not None and package in SHADOWED_PACKAGES:
+        raise GenerationError(f"package name {package!r} would shadow the module of that name")
     package = file_stem(safe_identifier(package or package_name(api.title), "api_client"))
     report = GenerationReport(package=package, output=str(root))
 

@@ -11,6 +11,7 @@ from __future__ import annotations
 import functools
 import keyword
 import re
+import sys
 import unicodedata
 from collections.abc import Iterable
 
@@ -114,8 +115,39 @@ def file_stem(name: str) -> str:
     return name if len(name) <= MAX_FILE_STEM else name[:MAX_FILE_STEM].rstrip("_")
 
 
+# Top-level modules a generated package must not be named after: it would shadow them for
+# every import in the process (the package's folder usually comes first on sys.path).
+# A fixed list, not what happens to be installed, so the output does not depend on the machine.
+SHADOWED_PACKAGES = frozenset(
+    {
+        *sys.stdlib_module_names,
+        "apiweld",
+        "pydantic",
+        "pydantic_core",
+        "typing_extensions",
+        "annotated_types",
+        "httpcore",
+        "h11",
+        "urllib3",
+        "aiohttp",
+        "orjson",
+        "anyio",
+        "idna",
+        "certifi",
+        "multidict",
+        "yarl",
+        "httpx",
+        "redis",
+        "tests",
+        "test",
+    }
+)
+
+
 def package_name(title: str) -> str:
-    return file_stem(snake_case(title, fallback="api_client"))
+    """A package name for the API: its title in snake case, never a module it would shadow."""
+    name = file_stem(snake_case(title, fallback="api_client"))
+    return f"{name}_client" if name in SHADOWED_PACKAGES else name
 
 
 def client_class_name(title: str) -> str:
