@@ -149,24 +149,26 @@ class Handlers:
                         "Idempotency key reused",
                         f"{key_header} was already used with a different request",
                     )
-                headers = [*stored.headers, ("Idempotent-Replayed", "true")]
+                # The content type travels in its own field: delivery adds it once.
                 return Reply(
                     stored.status,
-                    headers,
+                    [*stored.headers, ("Idempotent-Replayed", "true")],
                     stored.body,
-                    next((v for k, v in stored.headers if k == "content-type"), None),
+                    stored.content_type,
                 )
         reply = self._success(op, request, decoded, outcome)
         if key and reply.status < 500:
-            stored_headers = (
-                *reply.headers,
-                *((("content-type", reply.content_type),) if reply.content_type else ()),
-            )
             self.idempotency.put(
                 request.method,
                 request.path,
                 key,
-                StoredResponse(fingerprint, reply.status, tuple(stored_headers), reply.body),
+                StoredResponse(
+                    fingerprint,
+                    reply.status,
+                    tuple(reply.headers),
+                    reply.body,
+                    reply.content_type,
+                ),
             )
         return reply
 

@@ -45,28 +45,69 @@ def parse_accept(accept: str | None) -> list[tuple[str, float]]:
     return ranges
 
 
-def _range_matches(media_range: str, media_type: str) -> bool:
-    if media_range in ("*/*", "*"):
-        return True
+def _is_json_family(essence: str) -> bool:
+    return essence in ("application/json", "text/json") or essence.endswith("+json")
+
+
+def _range_quality(media_range: str, essence: str) -> float:
+    """How well a client's range matches a declared type: 1 exact or by wildcard, 0.5 for a
+    JSON-family type (`application/hal+json`) asked for as `application/json`, else 0."""
+    if media_range in ("*/*", "*") or essence in ("*/*", "*"):
+        # A description documenting `*/*` serves whatever the client asks for.
+        return 1.0
     kind, _, sub = media_range.partition("/")
-    m_kind, _, m_sub = media_type.partition("/")
-    return kind == m_kind and (sub == "*" or sub == m_sub)
+    m_kind, _, m_sub = essence.partition("/")
+    if kind == m_kind and (sub == "*" or m_sub == "*" or sub == m_sub):
+        return 1.0
+    # Clients (ours included) ask for `application/json` and parse any `+json` type as
+    # JSON; a vendor type is JSON with a name, so it is served rather than refused with 406.
+    if media_range == "application/json" and _is_json_family(essence):
+        return 0.5
+    return 0.0
+
+
+def _concrete_type(essence: str, ranges: list[tuple[str, float]]) -> str:
+    """The type to send for a declared wildcard (`*/*`, `application/*`): the client's best
+    concrete range inside it, JSON when the client takes anything."""
+    kind = essence.partition("/")[0]
+    concrete = sorted(
+        (
+            (q, r)
+            for r, q in ranges
+            if q > 0 and "*" not in r and (essence in ("*/*", "*") or r.startswith(kind + "/"))
+        ),
+        key=lambda pair: (-pair[0], not _is_json_family(pair[1])),
+    )
+    if concrete:
+        return concrete[0][1]
+    if kind in ("*", "application"):
+        return "application/json"
+    return "text/plain" if kind == "text" else "application/octet-stream"
 
 
 def negotiate(accept: str | None, content: tuple[MediaType, ...]) -> MediaType | None:
-    """The declared media type the client accepts best (declaration order breaks ties)."""
+    """The declared media type the client accepts best (declaration order breaks ties).
+
+    A declared wildcard comes back with the concrete type to send in place of its own.
+    """
     ranges = parse_accept(accept)
     best: tuple[float, int, MediaType] | None = None
     for index, media in enumerate(content):
         essence = media.media_type.split(";", 1)[0].strip().lower()
-        quality = max((q for r, q in ranges if _range_matches(r, essence)), default=0.0)
+        quality = max((q * _range_quality(r, essence) for r, q in ranges), default=0.0)
         if quality <= 0:
             continue
         # Prefer JSON when the client accepts anything, since that is what tests read.
         rank = (quality, -index + (100 if "json" in essence else 0))
         if best is None or rank > best[:2]:
             best = (rank[0], rank[1], media)
-    return best[2] if best else None
+    if best is None:
+        return None
+    chosen = best[2]
+    essence = chosen.media_type.split(";", 1)[0].strip().lower()
+    if "*" in essence:
+        return replace(chosen, media_type=_concrete_type(essence, ranges))
+    return chosen
 
 
 def success_response(op: Operation, preferred: int | None = None) -> tuple[int, Response | None]:

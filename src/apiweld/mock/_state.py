@@ -163,6 +163,7 @@ class StoredResponse:
     status: int
     headers: tuple[tuple[str, str], ...]
     body: bytes
+    content_type: str | None
 
 
 class IdempotencyStore:

@@ -67,10 +67,29 @@ def _create(
     rng = random.Random(f"{handlers.settings.seed}:create:{request.path}:{collection.counter}")
     item = _fresh_item(handlers, binding, collection.counter)
     if isinstance(decoded.body, dict):
-        item.update(decoded.body)
+        item = _overlay(handlers, binding, item, decoded.body)
     key = handlers.store.insert(collection, binding, item, rng)
     location = f"{request.path.rstrip('/')}/{key}"
     return status, item, [("Location", location)]
+
+
+def _overlay(
+    handlers: Handlers, binding: CollectionBinding, item: dict[str, Any], changes: dict[str, Any]
+) -> dict[str, Any]:
+    """The item with the request's fields laid over it, keeping only those the item schema
+    accepts where they land: a request shape often differs from the resource's (a write-only
+    `password`, an id given as an object, a field the response types otherwise), and echoing
+    such a field would make the answer invalid against the response schema."""
+    merged = {**item, **changes}
+    schema = binding.item_schema
+    if schema is None or handlers.bodies.valid(schema, merged):
+        return merged
+    kept = dict(item)
+    for name, value in changes.items():
+        candidate = {**kept, name: value}
+        if handlers.bodies.valid(schema, candidate):
+            kept = candidate
+    return kept
 
 
 _TEMPLATES = 8
@@ -118,7 +137,7 @@ def _item(
         returns_body = any(r.content for r in op.success_responses)
         return status, item if returns_body else responses.NO_BODY, []
     changes = decoded.body if isinstance(decoded.body, dict) else {}
-    updated = {**item, **changes}
+    updated = _overlay(handlers, binding, item, changes)
     if binding.id_property is not None:
         updated[binding.id_property] = item.get(binding.id_property)
     collection.items[key] = updated

@@ -23,7 +23,7 @@ import random
 import re
 import uuid
 from collections.abc import Callable, Mapping
-from datetime import UTC, datetime, timedelta
+from datetime import UTC, date, datetime, timedelta
 from typing import Any, Literal, TypeVar
 
 import jsonschema_rs
@@ -205,7 +205,15 @@ class _Walk:
             return "object"
         if schema.items is not None or schema.prefix_items:
             return "array"
-        if schema.minimum is not None or schema.maximum is not None:
+        if any(
+            bound is not None
+            for bound in (
+                schema.minimum,
+                schema.maximum,
+                schema.exclusive_minimum,
+                schema.exclusive_maximum,
+            )
+        ):
             return "number"
         return "string"
 
@@ -347,15 +355,30 @@ class _Walk:
 
 
 def _bounds(schema: Schema, *, integer: bool) -> tuple[float, float]:
-    low: float = schema.minimum if schema.minimum is not None else 1
-    high: float = schema.maximum if schema.maximum is not None else max(low + 1000, 1000)
-    if schema.minimum is None and schema.maximum is not None and high < low:
-        low = high - 1000
+    """The inclusive range to draw from, exclusive bounds (numbers in the IR) folded in."""
     epsilon = 1 if integer else 0.01
+    low = schema.minimum
+    high = schema.maximum
     if schema.exclusive_minimum is not None:
-        low = max(low, schema.exclusive_minimum + epsilon)
+        bound = schema.exclusive_minimum + epsilon
+        low = bound if low is None else max(low, bound)
     if schema.exclusive_maximum is not None:
-        high = min(high, schema.exclusive_maximum - epsilon)
+        bound = schema.exclusive_maximum - epsilon
+        high = bound if high is None else min(high, bound)
+    if (
+        not integer
+        and low is not None
+        and high is not None
+        and high < low
+        and schema.exclusive_minimum is not None
+        and schema.exclusive_maximum is not None
+    ):
+        # A range narrower than the step (0 < x < 0.01): its midpoint is inside.
+        low = high = (schema.exclusive_minimum + schema.exclusive_maximum) / 2
+    if low is None:
+        low = 1 if high is None or high >= 1 else high - 1000
+    if high is None:
+        high = max(low + 1000, 1000)
     if integer:
         low, high = math.ceil(low), math.floor(high)
     if high < low:
@@ -488,8 +511,38 @@ def _plausible(value: Any, schema: Schema) -> bool:
     if schema.types and not set(_JSON_TYPES.get(type(value), ())) & set(schema.types):
         return False
     if isinstance(value, str):
-        return _fits(value, schema.min_length, schema.max_length)
+        return _fits(value, schema.min_length, schema.max_length) and _format_holds(
+            value, schema.format
+        )
+    if isinstance(value, int | float) and not isinstance(value, bool):
+        return _within_bounds(value, schema)
     return True
+
+
+def _format_holds(text: str, fmt: str | None) -> bool:
+    """Whether a string example has the shape its format names. Validators leave `format`
+    unasserted, but clients parse it: a date-time example for a `date` breaks them."""
+    try:
+        if fmt == "date":
+            date.fromisoformat(text)
+            return len(text) == 10
+        if fmt == "date-time":
+            datetime.fromisoformat(text.replace("Z", "+00:00").replace("z", "+00:00"))
+            return "T" in text.upper() or " " in text
+        if fmt == "uuid":
+            uuid.UUID(text)
+    except ValueError:
+        return False
+    return True
+
+
+def _within_bounds(number: float, schema: Schema) -> bool:
+    return not (
+        (schema.minimum is not None and number < schema.minimum)
+        or (schema.maximum is not None and number > schema.maximum)
+        or (schema.exclusive_minimum is not None and number <= schema.exclusive_minimum)
+        or (schema.exclusive_maximum is not None and number >= schema.exclusive_maximum)
+    )
 
 
 def _names(schema: Schema) -> tuple[str, ...]:
@@ -542,6 +595,9 @@ def _merge(base: Schema, extra: Schema) -> Schema:
         discriminator=base.discriminator or extra.discriminator,
         minimum=_max_of(base.minimum, extra.minimum),
         maximum=_min_of(base.maximum, extra.maximum),
+        exclusive_minimum=_max_of(base.exclusive_minimum, extra.exclusive_minimum),
+        exclusive_maximum=_min_of(base.exclusive_maximum, extra.exclusive_maximum),
+        multiple_of=base.multiple_of or extra.multiple_of,
         min_length=_max_of(base.min_length, extra.min_length),
         max_length=_min_of(base.max_length, extra.max_length),
         min_items=_max_of(base.min_items, extra.min_items),
