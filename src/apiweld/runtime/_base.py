@@ -99,11 +99,12 @@ class BaseClient:
                 if not isinstance(provider, AuthProvider):
                     raise TypeError(f"auth[{name!r}] must be an AuthProvider, not {provider!r}")
             self._auth = dict(auth)
-        self._default_headers: dict[str, str] = {
-            "Accept": "application/json",
-            "User-Agent": _USER_AGENT,
-        }
-        self._default_headers.update(headers or {})
+        # application/json, as Stainless-generated SDKs (openai-python) send: an operation whose
+        # success responses are something else says so in `OperationSpec.accept`. A wildcard
+        # fallback (`*/*;q=0.1`) would invite HTML error pages from proxies in place of a 406.
+        self._default_headers = _merged_headers(
+            {"Accept": "application/json", "User-Agent": _USER_AGENT}, headers
+        )
         self.timeout = Timeout.coerce(timeout) if timeout is not None else Timeout()
         self.retry = retry if retry is not None else RetryPolicy()
         self.rate_limiter = rate_limiter
@@ -203,6 +204,8 @@ class BaseClient:
             url = f"{url}{'&' if '?' in url else '?'}{'&'.join(query_parts)}"
 
         call_headers = dict(self._default_headers)
+        if op.accept is not None:
+            _put_header(call_headers, "Accept", op.accept)
         for arg, value in headers.items() if headers else ():
             if value is None:
                 continue
@@ -212,7 +215,7 @@ class BaseClient:
                 if spec.is_content
                 else serialize_header(value, spec.explode)
             )
-            call_headers[spec.wire_name] = _checked_header(op, spec.wire_name, text)
+            _put_header(call_headers, spec.wire_name, _checked_header(op, spec.wire_name, text))
         cookie_pairs: list[tuple[str, str]] = []
         for arg, value in cookies.items() if cookies else ():
             if value is None:
@@ -235,7 +238,7 @@ class BaseClient:
         if options is not None:
             if options.extra_headers:
                 for name, text in options.extra_headers.items():
-                    call_headers[name] = _checked_header(op, name, text)
+                    _put_header(call_headers, name, _checked_header(op, name, text))
             if options.timeout is not None:
                 timeout = Timeout.coerce(options.timeout)
             if options.max_retries is not None:
@@ -413,7 +416,7 @@ class BaseClient:
         """
         clone = copy.copy(self)
         if headers:
-            clone._default_headers = {**self._default_headers, **headers}
+            clone._default_headers = _merged_headers(self._default_headers, headers)
         if timeout is not None:
             clone.timeout = Timeout.coerce(timeout)
         if retry is not None:
@@ -441,6 +444,27 @@ _MAX_REDIRECTS: Final = 5
 def _origin(url: str) -> tuple[str, str]:
     parts = urlsplit(url)
     return parts.scheme.lower(), parts.netloc.lower()
+
+
+def _put_header(headers: dict[str, str], name: str, value: str) -> None:
+    """Set a header replacing any spelling of its name: `accept` must not ride beside `Accept`.
+
+    The exact-name lookup comes first so the usual case costs one dict probe, not a scan.
+    """
+    if name not in headers:
+        lowered = name.lower()
+        for existing in headers:
+            if existing.lower() == lowered:
+                del headers[existing]
+                break
+    headers[name] = value
+
+
+def _merged_headers(base: Mapping[str, str], extra: Mapping[str, str] | None) -> dict[str, str]:
+    merged = dict(base)
+    for name, value in (extra or {}).items():
+        _put_header(merged, name, value)
+    return merged
 
 
 def _checked_header(op: OperationSpec, name: str, value: str) -> str:

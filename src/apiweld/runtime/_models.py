@@ -166,6 +166,10 @@ class OperationSpec:
     """None: any 2xx (and 3xx that is not followed) is a success."""
     error_models: Mapping[int, Any] = field(default_factory=dict)
     """Status -> type the error body is parsed into (best effort; falls back to plain JSON)."""
+    accept: str | None = None
+    """The `Accept` header this operation sends, e.g. `"application/pdf"` or
+    `"application/json, text/csv"`: the media types its success responses declare. None: the
+    client's default (`application/json`). A per-request `extra_headers` Accept still wins."""
     _compiled: tuple[_PathTemplate, dict[str, _CompiledParam]] = field(
         init=False, repr=False, compare=False
     )
@@ -178,6 +182,15 @@ class OperationSpec:
         if self.idempotent is None:
             object.__setattr__(self, "idempotent", method in _IDEMPOTENT_METHODS)
         where = f"operation {self.id!r}"
+        if self.accept is not None:
+            accept = self.accept.strip()
+            if not accept or "\r" in accept or "\n" in accept or "\x00" in accept:
+                raise ValueError(
+                    f"{where}: accept must be a non-empty header value on one line, "
+                    f"got {self.accept!r}"
+                )
+            if accept != self.accept:
+                object.__setattr__(self, "accept", accept)
         compiled = {
             arg: _compile_param(spec, f"{where}, parameter {arg!r}")
             for arg, spec in self.params.items()
