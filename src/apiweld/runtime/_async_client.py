@@ -7,7 +7,7 @@ import logging
 import time
 from collections.abc import AsyncIterator, Iterable, Mapping
 from contextlib import asynccontextmanager
-from typing import Any
+from typing import Any, Self
 
 from ._auth import AuthProvider, AuthTarget, encode_form
 from ._base import REPORTED_WAIT, BaseClient, PreparedCall
@@ -174,7 +174,7 @@ class AsyncClient(BaseClient):
     async def aclose(self) -> None:
         await self.transport.aclose()
 
-    async def __aenter__(self) -> AsyncClient:
+    async def __aenter__(self) -> Self:
         return self
 
     async def __aexit__(self, *exc_info: object) -> None:

@@ -6,7 +6,7 @@ import logging
 import time
 from collections.abc import Iterable, Iterator, Mapping
 from contextlib import contextmanager
-from typing import Any
+from typing import Any, Self
 
 from ._auth import AuthProvider, AuthTarget, encode_form
 from ._base import REPORTED_WAIT, BaseClient, PreparedCall
@@ -173,7 +173,7 @@ class Client(BaseClient):
     def close(self) -> None:
         self.transport.close()
 
-    def __enter__(self) -> Client:
+    def __enter__(self) -> Self:
         return self
 
     def __exit__(self, *exc_info: object) -> None:

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import AsyncIterator, Iterator
-from typing import TYPE_CHECKING, Any, cast
+from typing import TYPE_CHECKING, Any, Self, cast
 
 import orjson
 from pydantic import BaseModel, TypeAdapter, ValidationError
@@ -235,13 +235,13 @@ class APIResponse:
         if stream is not None:
             await cast("AsyncByteStream", stream).aclose()
 
-    def __enter__(self) -> APIResponse:
+    def __enter__(self) -> Self:
         return self
 
     def __exit__(self, *exc_info: object) -> None:
         self.close()
 
-    async def __aenter__(self) -> APIResponse:
+    async def __aenter__(self) -> Self:
         return self
 
     async def __aexit__(self, *exc_info: object) -> None:
