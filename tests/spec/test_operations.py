@@ -333,7 +333,10 @@ def test_pagination_detection_of_a_next_cursor_header(header: str) -> None:
             [],
             {
                 "type": "object",
-                "properties": {"values": {"type": "array"}, "next": {"type": "string"}},
+                "properties": {
+                    "values": {"type": "array"},
+                    "next": {"type": "string", "format": "uri"},
+                },
             },
             {},
             Pagination(style="next_url", items_path=("values",), next_url_path=("next",)),

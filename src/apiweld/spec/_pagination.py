@@ -8,7 +8,7 @@ none, because the generated client would loop on it; `apiweld.toml` can add what
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Iterator, Mapping
 from typing import Any
 
 from apiweld.spec.ir import Operation, Pagination, PaginationStyle, Schema
@@ -58,6 +58,18 @@ _CURSOR_PARAMS = (
     "pagination_token",
     "next",
 )
+# Query parameters that can carry a *numeric* next cursor (a timestamp or an id), tried after
+# _CURSOR_PARAMS: Vercel answers `pagination.next: 1540095775951` and takes it back as `until`.
+_NUMERIC_CURSOR_PARAMS = (
+    "until",
+    "before",
+    "ending_before",
+    "since",
+    "from",
+    "min_id",
+    "max_id",
+    "since_id",
+)
 _ITEM_FIELDS = (
     "data",
     "items",
@@ -104,6 +116,12 @@ _NEXT_URL_FIELDS = (
     "next",
     "href",
 )
+# Inside an object found where a next URL was expected (`links.next: {href: ...}`).
+_LINK_LEAF_FIELDS = ("href", "url", "link", "uri")
+_URL_FORMATS = frozenset({"uri", "uri-reference", "url", "iri", "iri-reference"})
+_URL_WORDS = ("url", "link", "href", "uri")
+_CURSOR_TYPES = frozenset({"string", "integer", "number"})
+_NUMERIC_TYPES = frozenset({"integer", "number"})
 # Compared without `-` and `_`: X-Next-Cursor, next_page_token and NextPageToken all match.
 _NEXT_CURSOR_HEADERS = frozenset(
     {
@@ -194,20 +212,117 @@ def _find(props: Mapping[str, Schema], names: tuple[str, ...]) -> str | None:
     return None
 
 
+def _candidates(
+    body: Schema | None, schemas: Mapping[str, Schema], names: tuple[str, ...]
+) -> Iterator[tuple[tuple[str, ...], Schema]]:
+    """Properties named like `names`, at the top of the body, then inside each paging container,
+    best first: (path, schema)."""
+    top = _properties(body, schemas)
+    top_lowered = {name.lower(): name for name in top}
+    for candidate in names:
+        if candidate in top_lowered:
+            key = top_lowered[candidate]
+            yield (key,), top[key]
+    for container in _CONTAINERS:
+        holder = _find(top, (container,))
+        if holder is None:
+            continue
+        inner = _properties(top[holder], schemas)
+        inner_lowered = {name.lower(): name for name in inner}
+        for candidate in names:
+            if candidate in inner_lowered:
+                name = inner_lowered[candidate]
+                yield (holder, name), inner[name]
+
+
 def _find_path(
     body: Schema | None, schemas: Mapping[str, Schema], names: tuple[str, ...]
 ) -> tuple[str, ...]:
-    top = _properties(body, schemas)
-    direct = _find(top, names)
-    if direct is not None:
-        return (direct,)
-    for container in _CONTAINERS:
-        key = _find(top, (container,))
-        if key is not None:
-            inner = _find(_properties(top[key], schemas), names)
-            if inner is not None:
-                return (key, inner)
+    return next((path for path, _ in _candidates(body, schemas, names)), ())
+
+
+def _scalar_types(schema: Schema | None, schemas: Mapping[str, Schema]) -> frozenset[str]:
+    """The JSON types a value may have (`null` left out), looking through refs and `allOf`
+    wrappers (`{"allOf": [{"$ref": "#/components/schemas/url"}]}`); empty when unstated."""
+    pending = [schema]
+    visited = 0
+    while pending and visited < 16:
+        current = _resolve(pending.pop(), schemas)
+        visited += 1
+        if current is None:
+            continue
+        types = frozenset(current.types) - {"null"}
+        if types:
+            return types
+        if current.properties:
+            return frozenset({"object"})
+        pending.extend(current.all_of)
+    return frozenset()
+
+
+def _format_of(schema: Schema | None, schemas: Mapping[str, Schema]) -> str | None:
+    pending = [schema]
+    visited = 0
+    while pending and visited < 16:
+        current = _resolve(pending.pop(), schemas)
+        visited += 1
+        if current is None:
+            continue
+        if current.format:
+            return current.format.lower()
+        pending.extend(current.all_of)
+    return None
+
+
+def _next_url_path(body: Schema | None, schemas: Mapping[str, Schema]) -> tuple[str, ...]:
+    """A body field holding the next page's URL: a string that says it is a URL (by format, or by
+    its own or its container's name), or an object holding one (`links.next.href`). A `next`
+    that is a number or an opaque string is a cursor, never a URL to follow."""
+    for path, schema in _candidates(body, schemas, _NEXT_URL_FIELDS):
+        types = _scalar_types(schema, schemas)
+        if "object" in types:
+            inner = _properties(schema, schemas)
+            for leaf in _LINK_LEAF_FIELDS:
+                key = _find(inner, (leaf,))
+                if key is not None and _is_url_string((*path, key), inner[key], schemas):
+                    return (*path, key)
+        elif _is_url_string(path, schema, schemas):
+            return path
     return ()
+
+
+def _is_url_string(path: tuple[str, ...], schema: Schema, schemas: Mapping[str, Schema]) -> bool:
+    types = _scalar_types(schema, schemas)
+    if types and types != {"string"}:
+        return False
+    if _format_of(schema, schemas) in _URL_FORMATS:
+        return True
+    return any(word in segment.lower() for segment in path for word in _URL_WORDS)
+
+
+def _next_cursor_path(
+    body: Schema | None, schemas: Mapping[str, Schema], cursor_param: str
+) -> tuple[tuple[str, ...], bool]:
+    """(path to the next cursor, whether it is numeric), or ((), False).
+
+    A cursor is a string or a number (untyped is given the benefit of the doubt). When the field
+    is an object (HubSpot's `paging.next: {after, link}`), the path goes on to its inner field
+    named like the query parameter that carries the cursor, else like a cursor field.
+    """
+    for path, schema in _candidates(body, schemas, _NEXT_CURSOR_FIELDS):
+        types = _scalar_types(schema, schemas)
+        if "object" in types:
+            inner = _properties(schema, schemas)
+            key = _find(inner, (cursor_param.lower(), *_NEXT_CURSOR_FIELDS))
+            if key is None:
+                continue
+            schema, path = inner[key], (*path, key)
+            types = _scalar_types(schema, schemas)
+        if _format_of(schema, schemas) in _URL_FORMATS:
+            continue  # a URL is followed as a next_url, not sent back as a cursor value
+        if not types or types & _CURSOR_TYPES:
+            return path, bool(types) and types <= _NUMERIC_TYPES
+    return (), False
 
 
 def _items_path(body: Schema | None, schemas: Mapping[str, Schema]) -> tuple[str, ...] | None:
@@ -309,7 +424,16 @@ def detect_pagination(operation: Operation, schemas: Mapping[str, Schema]) -> Pa
     cursor = param(_CURSOR_PARAMS)
     page = param(_PAGE_PARAMS)
     offset = param(_OFFSET_PARAMS)
-    next_cursor = _find_path(body, schemas, _NEXT_CURSOR_FIELDS) if cursor else ()
+    next_cursor: tuple[str, ...] = ()
+    if cursor:
+        next_cursor, _ = _next_cursor_path(body, schemas, cursor)
+    else:
+        # A numeric `next` (a timestamp, an id) is a cursor only when a parameter can carry it.
+        numeric_cursor = param(_NUMERIC_CURSOR_PARAMS)
+        if numeric_cursor:
+            path, numeric = _next_cursor_path(body, schemas, numeric_cursor)
+            if numeric:
+                cursor, next_cursor = numeric_cursor, path
     has_more = _find_path(body, schemas, _HAS_MORE_FIELDS)
     common: dict[str, Any] = {
         "items_path": items_path,
@@ -335,7 +459,7 @@ def detect_pagination(operation: Operation, schemas: Mapping[str, Schema]) -> Pa
         style = "offset"
         common |= {"offset_param": offset, "limit_param": param(_LIMIT_PARAMS)}
     else:
-        next_url = _find_path(body, schemas, _NEXT_URL_FIELDS) if items_path else ()
+        next_url = _next_url_path(body, schemas)
         if not next_url:
             return None
         style = "next_url"
