@@ -5,12 +5,14 @@ and AWS-style path keys."""
 
 from __future__ import annotations
 
+import uuid
 from collections.abc import Iterator
 from contextlib import contextmanager
-from datetime import date
+from datetime import date, datetime
 from typing import Any
 
 import httpx
+import orjson
 
 from apiweld.mock import MockServer
 from apiweld.spec import load
@@ -178,3 +180,77 @@ def test_created_items_keep_only_request_fields_the_response_schema_accepts() ->
     assert body["name"] == "Rex"
     assert isinstance(body["owner"], dict) and "password" not in body
     assert read.json() == body
+
+
+def test_examples_that_break_a_parsed_format_are_not_served() -> None:
+    order = {
+        "type": "object",
+        "required": ["id", "on"],
+        "properties": {
+            "id": {"type": "string", "format": "uuid"},
+            "on": {"type": "string", "format": "date-time"},
+        },
+    }
+    media_example = {"id": "0" * 47, "on": "yesterday"}
+    paths = {
+        "/order": {
+            "get": {
+                "responses": {
+                    "200": {
+                        "description": "ok",
+                        "content": {
+                            "application/json": {"schema": order, "example": media_example}
+                        },
+                    }
+                }
+            }
+        }
+    }
+    with serving(paths) as url:
+        body = httpx.get(f"{url}/order").json()
+    assert body != media_example
+    assert uuid.UUID(body["id"])
+    assert datetime.fromisoformat(body["on"].replace("Z", "+00:00"))
+
+
+def test_items_with_an_example_are_still_distinct_across_pages() -> None:
+    # The item schema's example would make every generated item the same object.
+    group = {
+        "type": "object",
+        "required": ["id", "name"],
+        "properties": {"id": {"type": "string"}, "name": {"type": "string"}},
+        "example": {"id": "g-1", "name": "Group"},
+    }
+    listing = {
+        "type": "object",
+        "required": ["count", "groups"],
+        "properties": {
+            "count": {"type": "integer"},
+            "groups": {"type": "array", "items": {"$ref": "#/components/schemas/Group"}},
+        },
+    }
+    offset_params = [
+        {"name": "offset", "in": "query", "schema": {"type": "integer"}},
+        {"name": "limit", "in": "query", "schema": {"type": "integer"}},
+    ]
+    paths = {
+        # A collection (item path beside it) and a stateless list: both page distinct items.
+        "/groups": {"get": {"parameters": offset_params, "responses": _ok(listing)}},
+        "/groups/{id}": {
+            "get": {
+                "parameters": [
+                    {"name": "id", "in": "path", "required": True, "schema": {"type": "string"}}
+                ],
+                "responses": _ok({"$ref": "#/components/schemas/Group"}),
+            }
+        },
+        "/archived": {"get": {"parameters": offset_params, "responses": _ok(listing)}},
+    }
+    with serving(paths, {"Group": group}) as url:
+        for path in ("/groups", "/archived"):
+            seen: list[dict[str, Any]] = []
+            for offset in (0, 10):
+                page = httpx.get(f"{url}{path}", params={"offset": offset, "limit": 10}).json()
+                seen.extend(page["groups"])
+            assert len(seen) == 20, path
+            assert len({orjson.dumps(g, option=orjson.OPT_SORT_KEYS) for g in seen}) == 20, path

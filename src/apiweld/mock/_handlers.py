@@ -333,11 +333,26 @@ class Handlers:
             return self.store.collection(request.path, binding).items
         pool = self.pools.get(op.id)
         if pool is None:
-            pool = [
-                self.bodies.generate_valid(item_schema, f"{op.id}:pool:{index}")
-                for index in range(self.settings.collection_size)
-            ]
+            pool = self._distinct_items(op, item_schema)
             self.pools[op.id] = pool
+        return pool
+
+    def _distinct_items(self, op: Operation, item_schema: Any) -> list[Any]:
+        """The generated pool a stateless list pages over, its items distinct where the schema
+        allows: an example on the item schema would otherwise make every item the same, and a
+        client paging through cannot tell a repeated page from a new one."""
+        pool: list[Any] = []
+        seen: set[bytes] = set()
+        for index in range(self.settings.collection_size):
+            item = self.bodies.generate_valid(item_schema, f"{op.id}:pool:{index}")
+            for retry in range(_DISTINCT_RETRIES):
+                if _fingerprint(item) not in seen:
+                    break
+                item = self.bodies.generate_valid(
+                    item_schema, f"{op.id}:pool:{index}:{retry}", examples=False
+                )
+            seen.add(_fingerprint(item))
+            pool.append(item)
         return pool
 
     def _stateful(
@@ -351,6 +366,16 @@ class Handlers:
         from apiweld.mock import _stateful
 
         return _stateful.handle(self, op, binding, request, decoded, status)
+
+
+_DISTINCT_RETRIES = 4
+
+
+def _fingerprint(value: Any) -> bytes:
+    try:
+        return orjson.dumps(value, option=orjson.OPT_SORT_KEYS)
+    except TypeError:  # a key orjson cannot sort (not a string): order as generated
+        return orjson.dumps(value, option=orjson.OPT_NON_STR_KEYS)
 
 
 def _types_of(api: Api, schema: Any) -> tuple[str, ...]:

@@ -223,14 +223,17 @@ class BodyFactory:
     def valid(self, schema: Schema, value: Any) -> bool:
         return not self._validators.get(schema, "response").errors(value)
 
-    def generate_valid(self, schema: Schema, salt: str | random.Random) -> Any:
+    def generate_valid(
+        self, schema: Schema, salt: str | random.Random, *, examples: bool = True
+    ) -> Any:
         """Generated until valid (a bounded number of draws); the last candidate otherwise.
 
-        The first half of the draws may use the description's examples, which are sometimes
-        wrong; then from the schema alone; the last few with required properties only.
+        The first half of the draws may use the description's examples (unless `examples` is
+        false), which are sometimes wrong; then from the schema alone; the last few with
+        required properties only.
         """
         candidate: Any = None
-        for attempt in range(self.ATTEMPTS):
+        for attempt in range(0 if examples else self.ATTEMPTS // 2, self.ATTEMPTS):
             if isinstance(salt, random.Random):
                 rng = salt
             else:

@@ -9,6 +9,7 @@ is its own collection. Everything else is stateless.
 
 from __future__ import annotations
 
+import copy
 import hashlib
 import random
 import uuid
@@ -120,7 +121,9 @@ class CollectionStore:
                 for _ in range(self._size):
                     item = self._generate(binding.item_schema, rng)
                     if isinstance(item, dict):
-                        self.insert(found, binding, item, rng)
+                        # A copy: the generator may hand out the description's example object
+                        # itself, and inserting sets the id on it.
+                        self.insert(found, binding, copy.deepcopy(item), rng)
         return found
 
     def new_id(self, collection: Collection, binding: CollectionBinding, rng: random.Random) -> Any:

@@ -53,8 +53,8 @@ def _pointer(parts: Any) -> str:
 
 
 class _RustValidator:
-    def __init__(self, document: dict[str, Any]) -> None:
-        self._validator = jsonschema_rs.validator_for(document)
+    def __init__(self, document: dict[str, Any], asserted_formats: bool = False) -> None:
+        self._validator = jsonschema_rs.validator_for(document, validate_formats=asserted_formats)
 
     def errors(self, instance: Any) -> list[tuple[str, str]]:
         if self._validator.is_valid(instance):
@@ -65,9 +65,10 @@ class _RustValidator:
 
 
 class _PythonValidator:
-    def __init__(self, document: dict[str, Any]) -> None:
+    def __init__(self, document: dict[str, Any], asserted_formats: bool = False) -> None:
         jsonschema.Draft202012Validator.check_schema(document)
-        self._validator = jsonschema.Draft202012Validator(document)
+        checker = jsonschema.Draft202012Validator.FORMAT_CHECKER if asserted_formats else None
+        self._validator = jsonschema.Draft202012Validator(document, format_checker=checker)
 
     def errors(self, instance: Any) -> list[tuple[str, str]]:
         return [
@@ -92,11 +93,37 @@ def _without_patterns(node: Any) -> Any:
     return node
 
 
-def compile_validator(document: dict[str, Any], *, where: str = "") -> Validator:
+CLIENT_PARSED_FORMATS = frozenset({"date", "date-time", "uuid"})
+"""Formats generated clients parse into Python types (a `date`, a `UUID`): a response value
+breaking one fails the client even though JSON Schema leaves `format` unasserted."""
+
+# Keywords whose values are data, not schemas: a `format` key inside them is not a keyword.
+_DATA_KEYWORDS = frozenset({"enum", "const", "default", "examples", "example"})
+
+
+def _only_formats(node: Any, kept: frozenset[str]) -> Any:
+    """The document with `format` keywords outside `kept` removed (only annotations then)."""
+    if isinstance(node, dict):
+        return {
+            k: v if k in _DATA_KEYWORDS else _only_formats(v, kept)
+            for k, v in node.items()
+            if not (k == "format" and isinstance(v, str) and v not in kept)
+        }
+    if isinstance(node, list):
+        return [_only_formats(v, kept) for v in node]
+    return node
+
+
+def compile_validator(
+    document: dict[str, Any], *, where: str = "", asserted_formats: frozenset[str] = frozenset()
+) -> Validator:
+    """A validator for `document`; `asserted_formats` are checked, other formats annotate."""
+    if asserted_formats:
+        document = _only_formats(document, asserted_formats)
     for candidate in (document, _without_patterns(document)):
         for build in (_RustValidator, _PythonValidator):
             try:
-                return build(candidate)
+                return build(candidate, bool(asserted_formats))
             except Exception:  # noqa: S112 - each library rejects bad schemas its own way
                 continue
     log.warning("%s: schema cannot be compiled by any validator; not validated", where or "schema")
@@ -118,7 +145,9 @@ class ValidatorCache:
         if hit is not None:
             return hit[1]
         document = self._exporters[mode].export(schema)
-        validator = compile_validator(document, where=where)
+        # Answers must survive the client's parsing; requests are judged as JSON Schema does.
+        asserted = CLIENT_PARSED_FORMATS if mode == "response" else frozenset()
+        validator = compile_validator(document, where=where, asserted_formats=asserted)
         # Keep the schema alive with its validator so its id() is never reused by another.
         self._cache[key] = (schema, validator)
         return validator

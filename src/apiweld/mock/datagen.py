@@ -16,6 +16,7 @@ mock does exactly that.
 from __future__ import annotations
 
 import base64
+import copy
 import dataclasses
 import functools
 import math
@@ -150,10 +151,12 @@ class _Walk:
             return self.rng.choice(choices)
         if self.opts.use_examples:
             for candidate in (schema, resolved):
+                # Copies: callers fill in and change what they get (an id on a new item),
+                # and the description's own objects are shared by every use.
                 if candidate.examples and _plausible(candidate.examples[0], resolved):
-                    return candidate.examples[0]
+                    return copy.deepcopy(candidate.examples[0])
                 if candidate.has_default and _plausible(candidate.default, resolved):
-                    return candidate.default
+                    return copy.deepcopy(candidate.default)
         branches = resolved.one_of or resolved.any_of
         if branches:
             return self._branch(resolved, branches, stack)
