@@ -254,3 +254,154 @@ def test_items_with_an_example_are_still_distinct_across_pages() -> None:
                 seen.extend(page["groups"])
             assert len(seen) == 20, path
             assert len({orjson.dumps(g, option=orjson.OPT_SORT_KEYS) for g in seen}) == 20, path
+
+
+def _listing(items_key: str, extra: dict[str, Any]) -> dict[str, Any]:
+    return {
+        "type": "object",
+        "required": [items_key, *extra],
+        "properties": {
+            items_key: {
+                "type": "array",
+                "items": {
+                    "type": "object",
+                    "required": ["n"],
+                    "properties": {"n": {"type": "string"}},
+                },
+            },
+            **extra,
+        },
+    }
+
+
+def _walk(url: str, param: str, first: int, step: int, key: str) -> list[Any]:
+    seen: list[Any] = []
+    value = first
+    for _ in range(10):
+        page = httpx.get(url, params={param: str(value)}).json()
+        if not page[key]:
+            break
+        seen.extend(page[key])
+        value += step if step else len(page[key])
+    return seen
+
+
+def test_pagination_follows_the_hint_parameters_whatever_their_names_and_types() -> None:
+    paths = {
+        # Page numbers under another name, typed string on the wire.
+        "/runs": {
+            "get": {
+                "parameters": [
+                    {"name": "page_number", "in": "query", "schema": {"type": "string"}},
+                    {"name": "page_size", "in": "query", "schema": {"type": "integer"}},
+                ],
+                "responses": _ok(_listing("runs", {"total": {"type": "integer"}})),
+            }
+        },
+        # An offset named `skip`.
+        "/jobs": {
+            "get": {
+                "parameters": [{"name": "skip", "in": "query", "schema": {"type": "integer"}}],
+                "responses": _ok(_listing("jobs", {})),
+            }
+        },
+        # A cursor the schema requires: null on the last page, never left as generated.
+        "/feed": {
+            "get": {
+                "parameters": [{"name": "cursor", "in": "query", "schema": {"type": "string"}}],
+                "responses": _ok(
+                    _listing("items", {"next_cursor": {"type": "string", "nullable": True}})
+                ),
+            }
+        },
+    }
+    with serving(paths) as url:
+        runs = _walk(f"{url}/runs", "page_number", 1, 1, "runs")
+        jobs = _walk(f"{url}/jobs", "skip", 0, 0, "jobs")
+        feed: list[Any] = []
+        page = httpx.get(f"{url}/feed").json()
+        while True:
+            feed.extend(page["items"])
+            if page["next_cursor"] is None or len(feed) > 40:
+                break
+            page = httpx.get(f"{url}/feed", params={"cursor": page["next_cursor"]}).json()
+    assert len(runs) == len({r["n"] for r in runs}) == 20
+    assert len(jobs) == len({j["n"] for j in jobs}) == 20
+    assert len(feed) == len({f["n"] for f in feed}) == 20
+
+
+def test_authorization_accept_and_content_type_header_parameters_are_not_demanded() -> None:
+    headers = [
+        {"name": name, "in": "header", "required": True, "schema": {"type": "string"}}
+        for name in ("Authorization", "Accept", "Content-Type")
+    ]
+    paths = {"/me": {"get": {"parameters": headers, "responses": _ok({"type": "object"})}}}
+    with serving(paths) as url:
+        answer = httpx.get(f"{url}/me")
+    assert answer.status_code == 200
+
+
+def test_documented_redirects_are_the_answer_with_a_location() -> None:
+    paths = {
+        "/download": {
+            "get": {
+                "responses": {
+                    "302": {"description": "to the file"},
+                    "default": {"description": "error", "content": {"application/json": {}}},
+                }
+            }
+        },
+        "/moved": {
+            "get": {
+                "responses": {
+                    "301": {
+                        "description": "moved",
+                        "headers": {"Location": {"schema": {"type": "string", "format": "uri"}}},
+                    }
+                }
+            }
+        },
+    }
+    with serving(paths) as url:
+        download = httpx.get(f"{url}/download")
+        moved = httpx.get(f"{url}/moved")
+    assert download.status_code == 302
+    assert download.headers["location"] == f"{url}/"
+    assert moved.status_code == 301
+    assert moved.headers["location"].startswith("https://")
+
+
+def test_aws_path_keys_route_by_their_query_discriminators() -> None:
+    def op(key: str, *query: str) -> dict[str, Any]:
+        params = [
+            {"name": q, "in": "query", "required": True, "schema": {"type": "string"}}
+            for q in query
+        ]
+        return {"parameters": params, "responses": _ok(_one(key), "application/json")}
+
+    def _one(key: str) -> dict[str, Any]:
+        return {"type": "object", "required": [key], "properties": {key: {"type": "string"}}}
+
+    arn = {"name": "arn", "in": "path", "required": True, "schema": {"type": "string"}}
+    paths = {
+        "/?Action=ListThings": {"get": op("listed", "Action")},
+        "/?Action=GetThing": {"get": op("got", "Action")},
+        "/tags/{arn}": {"parameters": [arn], "get": op("tags")},
+        "/tags/{arn}#tagKeys": {"parameters": [arn], "delete": op("untagged", "tagKeys")},
+        "/links#deviceId&linkId": {"get": op("both", "deviceId", "linkId")},
+        "/links#deviceId": {"get": op("device", "deviceId")},
+    }
+    with serving(paths) as url:
+        listed = httpx.get(f"{url}/", params={"Action": "ListThings"}).json()
+        got = httpx.get(f"{url}/", params={"Action": "GetThing"}).json()
+        tags = httpx.get(f"{url}/tags/a1").json()
+        untagged = httpx.delete(f"{url}/tags/a1", params={"tagKeys": "k"}).json()
+        missing = httpx.delete(f"{url}/tags/a1")
+        both = httpx.get(f"{url}/links", params={"deviceId": "d", "linkId": "l"}).json()
+        device = httpx.get(f"{url}/links", params={"deviceId": "d"}).json()
+    assert ("listed" in listed, "got" in got, "tags" in tags) == (True, True, True)
+    assert "untagged" in untagged
+    # The discriminating key is a required parameter: without it the request is refused.
+    assert missing.status_code == 422
+    assert "/query/tagKeys" in missing.text
+    assert ("both" in both, "device" in device) == (True, True)

@@ -260,6 +260,10 @@ class Handlers:
             value = self._paged_or_static(op, response, media, request, decoded, headers)
         if response is not None:
             headers = [*self.bodies.header_values(op, response), *headers]
+        if _redirects(status) and not any(k.lower() == "location" for k, _ in headers):
+            # A redirect the description documents without its Location header still needs
+            # one to be a redirect; the server's root is a target that exists on this origin.
+            headers.append(("Location", f"{request.base_url}/"))
         if self.bodies.unsatisfied(op):
             outcome.problems.append(UNSATISFIED)
         if value is responses.NO_BODY or media is None or status in (204, 304):
@@ -310,18 +314,17 @@ class Handlers:
         if pagination.next_cursor_header and next_value is not None:
             headers.append((pagination.next_cursor_header, next_value))
         pagination = responses.refine_paths(self.generator, media.schema, pagination)
+        schema = media.schema
         body = responses.paged_body(
-            pagination, static, items, next_value, len(pool), next_query is not None
+            pagination,
+            static,
+            items,
+            next_value,
+            len(pool),
+            next_query is not None,
+            lambda candidate: self.bodies.valid(schema, candidate),
         )
-        if self.bodies.valid(media.schema, body):
-            return body
-        if next_value is None and isinstance(body, dict):
-            # The last page: a cursor field that cannot be null is left out instead.
-            for path in (pagination.next_cursor_path, pagination.next_url_path):
-                _drop(body, path)
-            if self.bodies.valid(media.schema, body):
-                return body
-        return static
+        return static if body is responses.NO_BODY else body
 
     def _item_pool(
         self, op: Operation, item_schema: Any, request: IncomingRequest
@@ -371,6 +374,11 @@ class Handlers:
 _DISTINCT_RETRIES = 4
 
 
+def _redirects(status: int) -> bool:
+    """Whether a status sends the client elsewhere (304 and 305/306 point nowhere)."""
+    return status in (300, 301, 302, 303, 307, 308)
+
+
 def _fingerprint(value: Any) -> bytes:
     try:
         return orjson.dumps(value, option=orjson.OPT_SORT_KEYS)
@@ -381,19 +389,6 @@ def _fingerprint(value: Any) -> bytes:
 def _types_of(api: Api, schema: Any) -> tuple[str, ...]:
     resolved = api.resolve(schema)
     return resolved.types or (("object",) if resolved.properties else ())
-
-
-def _drop(body: dict[str, Any], path: tuple[str, ...]) -> None:
-    """Remove the value at a path, copying each dict on the way (they may be cached)."""
-    node: Any = body
-    for key in path[:-1]:
-        child = node.get(key) if isinstance(node, dict) else None
-        if not isinstance(child, dict):
-            return
-        node[key] = dict(child)
-        node = node[key]
-    if path and isinstance(node, dict):
-        node.pop(path[-1], None)
 
 
 def _preferred_code(prefer: str | None) -> int | None:

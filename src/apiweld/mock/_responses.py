@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import base64
 import random
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass, replace
 from typing import Any
 from urllib.parse import urlencode
@@ -125,6 +125,17 @@ def success_response(op: Operation, preferred: int | None = None) -> tuple[int, 
     for response in op.responses:
         if response.status == "2XX":
             return 200, response
+    # Only a redirect documented (a download or a login hop): that is the answer, before a
+    # `default`, which mostly describes errors.
+    redirects = sorted(
+        (r for r in op.responses if r.status.isdigit() and r.status.startswith("3")),
+        key=lambda r: r.status,
+    )
+    if redirects:
+        return int(redirects[0].status), redirects[0]
+    for response in op.responses:
+        if response.status == "3XX":
+            return 302, response
     for response in op.responses:
         if response.status == "default":
             return (201 if op.method == "post" else 200), response
@@ -351,18 +362,19 @@ def page_window(
 ) -> tuple[int, int, dict[str, str] | None]:
     """(start, size, query overrides for the next page or None) for one request."""
     size_param = pagination.size_param or pagination.limit_param
-    size = query.get(size_param) if size_param else None
-    size = size if isinstance(size, int) and size > 0 else default_size
+    size = _whole(query.get(size_param)) if size_param else None
+    size = size if size is not None and size > 0 else default_size
     start = 0
     next_query: dict[str, str] = {}
     if pagination.style == "page" or (pagination.page_param and pagination.style != "cursor"):
-        page = query.get(pagination.page_param or "page")
-        page = page if isinstance(page, int) and page >= 1 else 1
+        page = _whole(query.get(pagination.page_param or "page"))
+        # Pages count from 1, as the runtime's pager does; 0 is read as the first page too.
+        page = page if page is not None and page >= 1 else 1
         start = (page - 1) * size
         next_query[pagination.page_param or "page"] = str(page + 1)
     elif pagination.style == "offset" or pagination.offset_param:
-        offset = query.get(pagination.offset_param or "offset")
-        start = offset if isinstance(offset, int) and offset >= 0 else 0
+        offset = _whole(query.get(pagination.offset_param or "offset"))
+        start = offset if offset is not None and offset >= 0 else 0
         next_query[pagination.offset_param or "offset"] = str(start + size)
     else:
         start = decode_cursor(query.get(pagination.cursor_param or "cursor"))
@@ -370,6 +382,19 @@ def page_window(
     if size_param and size_param in query:
         next_query[size_param] = str(size)
     return start, size, (next_query if start + size < total else None)
+
+
+def _whole(value: Any) -> int | None:
+    """A paging number as sent: an int, or a string of digits (a parameter typed string)."""
+    if isinstance(value, bool):
+        return None
+    if isinstance(value, int):
+        return value
+    if isinstance(value, float) and value.is_integer():
+        return int(value)
+    if isinstance(value, str) and value.strip().isdigit():
+        return int(value.strip())
+    return None
 
 
 def encode_cursor(offset: int) -> str:
@@ -395,18 +420,55 @@ def paged_body(
     next_value: str | None,
     total: int,
     has_more: bool,
+    valid: Callable[[Any], bool],
 ) -> Any:
-    """The page body: items placed at `items_path` and the paging fields set consistently."""
+    """The page body, or NO_BODY when no valid one can be made: the items placed at
+    `items_path`, then each paging field the hint names, each kept only where the body stays
+    valid with it. On the last page a next field the schema will not take as null is removed:
+    the wrapper's generated value would send the client to a page that does not exist."""
     if not pagination.items_path:
-        return items
+        return items if valid(items) else NO_BODY
     body = dict(wrapper) if isinstance(wrapper, dict) else {}
     _set_path(body, pagination.items_path, items)
-    if pagination.next_cursor_path:
-        _set_path(body, pagination.next_cursor_path, next_value)
-    if pagination.next_url_path:
-        _set_path(body, pagination.next_url_path, next_value)
-    if pagination.has_more_path:
-        _set_path(body, pagination.has_more_path, has_more)
-    if pagination.total_path:
-        _set_path(body, pagination.total_path, total)
+    if not valid(body):
+        return NO_BODY
+    fields = (
+        (pagination.next_cursor_path, next_value),
+        (pagination.next_url_path, next_value),
+        (pagination.has_more_path, has_more),
+        (pagination.total_path, total),
+    )
+    for path, value in fields:
+        if not path:
+            continue
+        candidate = _copy_path(body, path)
+        _set_path(candidate, path, value)
+        if valid(candidate):
+            body = candidate
+        elif value is None:
+            candidate = _copy_path(body, path)
+            _drop(candidate, path)
+            if valid(candidate):
+                body = candidate
     return body
+
+
+def _copy_path(body: dict[str, Any], path: tuple[str, ...]) -> dict[str, Any]:
+    """A copy of `body` sharing nothing along `path` (the rest is shared, and not changed)."""
+    top = dict(body)
+    node = top
+    for key in path[:-1]:
+        child = node.get(key)
+        if not isinstance(child, dict):
+            break
+        node[key] = dict(child)
+        node = node[key]
+    return top
+
+
+def _drop(body: dict[str, Any], path: tuple[str, ...]) -> None:
+    node: Any = body
+    for key in path[:-1]:
+        node = node.get(key) if isinstance(node, dict) else None
+    if path and isinstance(node, dict):
+        node.pop(path[-1], None)
