@@ -19,6 +19,7 @@ from apiweld.runtime._pagination import PaginationError, PaginationSpec
 
 ITEMS = [{"id": i, "name": f"item-{i}"} for i in range(23)]
 SIZE = 5
+STAMPED = [{**item, "ts": 1_700_000_000_000 - 1000 * item["id"]} for item in ITEMS]
 
 
 class Item(BaseModel):
@@ -95,6 +96,30 @@ class PagingServer:
             end = start + SIZE
             following = f"/next-url?start={end}" if end < len(ITEMS) else None
             return 200, [], {"results": ITEMS[start:end], "next": following}
+        if path == "/timestamp":
+            # Vercel: newest first, `pagination.next` is the timestamp to pass back as `until`,
+            # a JSON number that is sometimes written with a fraction.
+            until = int(q["until"]) if "until" in q else None  # refuses "1700000000000.0"
+            older = [item for item in STAMPED if until is None or item["ts"] < until]
+            page = older[:SIZE]
+            last = page[-1]["ts"] if len(older) > SIZE else None
+            following = float(last) if last is not None and len(older) % 2 else last
+            return 200, [], {"items": page, "pagination": {"count": len(page), "next": following}}
+        if path == "/links-href":
+            # ShipEngine: `links.next` is an object; its `href` is absent on the last page.
+            page = int(q.get("page", 1))
+            more = page * SIZE < len(ITEMS)
+            following = {"href": f"/links-href?page={page + 1}"} if more else {}
+            body = {"images": ITEMS[(page - 1) * SIZE : page * SIZE], "links": {"next": following}}
+            return 200, [], body
+        if path == "/paging-after":
+            # HubSpot: `paging.next` holds the `after` cursor and a link; no `paging` at the end.
+            start = int(q.get("after", 0))
+            end = start + SIZE
+            body = {"results": ITEMS[start:end]}
+            if end < len(ITEMS):
+                body["paging"] = {"next": {"after": str(end), "link": f"?after={end}"}}
+            return 200, [], body
         if path == "/loop":
             return 200, [], {"data": ITEMS[:2], "meta": {"next": "same-every-time"}}
         return 404, [], {"error": "no such path"}
@@ -149,6 +174,34 @@ STYLES: dict[str, tuple[str, PaginationSpec, dict[str, Any], int]] = {
     "next-url": (
         "/next-url",
         PaginationSpec("next_url", items_path=("results",), next_url_path=("next",)),
+        {},
+        5,
+    ),
+    "numeric-cursor": (
+        "/timestamp",
+        PaginationSpec(
+            "cursor",
+            items_path=("items",),
+            cursor_param="until",
+            next_cursor_path=("pagination", "next"),
+        ),
+        {},
+        5,
+    ),
+    "next-url-in-link-object": (
+        "/links-href",
+        PaginationSpec("next_url", items_path=("images",), next_url_path=("links", "next", "href")),
+        {},
+        5,
+    ),
+    "cursor-in-paging-object": (
+        "/paging-after",
+        PaginationSpec(
+            "cursor",
+            items_path=("results",),
+            cursor_param="after",
+            next_cursor_path=("paging", "next", "after"),
+        ),
         {},
         5,
     ),

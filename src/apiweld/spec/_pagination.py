@@ -4,6 +4,12 @@ Detection is deliberately conservative: an operation is paginated only when it i
 success body is (or holds) a list *and* something says how to get the next page: a paging query
 parameter, a `Link` response header, or a next-page URL in the body. A wrong hint is worse than
 none, because the generated client would loop on it; `apiweld.toml` can add what is missed.
+
+What counts: a next-page URL is a string that says it is one (a URI format, or `url`/`link`/`href`
+in its name or its container's), or an object holding such a string (`links.next.href`); a
+numeric `next` (Vercel's timestamp) is a cursor, and only when a query parameter can carry it
+back (`until`, `since`, `from`...); a cursor object (HubSpot's `paging.next: {after, link}`) is
+followed to its field named like the cursor parameter.
 """
 
 from __future__ import annotations

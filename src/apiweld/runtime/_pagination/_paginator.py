@@ -228,8 +228,12 @@ class Paginator:
                 )
         if cursor is None or cursor is _MISSING or cursor == "":
             return None
-        if isinstance(cursor, bool) or not isinstance(cursor, str | int):
+        if isinstance(cursor, bool) or not isinstance(cursor, str | int | float):
             raise self._error(f"next cursor is a {type(cursor).__name__}, not a string", url)
+        # A numeric cursor (Vercel's timestamp) declared as `number` may arrive as 1.5e12 or
+        # 1540095775951.0; sent back as "1540095775951.0" a server expecting an integer refuses it.
+        if isinstance(cursor, float) and cursor.is_integer():
+            cursor = int(cursor)
         token = str(cursor)
         if token in self._seen:
             raise self._error("the server repeated a cursor it sent before", url)
