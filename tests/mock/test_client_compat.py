@@ -405,3 +405,57 @@ def test_aws_path_keys_route_by_their_query_discriminators() -> None:
     assert missing.status_code == 422
     assert "/query/tagKeys" in missing.text
     assert ("both" in both, "device" in device) == (True, True)
+
+
+def test_additional_properties_false_beside_all_of_admits_the_parts_properties() -> None:
+    paged = {"type": "object", "properties": {"total": {"type": "integer"}}}
+    images = {
+        "type": "object",
+        "additionalProperties": False,
+        "allOf": [{"$ref": "#/components/schemas/Paged"}],
+        "required": ["images", "total"],
+        "properties": {"images": {"type": "array", "items": {"type": "string"}}},
+    }
+    paths = {"/images": {"get": {"responses": _ok({"$ref": "#/components/schemas/Images"})}}}
+    api = load(
+        {
+            "openapi": "3.0.3",
+            "info": {"title": "t", "version": "1"},
+            "paths": paths,
+            "components": {"schemas": {"Paged": paged, "Images": images}},
+        }
+    )
+    mock = MockServer(api, seed=3)
+    with mock as url:
+        body = httpx.get(f"{url}/images").json()
+        records = mock.wait_for_requests(1)
+    assert isinstance(body["total"], int) and isinstance(body["images"], list)
+    # The answer validated: the mock did not have to serve its closest invalid candidate.
+    assert records[0].problems == ()
+
+
+def test_declared_link_header_is_the_pagers_on_every_page() -> None:
+    link = {"Link": {"schema": {"type": "string"}}}
+    paths = {
+        "/events": {
+            "get": {
+                "parameters": [{"name": "page", "in": "query", "schema": {"type": "integer"}}],
+                "responses": {
+                    "200": {
+                        "description": "ok",
+                        "headers": link,
+                        "content": {
+                            "application/json": {
+                                "schema": {"type": "array", "items": {"type": "integer"}}
+                            }
+                        },
+                    }
+                },
+            }
+        }
+    }
+    with serving(paths) as url:
+        first = httpx.get(f"{url}/events")
+        last = httpx.get(f"{url}/events", params={"page": 2})
+    assert first.headers.get_list("link") == [f'<{url}/events?page=2>; rel="next"']
+    assert "link" not in last.headers

@@ -259,7 +259,12 @@ class Handlers:
         if value is responses.NO_BODY and response is not None and media is not None:
             value = self._paged_or_static(op, response, media, request, decoded, headers)
         if response is not None:
-            headers = [*self.bodies.header_values(op, response), *headers]
+            # Headers the mock sets itself (Location of a new item, paging) win over values
+            # generated from the declared schema; paging headers are left out even when the
+            # mock sets none (the last page), as a generated `Link` would send a pager astray.
+            own = {k.lower() for k, _ in headers} | _paging_headers(op)
+            declared = self.bodies.header_values(op, response)
+            headers = [*((k, v) for k, v in declared if k.lower() not in own), *headers]
         if _redirects(status) and not any(k.lower() == "location" for k, _ in headers):
             # A redirect the description documents without its Location header still needs
             # one to be a redirect; the server's root is a target that exists on this origin.
@@ -372,6 +377,16 @@ class Handlers:
 
 
 _DISTINCT_RETRIES = 4
+
+
+def _paging_headers(op: Operation) -> set[str]:
+    pagination = op.pagination
+    if pagination is None:
+        return set()
+    names = {"link"} if pagination.style == "link" else set()
+    if pagination.next_cursor_header:
+        names.add(pagination.next_cursor_header.lower())
+    return names
 
 
 def _redirects(status: int) -> bool:

@@ -117,7 +117,14 @@ class JsonSchemaExporter:
             ]
             if required:
                 out["required"] = required
-        if isinstance(schema.additional_properties, bool):
+        if schema.additional_properties is False and (
+            schema.all_of or schema.one_of or schema.any_of
+        ):
+            # `additionalProperties: false` beside `allOf` forbids the parts' own properties
+            # (JSON Schema reads it before composition), which no author means and no client
+            # enforces; `unevaluatedProperties` says what they mean: nothing beyond them all.
+            out["unevaluatedProperties"] = False
+        elif isinstance(schema.additional_properties, bool):
             out["additionalProperties"] = schema.additional_properties
         elif schema.additional_properties is not None:
             out["additionalProperties"] = self._convert(schema.additional_properties, refs)
