@@ -7,6 +7,7 @@ Each operation becomes one method on its resource (`client.pets.list(...)`) plus
 from __future__ import annotations
 
 import functools
+import re
 from collections.abc import Callable
 from dataclasses import dataclass, field
 
@@ -150,6 +151,46 @@ def _media_rank(media: MediaType) -> int:
     if kind.startswith("text/"):
         return 3
     return 4
+
+
+# A media type as RFC 9110 writes one (type/subtype, optional parameters): some descriptions put
+# property names under `content`, and those must not reach an Accept header.
+_TCHARS = r"[!#$%&'*+.^_`|~0-9A-Za-z-]+"
+_MEDIA_TYPE = re.compile(rf"^{_TCHARS}/{_TCHARS}(\s*;[^\r\n]*)?$")
+
+
+def _accept_header(op: Operation) -> str | None:
+    """What the operation's client asks for: its success responses' media types, JSON first.
+
+    None when JSON alone is documented (the runtime's default Accept). When JSON and other types
+    are documented, the others get q=0.9: the method's return type is the JSON model, and list
+    order alone expresses no preference (RFC 9110), so a server could otherwise pick YAML.
+    """
+    written: dict[str, str] = {}
+    for response in op.success_responses:
+        for media in response.content:
+            kind = media.media_type.strip()
+            if _MEDIA_TYPE.match(kind):
+                written.setdefault(kind.lower(), kind)
+    json_kinds = [k for k in written.values() if _media_rank_of(k) == 0]
+    other_kinds = [k for k in written.values() if _media_rank_of(k) != 0]
+    if not other_kinds and [_bare(k) for k in json_kinds] in ([], ["application/json"]):
+        return None
+    if json_kinds:
+        other_kinds = [k if ";" in k else f"{k};q={_lower_q(k)}" for k in other_kinds]
+    return ", ".join(json_kinds + other_kinds)
+
+
+def _lower_q(kind: str) -> str:
+    return "0.1" if _bare(kind) == "*/*" else "0.9"
+
+
+def _bare(kind: str) -> str:
+    return kind.split(";", 1)[0].strip().lower()
+
+
+def _media_rank_of(kind: str) -> int:
+    return _media_rank(MediaType(kind))
 
 
 def _is_json(media_type: str) -> bool:
@@ -394,6 +435,9 @@ class OperationBuilder:
         if isinstance(limit, dict):
             group = limit.get("group") or op.operation_id or op.id
             args.append(f"rate_limit_group={py_literal(str(group))}")
+        accept = _accept_header(op)
+        if accept is not None:
+            args.append(f"accept={py_literal(accept)}")
         # Exploded with trailing commas: the layout ruff format gives (and keeps).
         return "OperationSpec(\n" + "".join(f"    {arg},\n" for arg in args) + ")"
 
