@@ -459,3 +459,60 @@ def test_declared_link_header_is_the_pagers_on_every_page() -> None:
         last = httpx.get(f"{url}/events", params={"page": 2})
     assert first.headers.get_list("link") == [f'<{url}/events?page=2>; rel="next"']
     assert "link" not in last.headers
+
+
+def test_collection_pages_move_when_ids_are_patterned_or_items_differ_from_the_list() -> None:
+    # The id's pattern is behind `allOf` (a new id must still match it), and the list's items
+    # are a summary whose shape differs from the item path's full record.
+    se_id = {"type": "string", "pattern": "^se-[0-9]+$", "example": "se-1"}
+    batch = {
+        "type": "object",
+        "required": ["batch_id", "notes"],
+        "properties": {
+            "batch_id": {"allOf": [{"$ref": "#/components/schemas/SeId"}]},
+            "notes": {"type": "string"},
+        },
+    }
+    summary = {
+        "type": "object",
+        "required": ["batch_id", "count"],
+        "additionalProperties": False,
+        "properties": {
+            "batch_id": {"allOf": [{"$ref": "#/components/schemas/SeId"}]},
+            "count": {"type": "integer"},
+        },
+    }
+    listing = {
+        "type": "object",
+        "required": ["batches", "total"],
+        "properties": {
+            "batches": {"type": "array", "items": {"$ref": "#/components/schemas/Summary"}},
+            "total": {"type": "integer"},
+        },
+    }
+    page = [{"name": "page", "in": "query", "schema": {"type": "integer"}}]
+    item_id = {"name": "batch_id", "in": "path", "required": True, "schema": {"type": "string"}}
+    paths = {
+        "/batches": {"get": {"parameters": page, "responses": _ok(listing)}},
+        "/batches/{batch_id}": {
+            "get": {
+                "parameters": [item_id],
+                "responses": _ok({"$ref": "#/components/schemas/Batch"}),
+            }
+        },
+        "/runs": {"get": {"parameters": page, "responses": _ok(listing)}},
+        "/runs/{batch_id}": {
+            "get": {
+                "parameters": [item_id],
+                "responses": _ok({"$ref": "#/components/schemas/Summary"}),
+            }
+        },
+    }
+    schemas = {"SeId": se_id, "Batch": batch, "Summary": summary}
+    with serving(paths, schemas) as url:
+        batches = _walk(f"{url}/batches", "page", 1, 1, "batches")
+        runs = _walk(f"{url}/runs", "page", 1, 1, "batches")
+    assert len(batches) == 20
+    assert len({orjson.dumps(b, option=orjson.OPT_SORT_KEYS) for b in batches}) == 20
+    assert len(runs) == len({r["batch_id"] for r in runs}) == 20
+    assert all(r["batch_id"].startswith("se-") for r in runs)

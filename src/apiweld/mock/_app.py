@@ -109,7 +109,9 @@ class MockApp:
             store=CollectionStore(
                 self.settings.collection_size,
                 self.settings.seed,
-                lambda schema, rng: self.handlers.bodies.generate_valid(schema, rng),
+                lambda schema, rng, examples: self.handlers.bodies.generate_valid(
+                    schema, rng, examples=examples
+                ),
             ),
             idempotency=IdempotencyStore(),
         )

@@ -6,6 +6,7 @@ import itertools
 from collections.abc import AsyncGenerator, Mapping
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
+from urllib.parse import urlencode
 
 import orjson
 
@@ -295,6 +296,29 @@ class Handlers:
         if item_schema is None:
             return static
         pool = self._item_pool(op, item_schema, request)
+        body = self._page(op, media, request, decoded, headers, static, pool)
+        if body is responses.NO_BODY and not isinstance(pool, list):
+            # The collection's stored items do not fit this list's schema (its items differ
+            # from the item path's): page over generated items, which do, rather than
+            # answering every page with the same static body.
+            body = self._page(
+                op, media, request, decoded, headers, static, self._distinct_pool(op, item_schema)
+            )
+        return static if body is responses.NO_BODY else body
+
+    def _page(
+        self,
+        op: Operation,
+        media: MediaType,
+        request: IncomingRequest,
+        decoded: DecodedRequest,
+        headers: list[tuple[str, str]],
+        static: Any,
+        pool: list[Any] | dict[str, Any],
+    ) -> Any:
+        """One page of `pool` for this request, or NO_BODY when no valid page can be made."""
+        pagination = op.pagination
+        assert pagination is not None and media.schema is not None
         # The mock's own paging parameters (`cursor` behind a next URL) need not be declared.
         raw = {k: int(v[-1]) if v[-1].isdigit() else v[-1] for k, v in request.query.items()}
         start, size, next_query = responses.page_window(
@@ -309,15 +333,9 @@ class Handlers:
         next_value: str | None = None
         if next_query is not None:
             merged = {k: v[-1] for k, v in request.query.items()} | next_query
-            from urllib.parse import urlencode
-
             next_url = f"{request.base_url}{request.path}?{urlencode(merged)}"
             cursor_key = pagination.cursor_param or ""
             next_value = next_query.get(cursor_key) if pagination.style == "cursor" else next_url
-        if pagination.style == "link" and next_url is not None:
-            headers.append(("Link", f'<{next_url}>; rel="next"'))
-        if pagination.next_cursor_header and next_value is not None:
-            headers.append((pagination.next_cursor_header, next_value))
         pagination = responses.refine_paths(self.generator, media.schema, pagination)
         schema = media.schema
         body = responses.paged_body(
@@ -329,7 +347,12 @@ class Handlers:
             next_query is not None,
             lambda candidate: self.bodies.valid(schema, candidate),
         )
-        return static if body is responses.NO_BODY else body
+        if body is not responses.NO_BODY:
+            if pagination.style == "link" and next_url is not None:
+                headers.append(("Link", f'<{next_url}>; rel="next"'))
+            if pagination.next_cursor_header and next_value is not None:
+                headers.append((pagination.next_cursor_header, next_value))
+        return body
 
     def _item_pool(
         self, op: Operation, item_schema: Any, request: IncomingRequest
@@ -339,6 +362,9 @@ class Handlers:
         binding = self.collections.get(op.id)
         if binding is not None and binding.role == "list" and binding.id_property is not None:
             return self.store.collection(request.path, binding).items
+        return self._distinct_pool(op, item_schema)
+
+    def _distinct_pool(self, op: Operation, item_schema: Any) -> list[Any]:
         pool = self.pools.get(op.id)
         if pool is None:
             pool = self._distinct_items(op, item_schema)

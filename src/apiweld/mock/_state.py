@@ -47,15 +47,19 @@ def _id_property(api: Api, item: Schema | None, param: str) -> tuple[str | None,
         return None, None
     from apiweld.mock.datagen import DataGenerator
 
-    props = {p.name: p.schema for p in DataGenerator(api).flatten(item).properties}
+    generator = DataGenerator(api)
+    props = {p.name: p.schema for p in generator.flatten(item).properties}
     normalised = param.lower().replace("_", "").replace("-", "")
-    for candidate in (param, "id"):
-        if candidate in props:
-            return candidate, props[candidate]
-    for name, schema in props.items():
-        if name.lower().replace("_", "").replace("-", "") == normalised:
-            return name, schema
-    return None, None
+    found = next((c for c in (param, "id") if c in props), None)
+    if found is None:
+        found = next(
+            (n for n in props if n.lower().replace("_", "").replace("-", "") == normalised), None
+        )
+    if found is None:
+        return None, None
+    # Flattened: an id declared as `allOf: [$ref: SeId]` keeps its type and pattern in the
+    # part, and a new id must match them.
+    return found, generator.flatten(props[found])
 
 
 def find_collections(api: Api) -> dict[str, CollectionBinding]:
@@ -104,8 +108,9 @@ class CollectionStore:
     """The in-memory collections of one mock server (touched only from its event loop)."""
 
     def __init__(
-        self, size: int, seed: int, generate: Callable[[Schema, random.Random], Any]
+        self, size: int, seed: int, generate: Callable[[Schema, random.Random, bool], Any]
     ) -> None:
+        """`generate(schema, rng, use_examples)` makes one valid value."""
         self._size = size
         self._seed = seed
         self._generate = generate
@@ -119,7 +124,7 @@ class CollectionStore:
             if binding.item_schema is not None:
                 rng = random.Random(f"{self._seed}:{concrete_path}")
                 for _ in range(self._size):
-                    item = self._generate(binding.item_schema, rng)
+                    item = self._generate(binding.item_schema, rng, True)
                     if isinstance(item, dict):
                         # A copy: the generator may hand out the description's example object
                         # itself, and inserting sets the id on it.
@@ -136,8 +141,10 @@ class CollectionStore:
         if fmt == "uuid":
             return str(uuid.UUID(int=rng.getrandbits(128), version=4))
         if schema is not None and (schema.pattern or schema.enum or schema.min_length):
-            for _ in range(20):
-                candidate = self._generate(schema, rng)
+            for attempt in range(20):
+                # The example first (a realistic id), then drawn from the schema: the example
+                # alone would give every item the same id.
+                candidate = self._generate(schema, rng, attempt == 0)
                 if str(candidate) not in collection.items:
                     return candidate
         return str(collection.counter)
