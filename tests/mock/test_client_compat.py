@@ -516,3 +516,20 @@ def test_collection_pages_move_when_ids_are_patterned_or_items_differ_from_the_l
     assert len({orjson.dumps(b, option=orjson.OPT_SORT_KEYS) for b in batches}) == 20
     assert len(runs) == len({r["batch_id"] for r in runs}) == 20
     assert all(r["batch_id"].startswith("se-") for r in runs)
+
+
+def test_an_empty_value_is_accepted_where_the_parameter_allows_it() -> None:
+    flag = {
+        "name": "uploads",
+        "in": "query",
+        "required": True,
+        "allowEmptyValue": True,
+        "schema": {"type": "boolean"},
+    }
+    strict = {"name": "limit", "in": "query", "schema": {"type": "integer"}}
+    paths = {"/b": {"get": {"parameters": [flag, strict], "responses": _ok({"type": "object"})}}}
+    with serving(paths) as url:
+        bare = httpx.get(f"{url}/b?uploads")
+        empty_limit = httpx.get(f"{url}/b?uploads&limit=")
+    assert bare.status_code == 200
+    assert empty_limit.status_code == 422

@@ -206,6 +206,10 @@ class RequestValidator:
                         )
                     )
                 continue
+            if raw == "" and param.allow_empty_value:
+                # `?uploads`: the key alone is the value (a flag), whatever the schema's type.
+                getattr(decoded, param.location)[param.name] = ""
+                continue
             if param.content_media_type is not None and isinstance(raw, str):
                 value = _params.decode_content(raw, param.content_media_type)
             else:
