@@ -218,7 +218,7 @@ def test_items_with_an_example_are_still_distinct_across_pages() -> None:
     group = {
         "type": "object",
         "required": ["id", "name"],
-        "properties": {"id": {"type": "string"}, "name": {"type": "string"}},
+        "properties": {"id": {"type": "string"}, "name": {"type": "string", "example": "G"}},
         "example": {"id": "g-1", "name": "Group"},
     }
     listing = {
@@ -254,6 +254,8 @@ def test_items_with_an_example_are_still_distinct_across_pages() -> None:
                 seen.extend(page["groups"])
             assert len(seen) == 20, path
             assert len({orjson.dumps(g, option=orjson.OPT_SORT_KEYS) for g in seen}) == 20, path
+            # Not the same example but for the id: clients tell items apart by other fields.
+            assert len({g["name"] for g in seen}) == 20, path
 
 
 def _listing(items_key: str, extra: dict[str, Any]) -> dict[str, Any]:

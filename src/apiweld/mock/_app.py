@@ -112,6 +112,7 @@ class MockApp:
                 lambda schema, rng, examples: self.handlers.bodies.generate_valid(
                     schema, rng, examples=examples
                 ),
+                lambda schema, rng, index: self.handlers.bodies.generate_item(schema, rng, index),
             ),
             idempotency=IdempotencyStore(),
         )

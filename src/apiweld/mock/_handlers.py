@@ -378,7 +378,7 @@ class Handlers:
         pool: list[Any] = []
         seen: set[bytes] = set()
         for index in range(self.settings.collection_size):
-            item = self.bodies.generate_valid(item_schema, f"{op.id}:pool:{index}")
+            item = self.bodies.generate_item(item_schema, f"{op.id}:pool:{index}", index)
             for retry in range(_DISTINCT_RETRIES):
                 if _fingerprint(item) not in seen:
                     break

@@ -262,6 +262,16 @@ class BodyFactory:
             self._unsatisfied.add(salt.split(":", 1)[0])
         return candidate
 
+    def generate_item(self, schema: Schema, salt: str | random.Random, index: int) -> Any:
+        """The `index`th item of a generated collection: the first from the description's
+        examples, the others drawn from the schema alone (examples would make every item
+        the same but for its id), unless only the examples give a valid value."""
+        if index > 0:
+            drawn = self.generate_valid(schema, salt, examples=False)
+            if self.valid(schema, drawn):
+                return drawn
+        return self.generate_valid(schema, salt)
+
     def unsatisfied(self, op: Operation) -> bool:
         """Whether a body or header of this operation's answers could not be made valid (an
         unsatisfiable schema, or one beyond the generator), so the answer may not validate."""

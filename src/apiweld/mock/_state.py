@@ -108,12 +108,18 @@ class CollectionStore:
     """The in-memory collections of one mock server (touched only from its event loop)."""
 
     def __init__(
-        self, size: int, seed: int, generate: Callable[[Schema, random.Random, bool], Any]
+        self,
+        size: int,
+        seed: int,
+        generate: Callable[[Schema, random.Random, bool], Any],
+        generate_item: Callable[[Schema, random.Random, int], Any],
     ) -> None:
-        """`generate(schema, rng, use_examples)` makes one valid value."""
+        """`generate(schema, rng, use_examples)` makes one valid value; `generate_item(schema,
+        rng, index)` the index-th item of a collection (varied, not the example each time)."""
         self._size = size
         self._seed = seed
         self._generate = generate
+        self._generate_item = generate_item
         self._collections: dict[str, Collection] = {}
 
     def collection(self, concrete_path: str, binding: CollectionBinding) -> Collection:
@@ -123,8 +129,8 @@ class CollectionStore:
             self._collections[concrete_path] = found
             if binding.item_schema is not None:
                 rng = random.Random(f"{self._seed}:{concrete_path}")
-                for _ in range(self._size):
-                    item = self._generate(binding.item_schema, rng, True)
+                for index in range(self._size):
+                    item = self._generate_item(binding.item_schema, rng, index)
                     if isinstance(item, dict):
                         # A copy: the generator may hand out the description's example object
                         # itself, and inserting sets the id on it.
