@@ -24,12 +24,13 @@ import random
 import re
 import uuid
 from collections.abc import Callable, Mapping
-from datetime import UTC, date, datetime, timedelta
+from datetime import UTC, datetime, timedelta
 from typing import Any, Literal, TypeVar
 
 import jsonschema_rs
 import rstr
 
+from apiweld.mock._plausible import plausible
 from apiweld.spec.ir import Api, JsonType, Property, Schema
 
 Direction = Literal["request", "response", "any"]
@@ -153,9 +154,9 @@ class _Walk:
             for candidate in (schema, resolved):
                 # Copies: callers fill in and change what they get (an id on a new item),
                 # and the description's own objects are shared by every use.
-                if candidate.examples and _plausible(candidate.examples[0], resolved):
+                if candidate.examples and plausible(candidate.examples[0], resolved):
                     return copy.deepcopy(candidate.examples[0])
-                if candidate.has_default and _plausible(candidate.default, resolved):
+                if candidate.has_default and plausible(candidate.default, resolved):
                     return copy.deepcopy(candidate.default)
         branches = resolved.one_of or resolved.any_of
         if branches:
@@ -493,59 +494,6 @@ def _formatted(fmt: str | None, rng: random.Random) -> str | None:
             return "^[a-z]+$"
         case _:
             return None
-
-
-_JSON_TYPES: dict[type, tuple[str, ...]] = {
-    str: ("string",),
-    bool: ("boolean",),
-    int: ("integer", "number"),
-    float: ("number",),
-    list: ("array",),
-    dict: ("object",),
-}
-
-
-def _plausible(value: Any, schema: Schema) -> bool:
-    """A cheap check that an example or default fits its schema's type and simple bounds;
-    descriptions often carry `example: 5555551234` for a string (the full check is the
-    caller's validator)."""
-    if value is None:
-        return "null" in schema.types
-    if schema.types and not set(_JSON_TYPES.get(type(value), ())) & set(schema.types):
-        return False
-    if isinstance(value, str):
-        return _fits(value, schema.min_length, schema.max_length) and _format_holds(
-            value, schema.format
-        )
-    if isinstance(value, int | float) and not isinstance(value, bool):
-        return _within_bounds(value, schema)
-    return True
-
-
-def _format_holds(text: str, fmt: str | None) -> bool:
-    """Whether a string example has the shape its format names. Validators leave `format`
-    unasserted, but clients parse it: a date-time example for a `date` breaks them."""
-    try:
-        if fmt == "date":
-            date.fromisoformat(text)
-            return len(text) == 10
-        if fmt == "date-time":
-            datetime.fromisoformat(text.replace("Z", "+00:00").replace("z", "+00:00"))
-            return "T" in text.upper() or " " in text
-        if fmt == "uuid":
-            uuid.UUID(text)
-    except ValueError:
-        return False
-    return True
-
-
-def _within_bounds(number: float, schema: Schema) -> bool:
-    return not (
-        (schema.minimum is not None and number < schema.minimum)
-        or (schema.maximum is not None and number > schema.maximum)
-        or (schema.exclusive_minimum is not None and number <= schema.exclusive_minimum)
-        or (schema.exclusive_maximum is not None and number >= schema.exclusive_maximum)
-    )
 
 
 def _names(schema: Schema) -> tuple[str, ...]:
