@@ -536,3 +536,33 @@ def test_an_empty_value_is_accepted_where_the_parameter_allows_it() -> None:
         empty_limit = httpx.get(f"{url}/b?uploads&limit=")
     assert bare.status_code == 200
     assert empty_limit.status_code == 422
+
+
+def test_an_untyped_schema_with_properties_is_answered_with_an_object() -> None:
+    # No `type`: JSON Schema would let the string example through; clients build a model.
+    quote = {"properties": {"quote": {"type": "string"}}, "required": ["quote"]}
+    as_text = '{"quote": "Be here now"}'
+    paths = {
+        "/qod": {
+            "get": {
+                "responses": {
+                    "200": {
+                        "description": "ok",
+                        "content": {
+                            "application/json": {
+                                "schema": {"$ref": "#/components/schemas/Quote"},
+                                "examples": {"text": {"value": as_text}},
+                            }
+                        },
+                    }
+                }
+            }
+        },
+        "/bare": {"get": {"responses": _ok(quote)}},
+    }
+    with serving(paths, {"Quote": quote}) as url:
+        qod = httpx.get(f"{url}/qod").json()
+        bare = httpx.get(f"{url}/bare").json()
+    # The example was JSON written as text: it is served as that JSON.
+    assert qod == {"quote": "Be here now"}
+    assert isinstance(bare, dict) and isinstance(bare["quote"], str)

@@ -223,10 +223,10 @@ class BodyFactory:
     def _build(self, op: Operation, response: Response, media: MediaType) -> Any:
         schema = media.schema
         for example in media.examples:
-            if example.external_value is None and (
-                schema is None or self.valid(schema, example.value)
-            ):
-                return example.value
+            if example.external_value is None:
+                value = _json_text_example(example.value, media.media_type)
+                if schema is None or self.valid(schema, value):
+                    return value
         if schema is None:
             return NO_BODY if not media.examples else media.examples[0].value
         return self.generate_valid(schema, f"{op.id}:{response.status}:{media.media_type}")
@@ -307,6 +307,17 @@ class BodyFactory:
             return ",".join(f"{k}={v}" for k, v in value.items())
         text = str(value)
         return text if text.isprintable() and "\n" not in text else None
+
+
+def _json_text_example(value: Any, media_type: str) -> Any:
+    """An example of a JSON body written as the JSON text (a string holding `{...}`), as
+    descriptions often do, is that JSON; anything else is itself."""
+    if isinstance(value, str) and "json" in media_type and value.lstrip()[:1] in ("{", "["):
+        try:
+            return orjson.loads(value)
+        except orjson.JSONDecodeError:
+            return value
+    return value
 
 
 def _without_examples(generator: DataGenerator) -> GenerationOptions:

@@ -73,7 +73,9 @@ class JsonSchemaExporter:
             refs.add(schema.ref)
             return {"$ref": f"#/$defs/{schema.ref}"}
         out: JsonSchema = {}
-        types = list(schema.types)
+        types: list[str] = list(schema.types)
+        if not types and self._mode == "response":
+            types = _implied_types(schema)
         if types:
             out["type"] = types[0] if len(types) == 1 else types
         if schema.format is not None:
@@ -184,3 +186,17 @@ def to_json_schema(
     For many schemas of one API, keep a `JsonSchemaExporter`: it converts each named schema once.
     """
     return JsonSchemaExporter(schemas, mode=mode).export(schema)
+
+
+def _implied_types(schema: Schema) -> list[str]:
+    """The type a schema without `type` implies to clients: with properties it becomes a
+    model, with items a list. JSON Schema lets any other type through such a schema, so an
+    answer (a description's example given as a JSON string, say) could pass and still fail
+    every client; answers are held to what clients read."""
+    if schema.one_of or schema.any_of or schema.all_of or schema.enum is not None:
+        return []
+    if schema.properties:
+        return ["object"]
+    if schema.items is not None or schema.prefix_items:
+        return ["array"]
+    return []
