@@ -186,6 +186,8 @@ class MockApp:
         if plan.reset == "before-headers":
             await _delivery.reset_connection(send)
             return None
+        if request.path == _handlers.REDIRECT_TARGET:
+            return Reply(200)
         matched = self._match(request.path)
         if matched is None:
             return _handlers.problem(404, "Not Found", f"no operation matches {request.path}")

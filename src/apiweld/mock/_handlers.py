@@ -37,6 +37,8 @@ if TYPE_CHECKING:
     from apiweld.mock._app import MockSettings
 
 PROBLEM_JSON = "application/problem+json"
+REDIRECT_TARGET = "/_apiweld/redirected"
+"""Where the mock's redirects point: it answers any method with 200 and no body."""
 UNSATISFIED = (
     "response: the mock found no value valid against this operation's response schema "
     "(unsatisfiable, or beyond its generator); it served the closest candidate"
@@ -266,10 +268,13 @@ class Handlers:
             own = {k.lower() for k, _ in headers} | _paging_headers(op)
             declared = self.bodies.header_values(op, response)
             headers = [*((k, v) for k, v in declared if k.lower() not in own), *headers]
-        if _redirects(status) and not any(k.lower() == "location" for k, _ in headers):
-            # A redirect the description documents without its Location header still needs
-            # one to be a redirect; the server's root is a target that exists on this origin.
-            headers.append(("Location", f"{request.base_url}/"))
+        if _redirects(status):
+            # A redirect needs a Location a client can follow. A value generated from the
+            # declared header's schema is a random string (a relative one leads back into the
+            # API, often to this very operation) or a URL off this host; the mock's landing
+            # path is on this origin and answers 200.
+            headers = [(k, v) for k, v in headers if k.lower() != "location"]
+            headers.append(("Location", f"{request.base_url}{REDIRECT_TARGET}"))
         if self.bodies.unsatisfied(op):
             outcome.problems.append(UNSATISFIED)
         if value is responses.NO_BODY or media is None or status in (204, 304):
