@@ -571,3 +571,23 @@ def test_an_untyped_schema_with_properties_is_answered_with_an_object() -> None:
     # The example was JSON written as text: it is served as that JSON.
     assert qod == {"quote": "Be here now"}
     assert isinstance(bare, dict) and isinstance(bare["quote"], str)
+
+
+def test_a_valid_request_succeeds_where_only_errors_are_documented() -> None:
+    body = {"type": "object", "required": ["id"], "properties": {"id": {"type": "string"}}}
+    paths = {
+        "/pdf": {
+            "post": {
+                "requestBody": {
+                    "required": True,
+                    "content": {"application/json": {"schema": body}},
+                },
+                "responses": {"400": {"description": "Bad request"}},
+            }
+        }
+    }
+    with serving(paths) as url:
+        valid = httpx.post(f"{url}/pdf", json={"id": "a"})
+        invalid = httpx.post(f"{url}/pdf", json={"id": 5})
+    assert (valid.status_code, valid.content) == (200, b"")
+    assert invalid.status_code == 422

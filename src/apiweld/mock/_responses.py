@@ -139,15 +139,8 @@ def success_response(op: Operation, preferred: int | None = None) -> tuple[int, 
     for response in op.responses:
         if response.status == "default":
             return (201 if op.method == "post" else 200), response
-    # Nothing successful is declared (only a redirect, or only errors): answer with what the
-    # description says this operation does, lowest status first.
-    # 1xx are interim answers (a client would wait on for the final one), never the answer.
-    declared = sorted(
-        (r for r in op.responses if r.status.isdigit() and r.status >= "200"),
-        key=lambda r: r.status,
-    )
-    if declared:
-        return int(declared[0].status), declared[0]
+    # Only errors documented: a valid request still succeeds (an error is the answer to an
+    # invalid request, or a fault asked for), with no body, since none is described.
     return (204 if op.method == "delete" else 200), None
 
 
