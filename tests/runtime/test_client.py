@@ -502,3 +502,35 @@ async def test_operation_overrides_retry_and_success_statuses(
     assert server.hits("/once") == 1
     response = await api.request_raw(client, exists)
     assert response.status_code == 404
+
+
+UNTAG = OperationSpec(
+    id="UntagResource",
+    method="DELETE",
+    path="/tags/{resourceArn}#tagKeys",
+    params={
+        "resource_arn": ParamSpec("resourceArn", "path"),
+        "tag_keys": ParamSpec("tagKeys", "query"),
+    },
+)
+LIST_UPLOADS = OperationSpec(
+    id="ListMultipartUploads",
+    method="GET",
+    path="/{Bucket}#uploads",
+    params={"bucket": ParamSpec("Bucket", "path"), "prefix": ParamSpec("prefix", "query")},
+)
+
+
+async def test_aws_fragment_path_keys_become_query_never_a_fragment(
+    api: Api, server: LoopbackServer
+) -> None:
+    # AWS descriptions key operations as `/path#key`; a URL fragment is never sent, so the key
+    # must travel as its declared parameter or, undeclared, as the literal query (`?uploads`).
+    server.script("/tags/arn1", Reply(204))
+    server.script("/b1", Reply(200, {}))
+    client = api.client()
+    await api.request(client, UNTAG, path={"resource_arn": "arn1"}, query={"tag_keys": ["a", "b"]})
+    await api.request(client, LIST_UPLOADS, path={"bucket": "b1"}, query={"prefix": "p"})
+    untag, uploads = server.requests
+    assert untag.target == "/tags/arn1?tagKeys=a&tagKeys=b"
+    assert uploads.target == "/b1?uploads&prefix=p"

@@ -219,7 +219,28 @@ def _compile_param(spec: ParamSpec, where: str) -> _CompiledParam:
     )
 
 
+def _without_fragment(template: str, compiled: Mapping[str, _CompiledParam]) -> str:
+    """AWS descriptions tell operations on one path apart by a `#key` or `#key=value` suffix
+    (`/tags/{resourceArn}#tagKeys`, `/{Bucket}#uploads`). A fragment is never sent, so the
+    suffix must not reach the URL as one: keys that are declared query or header parameters
+    travel as those; any other key is the operation's literal query (`?uploads`)."""
+    base, _, fragment = template.partition("#")
+    declared = {
+        spec.wire_name.lower() for spec in compiled.values() if spec.location in ("query", "header")
+    }
+    literal = [
+        item
+        for item in fragment.split("&")
+        if item and item.partition("=")[0].lower() not in declared
+    ]
+    if not literal:
+        return base
+    return f"{base}{'&' if '?' in base else '?'}{'&'.join(literal)}"
+
+
 def _compile_path(template: str, compiled: Mapping[str, _CompiledParam]) -> _PathTemplate:
+    if "#" in template:
+        template = _without_fragment(template, compiled)
     by_wire = {
         spec.wire_name: (arg, spec) for arg, spec in compiled.items() if spec.location == "path"
     }
