@@ -66,7 +66,7 @@ def test_mypy_strict_sees_the_subclass(tmp_path: Path, pytestconfig: pytest.Conf
     module.write_text(_CHECKED)
     # mypy analyses the runtime and pydantic behind it: about half a minute cold on this machine,
     # a few seconds with the cache pytest keeps between runs (falls back to a cold one).
-    cache = pytestconfig.cache
+    cache = getattr(pytestconfig, "cache", None)  # None under -p no:cacheprovider
     cache_dir = cache.mkdir("mypy-subclass-typing") if cache else tmp_path / ".mypy_cache"
     result = subprocess.run(
         [
