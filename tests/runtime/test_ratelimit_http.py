@@ -15,13 +15,11 @@ from __future__ import annotations
 import asyncio
 import json
 import math
-import os
 import subprocess
 import sys
 import threading
 import time
-import uuid
-from collections.abc import Callable, Iterator
+from collections.abc import Callable
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import Any
 
@@ -234,34 +232,6 @@ async def test_memory_limiter_16_async_tasks_share_the_rate_without_429() -> Non
 
 
 # -- Redis, across processes ------------------------------------------------------------------
-
-
-@pytest.fixture
-def redis_url() -> Iterator[str]:
-    import redis
-
-    url = os.environ.get("APIWELD_TEST_REDIS_URL", "redis://127.0.0.1:6379/0")
-    client = redis.Redis.from_url(url, socket_connect_timeout=2)
-    try:
-        client.ping()
-    except redis.RedisError as exc:
-        if os.environ.get("CI") == "true":
-            pytest.fail(f"Redis is required in CI and is not reachable: {exc}")
-        pytest.skip(f"Redis not reachable: {exc}")
-    yield url
-    client.close()
-
-
-@pytest.fixture
-def namespace(redis_url: str) -> Iterator[str]:
-    import redis
-
-    name = f"apiweld-test:{uuid.uuid4().hex}"
-    yield name
-    client = redis.Redis.from_url(redis_url)
-    for key in client.scan_iter(match=f"{{{name}}}*"):
-        client.delete(key)
-    client.close()
 
 
 # Each worker is a fresh interpreter (not a fork of this multi-threaded test process, where a

@@ -8,45 +8,14 @@ test is about the computed waits (Redis' clock still runs; margins allow for it)
 from __future__ import annotations
 
 import asyncio
-import os
 import subprocess
 import sys
 import time
-import uuid
-from collections.abc import Iterator
 
 import pytest
 
 from apiweld.runtime._ratelimit import RateLimit, RateLimitTimeout, RedisRateLimiter
 from apiweld.runtime._state import StateBackendError
-
-
-@pytest.fixture
-def redis_url() -> Iterator[str]:
-    import redis
-
-    url = os.environ.get("APIWELD_TEST_REDIS_URL", "redis://127.0.0.1:6379/0")
-    client = redis.Redis.from_url(url, socket_connect_timeout=2)
-    try:
-        client.ping()
-    except redis.RedisError as exc:
-        if os.environ.get("CI") == "true":
-            pytest.fail(f"Redis is required in CI and is not reachable: {exc}")
-        pytest.skip(f"Redis not reachable: {exc}")
-    yield url
-    client.close()
-
-
-@pytest.fixture
-def namespace(redis_url: str) -> Iterator[str]:
-    import redis
-
-    name = f"apiweld-test:{uuid.uuid4().hex}"
-    yield name
-    client = redis.Redis.from_url(redis_url)
-    for key in client.scan_iter(match=f"{{{name}}}*"):
-        client.delete(key)
-    client.close()
 
 
 class Sleeps(list[float]):
