@@ -106,7 +106,9 @@ class HandlerRegistry:
     def __init__(self, models: Mapping[str, type[BaseModel]] | None = None) -> None:
         self._exact: dict[str, Handler] = {}
         self._patterns: list[Handler] = []
-        self.models: dict[str, type[BaseModel]] = dict(models or {})
+        # Kept as given, not copied: a lazy mapping (a generated package's `EVENTS`) imports
+        # a model's module only when `add` looks its event type up.
+        self.models: Mapping[str, type[BaseModel]] = {} if models is None else models
 
     def on(
         self,

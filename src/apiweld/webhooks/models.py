@@ -2,18 +2,25 @@
 
 `models_from_api(api)` gives the mapping event type -> pydantic model that `WebhookReceiver`
 (or `receiver.on(..., model=...)`) takes; `event.data` is then validated into it. Generated
-packages may supply their own models instead: any mapping to pydantic models works.
+packages supply their own models instead (`<package>.webhooks.EVENTS`, a `LazyModels`): any
+mapping to pydantic models works.
 
-The event type of a webhook is read from its body schema: a `type`/`event`/`event_type`
-property whose schema is a `const` or a one-value `enum`; otherwise the webhook's name is used.
-Models allow extra properties: providers add fields without notice and an event must not be
-dead-lettered for it.
+The event type of a webhook is read from its body schema: a `type`/`event`/`event_type`/
+`eventType` property whose schema is a `const` or a one-value `enum` (in the body, its `allOf`
+parts, or every one of its `oneOf`/`anyOf` variants alike); otherwise the webhook's name is
+used. `event_sources` is that rule, the one place it is written: the run-time models and the
+generated packages both follow it. Models allow extra properties: providers add fields without
+notice and an event must not be dead-lettered for it.
+
+Imports stay pydantic-only: a generated package's `webhooks` module imports `LazyModels`.
 """
 
 from __future__ import annotations
 
+import importlib
 import re
 from collections.abc import Callable, Iterator, Mapping
+from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any, Literal, Optional, Union
 
 from pydantic import BaseModel, ConfigDict, Field, RootModel, create_model
@@ -131,25 +138,32 @@ def _constant(schema: Schema) -> str | None:
     return None
 
 
-def _constant_property(api: Api, schema: Schema, names: tuple[str, ...]) -> str | None:
-    """The constant value of the first of `names` the body schema pins, looking into every
-    `oneOf`/`anyOf` variant (all must agree) when the properties are there."""
+def _pinned_property(
+    api: Api, schema: Schema, names: tuple[str, ...], depth: int = 0
+) -> tuple[str | None, str] | None:
+    """(property, value) for the first property among `names` that the body schema pins to
+    one string, looking into every `oneOf`/`anyOf` variant (all must agree on the value; the
+    property is None when they pin it through different properties)."""
     resolved = api.resolve(schema)
     for prop in resolved.properties:
         if prop.name in names:
             constant = _constant(api.resolve(prop.schema))
             if constant is not None:
-                return constant
+                return prop.name, constant
     variants = resolved.one_of or resolved.any_of
-    if variants:
-        found = {_constant_property(api, variant, names) for variant in variants}
-        if len(found) == 1:
-            return found.pop()
+    if variants and depth < _MAX_DEPTH:
+        found = [_pinned_property(api, variant, names, depth + 1) for variant in variants]
+        values = {item[1] if item else None for item in found}
+        if len(values) == 1 and found[0] is not None:
+            properties = {item[0] for item in found if item is not None}
+            return (properties.pop() if len(properties) == 1 else None), found[0][1]
     return None
 
 
-def _event_type(api: Api, schema: Schema) -> str | None:
-    return _constant_property(api, schema, TYPE_PROPERTIES)
+def _constant_property(api: Api, schema: Schema, names: tuple[str, ...]) -> str | None:
+    """The constant value of the first of `names` the body schema pins (see `_pinned_property`)."""
+    pinned = _pinned_property(api, schema, names)
+    return pinned[1] if pinned else None
 
 
 EventKey = Callable[["Api", "Webhook", "Operation", "Schema"], "str | None"]
@@ -167,6 +181,65 @@ def github_event_key(
         return None
     action = _constant_property(api, schema, ("action",))
     return f"{event}.{action}" if action else event
+
+
+@dataclass(frozen=True, slots=True)
+class EventSource:
+    """One event type of a description and the webhook body its model is built from."""
+
+    event_type: str
+    webhook: Webhook
+    operation: Operation
+    schema: Schema
+    """The JSON body schema as the description writes it (a `$ref` stays a `$ref`)."""
+    type_property: str | None
+    """The body property whose constant is the event type; None when `key` or the webhook's
+    name gave it."""
+
+
+def event_sources(api: Api, *, key: EventKey | None = None) -> list[EventSource]:
+    """Every event type of the description's 3.1 webhooks with a JSON body, in order.
+
+    The event type is `key(api, webhook, operation, body schema)` when given and not None,
+    else the body's `type`/`event`/`event_type`/`eventType` constant, else the webhook's name.
+    One source per event type: when two webhooks name the same type, the first one wins.
+    """
+    sources: list[EventSource] = []
+    seen: set[str] = set()
+    for webhook in api.webhooks:
+        if webhook.kind != "webhook":
+            continue
+        for operation in webhook.operations:
+            content = operation.request_body.content if operation.request_body else ()
+            media = next((m for m in content if "json" in m.media_type), None)
+            if media is None or media.schema is None:
+                continue
+            resolved = api.resolve(media.schema)
+            if resolved.all_of:
+                resolved = merge_all_of(api, resolved)
+            keyed = key(api, webhook, operation, resolved) if key else None
+            pinned = None if keyed else _pinned_property(api, resolved, TYPE_PROPERTIES)
+            event_type = keyed or (pinned[1] if pinned else None) or webhook.name
+            if event_type in seen:
+                continue
+            seen.add(event_type)
+            prop = pinned[0] if pinned else None
+            sources.append(EventSource(event_type, webhook, operation, media.schema, prop))
+    return sources
+
+
+def event_type_field(sources: list[EventSource]) -> str | None:
+    """The receiver's `event_type` field source (`body:event`) when every event whose type a
+    body property carries uses the same property; None when none does or they differ."""
+    properties = {s.type_property for s in sources if s.type_property is not None}
+    if len(properties) != 1 or any(
+        s.type_property is None and s.event_type != s.webhook.name for s in sources
+    ):
+        return None
+    prop = properties.pop()
+    if "." in prop or prop.startswith("/") or not prop:
+        return "body:/" + prop.replace("~", "~0").replace("/", "~1")
+    return f"body:{prop}"
 
 
 class EventModels(Mapping[str, type[BaseModel]]):
@@ -204,28 +277,52 @@ class EventModels(Mapping[str, type[BaseModel]]):
 def models_from_api(api: Api, *, key: EventKey | None = None) -> EventModels:
     """Event type -> model for every 3.1 webhook with a JSON body (built lazily).
 
-    The event type is `key(webhook, operation, body schema)` when given and not None, else the
-    body's `type`/`event` const, else the webhook's name.
+    The event type follows `event_sources` (with `key`, when given).
     """
     sources: dict[str, tuple[Schema, str]] = {}
     names: dict[str, str] = {}
-    for webhook in api.webhooks:
-        if webhook.kind != "webhook":
-            continue
-        for operation in webhook.operations:
-            content = operation.request_body.content if operation.request_body else ()
-            media = next((m for m in content if "json" in m.media_type), None)
-            if media is None or media.schema is None:
-                continue
-            resolved = api.resolve(media.schema)
-            if resolved.all_of:
-                resolved = merge_all_of(api, resolved)
-            event_type = (
-                (key(api, webhook, operation, resolved) if key else None)
-                or _event_type(api, resolved)
-                or webhook.name
-            )
-            if event_type not in sources:
-                sources[event_type] = (media.schema, _class_name(webhook.py_name))
-                names[event_type] = webhook.name
+    for source in event_sources(api, key=key):
+        sources[source.event_type] = (source.schema, _class_name(source.webhook.py_name))
+        names[source.event_type] = source.webhook.name
     return EventModels(api, sources, names)
+
+
+class LazyModels(Mapping[str, type[BaseModel]]):
+    """Event type -> model class, each imported from its module on first lookup.
+
+    A generated package's `EVENTS`: GitHub's description has 261 events, and a receiver that
+    handles three of them imports three models' modules, not all of them.
+    `where` maps an event type to (module, class name); relative modules resolve against
+    `package`.
+    """
+
+    __slots__ = ("_loaded", "_package", "_where")
+
+    def __init__(self, package: str | None, where: Mapping[str, tuple[str, str]]) -> None:
+        self._package = package
+        self._where = where
+        self._loaded: dict[str, type[BaseModel]] = {}
+
+    def __getitem__(self, event_type: str) -> type[BaseModel]:
+        model = self._loaded.get(event_type)
+        if model is None:
+            module, name = self._where[event_type]
+            value = getattr(importlib.import_module(module, self._package), name)
+            if not (isinstance(value, type) and issubclass(value, BaseModel)):
+                raise TypeError(
+                    f"{module}.{name}, the model of {event_type!r}, is not a pydantic model"
+                )
+            model = self._loaded[event_type] = value
+        return model
+
+    def __contains__(self, event_type: object) -> bool:
+        return event_type in self._where  # without importing the model
+
+    def __iter__(self) -> Iterator[str]:
+        return iter(self._where)
+
+    def __len__(self) -> int:
+        return len(self._where)
+
+    def __repr__(self) -> str:
+        return f"LazyModels({len(self._where)} events, {len(self._loaded)} imported)"
