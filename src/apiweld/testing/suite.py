@@ -33,6 +33,20 @@ _VALUE_ATTEMPTS = 12
 
 
 @dataclass
+class KnownId:
+    """An item operation's identifier, read from a list call (or a create) made just before."""
+
+    source: str
+    """`client.pets.list()`: the call whose result holds the item."""
+    property: str
+    """The item's identifying property, as on the wire (`id`)."""
+    argument: str
+    """The item operation's Python argument that takes it (`pet_id`)."""
+    creates: bool
+    """The source is a create: the test changes data."""
+
+
+@dataclass
 class CallDef:
     """One call of a generated method, ready to render."""
 
@@ -50,6 +64,17 @@ class CallDef:
     returns_nothing: bool
     """No success response has a body: the method returns None."""
     op: Operation = field(repr=False)
+    arguments: list[tuple[str, str, str]] = field(default_factory=list, repr=False)
+    """(`location:name`, Python argument name, literal) of each argument passed."""
+    known_id: KnownId | None = None
+    """Where an item operation gets an identifier the server really holds."""
+    identity: str | None = None
+    """The wire name of the property that identifies one item of a paged list, when known."""
+
+    @property
+    def reads_first(self) -> bool:
+        """The test lists (or creates) first, so a 404 on the item is a failure, not a skip."""
+        return self.known_id is not None
 
     @property
     def invoke(self) -> str:
@@ -131,12 +156,15 @@ def _paging_start(operation: Operation, param: Parameter) -> int | None:
     return None
 
 
-def _call_arguments(api: Api, operation: Operation, values: _Values) -> str | None:
-    """`name=literal, ...` for the required arguments; None when no valid value can be made."""
+def _call_arguments(
+    api: Api, operation: Operation, values: _Values
+) -> list[tuple[str, str, str]] | None:
+    """(`location:name`, argument, literal) for the required arguments; None when no valid
+    value can be made."""
     names = _names()
     by_key, body_name = _argument_names(operation)
     seed = zlib.crc32(operation.id.encode())
-    parts: list[str] = []
+    parts: list[tuple[str, str, str]] = []
     try:
         for index, param in enumerate(operation.parameters):
             if not (param.required or param.location == "path"):
@@ -148,17 +176,26 @@ def _call_arguments(api: Api, operation: Operation, values: _Values) -> str | No
                 value = start
             else:
                 value = values.value(param.schema, seed + index, non_empty=True)
-            parts.append(f"{by_key[f'{param.location}:{param.name}']}={names.py_literal(value)}")
+            key = f"{param.location}:{param.name}"
+            parts.append((key, by_key[key], names.py_literal(value)))
         body = operation.request_body
         if body is not None and body_name is not None and body.required:
             media = min(body.content, key=lambda m: (_media_rank(m.media_type), m.media_type))
             if _media_rank(media.media_type) > 0 or media.schema is None:
                 return None  # only JSON bodies are generated
             value = values.value(media.schema, seed + 1000)
-            parts.append(f"{body_name}={names.py_literal(value)}")
+            parts.append(("body:", body_name, names.py_literal(value)))
     except (ValueError, RecursionError):
         return None
-    return ", ".join(parts)
+    return parts
+
+
+def _render_arguments(
+    arguments: list[tuple[str, str, str]], overrides: Mapping[str, str] | None = None
+) -> str:
+    """`name=literal, ...`; `overrides` maps `location:name` to the expression to pass instead."""
+    chosen = overrides or {}
+    return ", ".join(f"{name}={chosen.get(key, literal)}" for key, name, literal in arguments)
 
 
 def _media_rank(media_type: str) -> int:
@@ -188,7 +225,7 @@ def _calls(
             CallDef(
                 test_name=f"test_{operation.id}_returns_its_documented_result",
                 label=_safe_label(operation),
-                call=f"{method_ref}({arguments})",
+                call=f"{method_ref}({_render_arguments(arguments)})",
                 method_ref=method_ref,
                 paged=operation.pagination is not None,
                 writes=operation.method not in ("get", "head", "options"),
@@ -196,9 +233,55 @@ def _calls(
                 and _declares(operation, "404", "4XX"),
                 returns_nothing=not any(r.content for r in operation.success_responses),
                 op=operation,
+                arguments=arguments,
             )
         )
+    _link_collections(api, calls)
     return calls
+
+
+def _link_collections(api: Api, calls: list[CallDef]) -> None:
+    """Tie item operations to the list (or create) of their collection, as the mock does.
+
+    A generated identifier names no item the server holds (the mock's collections are seeded
+    with their own), so an item test that used one could only be skipped on the 404. Instead it
+    lists the collection first, with the same parent path arguments, and uses the first item's
+    identifier; an API with only a create creates one. Paged lists learn which property
+    identifies an item, so "each item exactly once" compares identities, not look-alikes.
+    """
+    from apiweld.mock._state import find_collections
+
+    bindings = find_collections(api)
+    by_id = {call.op.id: call for call in calls}
+    sources: dict[tuple[str, str], CallDef] = {}
+    for op_id, bound in bindings.items():
+        source = by_id.get(op_id)
+        if source is not None and bound.role in ("list", "create"):
+            sources[(bound.collection_template, bound.role)] = source
+            if bound.role == "list" and bound.id_property is not None:
+                source.identity = bound.id_property
+    for call in calls:
+        binding = bindings.get(call.op.id)
+        if binding is None or binding.id_property is None:
+            continue
+        if binding.role not in ("read", "replace", "update", "delete"):
+            continue
+        item_key = f"path:{binding.item_param}"
+        argument = next((name for key, name, _ in call.arguments if key == item_key), None)
+        source = sources.get((binding.collection_template, "list"))
+        creates = source is None
+        source = source or sources.get((binding.collection_template, "create"))
+        if argument is None or source is None:
+            continue
+        # The parent path's arguments are the item's own (same names on both paths), so the
+        # list reads the very collection the item call then addresses.
+        parent = {key: literal for key, _, literal in call.arguments if key.startswith("path:")}
+        parent.pop(item_key, None)
+        source_call = f"{source.method_ref}({_render_arguments(source.arguments, parent)})"
+        call.known_id = KnownId(source_call, binding.id_property, argument, creates)
+        arguments = _render_arguments(call.arguments, {item_key: "known_id"})
+        call.call = f"{call.method_ref}({arguments})"
+        call.writes = call.writes or creates
 
 
 def _probe(calls: list[CallDef]) -> CallDef | None:

@@ -155,21 +155,88 @@ def settle(result: Any) -> Any:
     return result
 
 
-def identity(item: Any) -> str:
-    """A stable identity of a paged item: its `id` when it has one, else its JSON dump."""
-    for attribute in ("id", "uuid", "key", "name"):
-        value = getattr(item, attribute, None)
-        if value is None and isinstance(item, dict):
-            value = item.get(attribute)
+def _wire_value(item: Any, name: str) -> Any:
+    """The value of property `name` (its wire name) of a model or a mapping; None if absent."""
+    if isinstance(item, Mapping):
+        return item.get(name)
+    dump = getattr(item, "model_dump", None)
+    if callable(dump):
+        data = dump(by_alias=True, mode="json")
+        return data.get(name) if isinstance(data, dict) else None
+    return None
+
+
+_IDENTITY_PROPERTIES = ("id", "uuid")
+
+
+def identity(item: Any, key: str | None = None) -> str:
+    """A stable identity of a paged item: its `key` property when the collection names one,
+    else an `id`/`uuid` it carries, else its whole JSON dump (never a look-alike such as a
+    `name`, which two different generated items may share)."""
+    for name in (key,) if key else _IDENTITY_PROPERTIES:
+        value = _wire_value(item, name)
         if value is not None:
-            return f"{attribute}={value!r}"
+            return f"{name}={value!r}"
     dump = getattr(item, "model_dump_json", None)
-    return str(dump()) if callable(dump) else repr(item)
+    if callable(dump):
+        return str(dump(by_alias=True))
+    try:
+        return json.dumps(item, sort_keys=True, default=str)
+    except (TypeError, ValueError):
+        return repr(item)
 
 
-def all_distinct(items: Iterable[Any]) -> bool:
-    seen = [identity(item) for item in items]
+def all_distinct(items: Iterable[Any], key: str | None = None) -> bool:
+    """No item appears twice. Items that are plain values (strings, numbers) have no identity
+    of their own, so equal values there are not repeats; they are left out of the comparison."""
+    seen = [identity(item, key) for item in items if not _is_plain(item)]
     return len(seen) == len(set(seen))
+
+
+def _is_plain(item: Any) -> bool:
+    return isinstance(item, str | int | float | bool) or item is None
+
+
+def _first_item(result: Any, name: str) -> Any:
+    """The first item `result` holds: a pager's or a list's first, the object itself when it
+    carries `name` (a created item), else the first element of a list it wraps
+    (`{"data": [...]}`)."""
+    if _is_pager(result):
+        return next(iter(result), None)
+    root = getattr(result, "root", None)
+    if root is not None and not callable(root):
+        result = root
+    if isinstance(result, list | tuple):
+        return result[0] if result else None
+    if _wire_value(result, name) is not None:
+        return result
+    data = result if isinstance(result, Mapping) else _wire_dump(result)
+    for value in data.values():
+        if isinstance(value, list) and value and isinstance(value[0], Mapping):
+            return value[0]
+    return None
+
+
+def _wire_dump(item: Any) -> dict[str, Any]:
+    dump = getattr(item, "model_dump", None)
+    data = dump(by_alias=True, mode="json") if callable(dump) else None
+    return data if isinstance(data, dict) else {}
+
+
+def existing_id(result: Any, name: str) -> Any:
+    """The identifier (`name`, as on the wire) of the first item a list call returned, or of
+    the item a create returned: an item the server really holds, for the item operations.
+
+    Skips the test when the server lists no item at all (a live API with an empty collection);
+    fails when it lists items that do not carry the identifier the description promises."""
+    import pytest
+
+    item = _first_item(result, name)
+    if item is None:
+        pytest.skip(f"the server holds no item to read its {name!r} from")
+    value = _wire_value(item, name)
+    assert value is not None, f"the item the server returned has no {name!r}: {item!r}"[:500]
+    return value
 
 
 @contextlib.contextmanager
