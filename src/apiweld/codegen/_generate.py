@@ -45,6 +45,7 @@ from ._render import (
     run_ruff,
 )
 from ._types import ModelDef, TypeBuilder
+from ._webhooks import WebhookBuilder, WebhooksDef
 
 Progress = Callable[[str, int, int], None]
 """Called as (stage, done, total) while generating."""
@@ -190,6 +191,9 @@ def _generate_into(
     excluded = api.extensions.get("x-apiweld-excluded")
     report.excluded = list(excluded) if isinstance(excluded, list | tuple) else []
     resources = _build_resources(api, operations, report)
+    # Payload types are asked for before the drain, so their classes are built with the rest.
+    webhook_builder = WebhookBuilder(api, types)
+    has_webhooks = webhook_builder.plan()
     types.drain()
     report.models = len(types.classes)
     report.resources = len(resources)
@@ -199,6 +203,14 @@ def _generate_into(
     context = _context(api, package, resources)
     modules = model_modules(types.classes)
     class_module = {name: module for module, classes in modules for name in classes}
+    webhooks: WebhooksDef | None = None
+    if has_webhooks:
+        taken_modules = {"__init__", *(module for module, _ in modules)}
+        webhooks = webhook_builder.finish(
+            package, context["env_prefix"], class_module, taken_modules
+        )
+        report.models += len(webhooks.roots)
+    context["webhooks"] = webhooks
     total = len(modules) + len(resources) + 6
     done = 0
 
@@ -231,6 +243,8 @@ def _generate_into(
             _render_models_module(env, module, classes, types, class_module, context),
         )
         tick("models")
+    if webhooks is not None:
+        _write_webhooks(env, writer, webhooks, class_module, context)
     writer.write(
         f"{package}/resources/__init__.py", render(env, "resources_init.py.jinja", **context)
     )
@@ -248,6 +262,32 @@ def _generate_into(
         report.lint = run_ruff(root, root / "pyproject.toml")
     tick("format")
     return report
+
+
+def _write_webhooks(
+    env: Any,
+    writer: Writer,
+    webhooks: WebhooksDef,
+    class_module: dict[str, str],
+    context: dict[str, Any],
+) -> None:
+    """`webhooks.py`, and a module under `models/` for each payload that is not an object."""
+    package = context["package"]
+    for event in webhooks.roots:
+        imports: dict[str, set[str]] = {}
+        for ref in event.refs:
+            imports.setdefault(class_module[ref], set()).add(ref)
+        body = render(
+            env,
+            "webhook_payload.py.jinja",
+            event=event,
+            imports=sorted(imports.items(), key=_by_module),
+            header_imports="{header}",
+            **context,
+        )
+        body = body.replace("{header}", _header_imports(body, then_local=bool(imports)), 1)
+        writer.write(f"{package}/models/{event.module}.py", body)
+    writer.write(f"{package}/webhooks.py", render(env, "webhooks.py.jinja", **context))
 
 
 def _render_tests(

@@ -17,13 +17,14 @@ Imports stay pydantic-only: a generated package's `webhooks` module imports `Laz
 
 from __future__ import annotations
 
+import functools
 import importlib
 import re
 from collections.abc import Callable, Iterator, Mapping
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any, Literal, Optional, Union
 
-from pydantic import BaseModel, ConfigDict, Field, RootModel, create_model
+from pydantic import BaseModel, ConfigDict, Field, create_model
 
 if TYPE_CHECKING:
     from apiweld.spec.ir import Api, Operation, Property, Schema, Webhook
@@ -33,8 +34,16 @@ _MAX_DEPTH = 12
 _SCALARS: dict[str, Any] = {"string": str, "integer": int, "number": float, "boolean": bool}
 
 
-class _EventModel(BaseModel):
-    model_config = ConfigDict(extra="allow", populate_by_name=True)
+@functools.cache
+def _event_model() -> type[BaseModel]:
+    """The base of run-time event models, made on first use: defining a model class loads
+    pydantic's plugin machinery (about 0.1 s), which importing this module for `LazyModels`
+    (every generated `webhooks` module does) must not pay."""
+
+    class _EventModel(BaseModel):
+        model_config = ConfigDict(extra="allow", populate_by_name=True)
+
+    return _EventModel
 
 
 def _class_name(text: str) -> str:
@@ -126,7 +135,7 @@ class _Builder:
             else:
                 optional = annotation if annotation is Any else Optional[annotation]  # noqa: UP045
                 fields[prop.py_name] = (optional, Field(None, alias=prop.name))
-        return create_model(_class_name(schema.name or hint), __base__=_EventModel, **fields)
+        return create_model(_class_name(schema.name or hint), __base__=_event_model(), **fields)
 
 
 def _constant(schema: Schema) -> str | None:
@@ -263,6 +272,8 @@ class EventModels(Mapping[str, type[BaseModel]]):
             if isinstance(built, type) and issubclass(built, BaseModel):
                 model = built
             else:  # a body that is not an object (a list, a scalar): validated all the same
+                from pydantic import RootModel  # defining it costs 0.1 s (see `_event_model`)
+
                 model = create_model(hint, __base__=RootModel[built])  # type: ignore[valid-type]
             self._built[event_type] = model
         return model
