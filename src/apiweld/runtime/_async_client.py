@@ -7,11 +7,18 @@ import logging
 import time
 from collections.abc import AsyncIterator, Iterable, Mapping
 from contextlib import asynccontextmanager
+from functools import partial
 from typing import Any, Self
 
-from ._auth import AuthProvider, AuthTarget, encode_form
+from ._auth import AuthProvider, AuthTarget
 from ._base import REPORTED_WAIT, BaseClient, PreparedCall
-from ._errors import APIConnectionError, APITimeoutError, state_error
+from ._errors import (
+    APIConnectionError,
+    APIError,
+    APIStatusError,
+    APITimeoutError,
+    state_error,
+)
 from ._hooks import Hooks, RateLimitWaitEvent, RequestEvent, ResponseEvent, RetryEvent, run_async
 from ._models import NOT_GIVEN, Headers, OperationSpec, RequestOptions, Timeout
 from ._pagination import AsyncPager
@@ -186,17 +193,18 @@ class AsyncClient(BaseClient):
 
     # -- the send loop ----------------------------------------------------------------------
     async def _token_http(
-        self, url: str, form: Mapping[str, str], headers: Mapping[str, str]
+        self,
+        call: PreparedCall,
+        url: str,
+        form: Mapping[str, str],
+        headers: Mapping[str, str],
     ) -> tuple[int, Headers, bytes]:
-        request = TransportRequest(
-            "POST", url, list(headers.items()), encode_form(form), self.timeout.capped(60.0)
-        )
+        """What OAuth2 providers fetch tokens through: see `BaseClient._token_call`."""
         try:
-            response = await self.transport.handle(request)
-        except APIConnectionError as error:
-            error.method, error.url = "POST", self.redactor.url(url)
-            raise
-        return response.status, response.headers, response.content or b""
+            response = await self._send(self._token_call(call, url, form, headers))
+        except APIStatusError as error:
+            raise self._token_refused(error) from None
+        return response.status_code, response.headers, response.content
 
     async def _send(self, call: PreparedCall) -> APIResponse:
         op = call.op
@@ -207,11 +215,14 @@ class AsyncClient(BaseClient):
         target: AuthTarget | None = None
         if call.providers:
             target = AuthTarget()
+            token_http = partial(self._token_http, call)
             try:
                 for provider in call.providers:
-                    await provider.apply_async(target, self._token_http)
+                    await provider.apply_async(target, token_http)
             except (StateBackendError, LockTimeout) as exc:
                 raise self._fill(state_error(exc), call, call.url) from exc
+            except APIError as error:
+                raise self._scrub(error) from None
         replayed_unauthorized = False
         attempt = 0
         while True:
@@ -302,13 +313,16 @@ class AsyncClient(BaseClient):
                 await response.aread()
             if status == 401 and target is not None and not replayed_unauthorized:
                 replayed_unauthorized = True
+                token_http = partial(self._token_http, call)
                 try:
                     refreshed = [
-                        await provider.refresh_after_unauthorized_async(target, self._token_http)
+                        await provider.refresh_after_unauthorized_async(target, token_http)
                         for provider in call.providers
                     ]
                 except (StateBackendError, LockTimeout) as exc:
                     raise self._fill(state_error(exc), call, url) from exc
+                except APIError as error:
+                    raise self._scrub(error) from None
                 if any(refreshed):
                     continue
             policy = policy.increment(status=status)

@@ -21,9 +21,15 @@ from pydantic import ValidationError
 
 from .. import __version__
 from . import __name__ as _package_name
-from ._auth import AuthProvider, AuthTarget, missing_credentials
+from ._auth import AuthProvider, AuthTarget, encode_form, missing_credentials
 from ._bodies import encode_body
-from ._errors import APIConnectionError, APIStatusError, status_error_class
+from ._errors import (
+    APIConnectionError,
+    APIError,
+    APIStatusError,
+    AuthenticationError,
+    status_error_class,
+)
 from ._hooks import Hooks
 from ._models import NOT_GIVEN, OperationSpec, RequestOptions, Timeout, default_param
 from ._params import (
@@ -46,6 +52,19 @@ _EMPTY: Final[Mapping[str, Any]] = {}
 REPORTED_WAIT: Final = 0.02
 """Rate-limiter waits shorter than this are not reported to hooks: the limiter's own bookkeeping
 and thread scheduling take that long on a busy machine, so shorter "waits" are noise."""
+
+TOKEN_OPERATION: Final = OperationSpec(
+    id="oauth2.token",
+    method="POST",
+    path="/",  # unused: a token call carries its absolute URL
+    idempotent=True,
+    rate_limit_group="oauth2.token",
+    # A 3xx is handed back, never followed: a grant's form (client secret, refresh token) must
+    # not be re-posted to wherever a redirect points. The provider reports it as an error.
+    success_statuses=frozenset(range(200, 400)),
+)
+"""What OAuth2 token requests are to hooks, logs and the rate limiter (their endpoint group)."""
+_TOKEN_TIMEOUT_CAP: Final = 60.0
 
 
 @dataclass(slots=True)
@@ -395,6 +414,77 @@ class BaseClient:
         error.args = (error.message,)
         scrub_exception_chain(error, self.redactor)
         return error
+
+    def _scrub(self, error: APIError) -> APIError:
+        """`error` (raised by an auth provider) with secrets masked in its URL and message."""
+        error.url = self.redactor.url(error.url)
+        error.message = self.redactor.text(error.message)
+        error.args = (error.message,)
+        scrub_exception_chain(error, self.redactor)
+        return error
+
+    # -- OAuth2 token requests ----------------------------------------------------------------
+    def _token_call(
+        self,
+        call: PreparedCall,
+        url: str,
+        form: Mapping[str, str],
+        headers: Mapping[str, str],
+    ) -> PreparedCall:
+        """A token request made on behalf of `call`: sent by the same loop as API calls, so it
+        gets the call's retry policy (back-off with full jitter, `Retry-After` honoured and
+        capped), the rate limiter (group `oauth2.token`), hooks and redacted logs, all within
+        what is left of the call's deadline.
+
+        `may_resend=True`: a token POST is safe to repeat. A client-credentials grant creates
+        nothing on the server (a repeat at worst issues a second token, and the first expires
+        unused). A refresh grant whose answer was lost may have rotated the refresh token; the
+        old one is then spent whether or not this call retries (the next call would send it
+        again), so a retry adds no risk, and within a server's rotation grace period it
+        recovers. A 5xx or 429 means the grant was not processed at all.
+        """
+        return PreparedCall(
+            op=TOKEN_OPERATION,
+            method="POST",
+            url=url,
+            headers={"User-Agent": _USER_AGENT, **headers},
+            cookies=[],
+            content=encode_form(form),
+            timeout=call.timeout.capped(_TOKEN_TIMEOUT_CAP),
+            deadline=call.deadline,
+            retry=call.retry,
+            may_resend=True,
+            providers=(),
+            cast_to=None,
+            stream=False,
+        )
+
+    @staticmethod
+    def _token_refused(error: APIStatusError) -> APIStatusError:
+        """A 400/401 from a token endpoint (RFC 6749 5.2: `invalid_client`, `invalid_grant`,
+        ...) is a credentials problem, never retried: `AuthenticationError` naming the OAuth
+        error code and description. The body was redacted when the error was built."""
+        if error.status_code not in (400, 401):
+            return error
+        body = error.body
+        code = description = None
+        if isinstance(body, Mapping):
+            code = body.get("error") if isinstance(body.get("error"), str) else None
+            text = body.get("error_description")
+            description = text[:300] if isinstance(text, str) else None
+        message = f"token endpoint refused the request ({error.status_code})"
+        if code:
+            message += f": {code}"
+        if description:
+            message += f": {description}"
+        return AuthenticationError(
+            message,
+            status_code=error.status_code,
+            method=error.method,
+            url=error.url,
+            headers=error.headers,
+            body=body,
+        )
 
     def _remaining(self, call: PreparedCall) -> float | None:
         if call.deadline is None:

@@ -6,11 +6,18 @@ import logging
 import time
 from collections.abc import Iterable, Iterator, Mapping
 from contextlib import contextmanager
+from functools import partial
 from typing import Any, Self
 
-from ._auth import AuthProvider, AuthTarget, encode_form
+from ._auth import AuthProvider, AuthTarget
 from ._base import REPORTED_WAIT, BaseClient, PreparedCall
-from ._errors import APIConnectionError, APITimeoutError, state_error
+from ._errors import (
+    APIConnectionError,
+    APIError,
+    APIStatusError,
+    APITimeoutError,
+    state_error,
+)
 from ._hooks import Hooks, RateLimitWaitEvent, RequestEvent, ResponseEvent, RetryEvent, run_sync
 from ._models import NOT_GIVEN, Headers, OperationSpec, RequestOptions, Timeout
 from ._pagination import SyncPager
@@ -185,17 +192,18 @@ class Client(BaseClient):
 
     # -- the send loop ----------------------------------------------------------------------
     def _token_http(
-        self, url: str, form: Mapping[str, str], headers: Mapping[str, str]
+        self,
+        call: PreparedCall,
+        url: str,
+        form: Mapping[str, str],
+        headers: Mapping[str, str],
     ) -> tuple[int, Headers, bytes]:
-        request = TransportRequest(
-            "POST", url, list(headers.items()), encode_form(form), self.timeout.capped(60.0)
-        )
+        """What OAuth2 providers fetch tokens through: see `BaseClient._token_call`."""
         try:
-            response = self.transport.handle(request)
-        except APIConnectionError as error:
-            error.method, error.url = "POST", self.redactor.url(url)
-            raise
-        return response.status, response.headers, response.content or b""
+            response = self._send(self._token_call(call, url, form, headers))
+        except APIStatusError as error:
+            raise self._token_refused(error) from None
+        return response.status_code, response.headers, response.content
 
     def _send(self, call: PreparedCall) -> APIResponse:
         op = call.op
@@ -206,11 +214,14 @@ class Client(BaseClient):
         target: AuthTarget | None = None
         if call.providers:
             target = AuthTarget()
+            token_http = partial(self._token_http, call)
             try:
                 for provider in call.providers:
-                    provider.apply(target, self._token_http)
+                    provider.apply(target, token_http)
             except (StateBackendError, LockTimeout) as exc:
                 raise self._fill(state_error(exc), call, call.url) from exc
+            except APIError as error:
+                raise self._scrub(error) from None
         replayed_unauthorized = False
         attempt = 0
         while True:
@@ -298,13 +309,16 @@ class Client(BaseClient):
                 response.read()
             if status == 401 and target is not None and not replayed_unauthorized:
                 replayed_unauthorized = True
+                token_http = partial(self._token_http, call)
                 try:
                     refreshed = [
-                        provider.refresh_after_unauthorized(target, self._token_http)
+                        provider.refresh_after_unauthorized(target, token_http)
                         for provider in call.providers
                     ]
                 except (StateBackendError, LockTimeout) as exc:
                     raise self._fill(state_error(exc), call, url) from exc
+                except APIError as error:
+                    raise self._scrub(error) from None
                 if any(refreshed):
                     continue
             policy = policy.increment(status=status)

@@ -18,7 +18,12 @@ from urllib.parse import parse_qsl, quote
 import orjson
 
 from ._auth import AsyncTokenHTTP, AuthProvider, AuthTarget, SyncTokenHTTP, TokenResponse
-from ._errors import APIResponseValidationError, status_error_class
+from ._errors import (
+    APIResponseValidationError,
+    APIStatusError,
+    AuthenticationError,
+    status_error_class,
+)
 from ._models import Headers
 from ._secrets import Secret, as_secret
 from ._state import (
@@ -100,19 +105,14 @@ class _OAuth2Base(AuthProvider):
         return form, headers
 
     def _parse_token(self, response: TokenResponse) -> Token:
+        """The token in a 2xx answer. The client has already retried what deserved it and turned
+        a 400/401 into `AuthenticationError`; what is left here is a 3xx (never followed: the
+        form carries credentials) or a 2xx that says `error` instead (GitHub answers so)."""
         status, headers, body = response
         payload = _decode_token_body(headers, body)
-        if not 200 <= status < 300:
-            error = payload.get("error") if isinstance(payload, dict) else None
-            described = f" ({error})" if isinstance(error, str) else ""
-            raise status_error_class(status)(
-                f"token endpoint answered {status}{described}",
-                status_code=status,
-                method="POST",
-                url=self.token_url,
-                headers={k: v for k, v in headers.items() if k.lower() != "set-cookie"},
-                body={"error": error} if isinstance(error, str) else None,
-            )
+        error = payload.get("error") if isinstance(payload, dict) else None
+        if not 200 <= status < 300 or (isinstance(error, str) and "access_token" not in payload):
+            raise self._endpoint_error(status, headers, payload)
         try:
             return Token.from_response(payload)
         except TokenResponseError as exc:
@@ -122,6 +122,39 @@ class _OAuth2Base(AuthProvider):
                 url=self.token_url,
                 status_code=status,
             ) from None
+
+    def _endpoint_error(self, status: int, headers: Headers, payload: Any) -> APIStatusError:
+        fields = payload if isinstance(payload, dict) else {}
+        code, description = fields.get("error"), fields.get("error_description")
+        oauth = {
+            name: self._scrubbed(value)[:300]
+            for name, value in (("error", code), ("error_description", description))
+            if isinstance(value, str)
+        }
+        refused = 200 <= status < 300 or status in (400, 401)
+        message = (
+            f"token endpoint refused the request ({status})"
+            if refused
+            else f"token endpoint answered {status}"
+        )
+        for name in ("error", "error_description"):
+            if name in oauth:
+                message += f": {oauth[name]}"
+        kind = AuthenticationError if refused else status_error_class(status)
+        return kind(
+            message,
+            status_code=status,
+            method="POST",
+            url=self.token_url,
+            headers={k: v for k, v in headers.items() if k.lower() != "set-cookie"},
+            body=oauth or None,
+        )
+
+    def _scrubbed(self, text: str) -> str:
+        for secret in self.secret_values():
+            if secret and secret in text:
+                text = text.replace(secret, "[REDACTED]")
+        return text
 
     def secret_values(self) -> tuple[str, ...]:
         values = [self._client_secret.get_secret_value()] if self._client_secret else []
