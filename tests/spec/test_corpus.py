@@ -159,3 +159,17 @@ def test_corpus_file_as_yaml_loads_the_same(path: Path, tmp_path: Path) -> None:
     assert [op.id for op in from_yaml.operations] == [op.id for op in from_json.operations]
     assert list(from_yaml.schemas) == list(from_json.schemas)
     check_consistent(from_yaml)
+
+
+def test_github_required_only_alternatives_keep_their_names() -> None:
+    """GitHub says "at least one of these" as anyOf parts that only list `required`."""
+    api = cached_load(CORPUS / "github" / "api.github.com.json")
+    update = api.schemas["SecretScanningCustomPatternToUpdate"]
+    assert [part.required_extra for part in update.any_of] == [
+        ("pattern",),
+        ("start_delimiter",),
+        ("end_delimiter",),
+        ("must_match",),
+        ("must_not_match",),
+    ]
+    assert {p.name for p in update.properties} >= {"pattern", "must_match"}

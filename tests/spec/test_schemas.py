@@ -293,3 +293,101 @@ def test_property_py_names() -> None:
     assert names["café"] == "cafe"
     assert names["@type"] == "type"
     assert len(set(names.values())) == len(names)
+
+
+def test_each_unusable_keyword_is_named_with_its_pointer_and_ignored() -> None:
+    built, api = one(
+        {
+            "type": ["string", 7],
+            "title": 3,
+            "minLength": -1,
+            "multipleOf": 0,
+            "exclusiveMinimum": True,
+            "uniqueItems": "yes",
+            "enum": {},
+            "examples": "a",
+            "properties": [],
+            "required": "a",
+            "patternProperties": [],
+            "prefixItems": {},
+            "oneOf": "x",
+            "anyOf": 1,
+            "discriminator": {"mapping": {}},
+        },
+        "3.1.0",
+    )
+    at = "/components/schemas/S"
+    assert [(p.pointer, p.message) for p in api.problems] == [
+        (f"{at}/type", "unknown type 7; treated as any type"),
+        (f"{at}/title", "title must be a string; ignored"),
+        (f"{at}/minLength", "minLength has the wrong type (an integer); ignored"),
+        (f"{at}/multipleOf", "multipleOf has the wrong type (an integer); ignored"),
+        (f"{at}/uniqueItems", "uniqueItems must be a boolean; ignored"),
+        (f"{at}/enum", "enum must be an array; ignored"),
+        (f"{at}/examples", "examples in a schema must be an array; ignored"),
+        (f"{at}/properties", "properties must be an object; ignored"),
+        (f"{at}/required", "required must be an array; ignored"),
+        (f"{at}/patternProperties", "patternProperties must be an object; ignored"),
+        (f"{at}/prefixItems", "prefixItems must be an array; ignored"),
+        (f"{at}/oneOf", "oneOf must be an array; ignored"),
+        (f"{at}/anyOf", "anyOf must be an array; ignored"),
+        (f"{at}/discriminator", "discriminator needs a string propertyName; ignored"),
+    ]
+    assert built == Schema(pointer=at, name="S", source_name="S")
+
+
+def test_required_names_without_a_property_are_kept() -> None:
+    built, _ = one(
+        {
+            "type": "object",
+            "required": ["b", "a", 5, "c", "b"],
+            "properties": {"a": {"type": "string"}},
+        }
+    )
+    assert [(p.name, p.required) for p in built.properties] == [("a", True)]
+    assert built.required_extra == ("b", "c")
+    bare, _ = one({"required": ["id"]})
+    assert bare.required_extra == ("id",) and bare.properties == ()
+    unread, api = one({"required": ["a"], "properties": ["a"]})
+    assert unread.required_extra == ("a",)
+    assert [p.message for p in api.problems] == ["properties must be an object; ignored"]
+    listed, _ = one({"required": ["a"], "properties": {"a": {}}})
+    assert listed.required_extra == ()
+
+
+def test_required_in_one_all_of_part_and_defined_in_another() -> None:
+    api = load(
+        with_schemas(
+            {
+                "Base": {"type": "object", "properties": {"id": {"type": "integer"}}},
+                "Pet": {
+                    "allOf": [
+                        {"$ref": "#/components/schemas/Base"},
+                        {"required": ["id", "name"], "properties": {"name": {"type": "string"}}},
+                    ]
+                },
+                "OneOfThem": {"anyOf": [{"required": ["email"]}, {"required": ["phone"]}]},
+            }
+        )
+    )
+    base, part = api.schemas["Pet"].all_of
+    assert base.ref == "Base" and api.schemas["Base"].required_extra == ()
+    assert part.required_extra == ("id",)
+    assert [(p.name, p.required) for p in part.properties] == [("name", True)]
+    either = api.schemas["OneOfThem"].any_of
+    assert [s.required_extra for s in either] == [("email",), ("phone",)]
+    assert api.problems == ()
+
+
+def test_required_beside_a_ref_in_3_1_lands_in_the_sibling_part() -> None:
+    api = load(
+        with_schemas(
+            {
+                "Base": {"type": "object", "properties": {"id": {"type": "integer"}}},
+                "Strict": {"$ref": "#/components/schemas/Base", "required": ["id"]},
+            },
+            version="3.1.0",
+        )
+    )
+    target, extra = api.schemas["Strict"].all_of
+    assert target.ref == "Base" and extra.required_extra == ("id",)

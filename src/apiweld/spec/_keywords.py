@@ -1,29 +1,54 @@
-"""JSON Schema keywords copied as they are: their Schema field and the check their value needs.
+"""The JSON Schema keywords the schema builder reads: one table, keyword -> how to read it.
 
-Kept as tables so the schema builder dispatches on each key of a schema with one lookup.
+Each entry is `(kind, Schema field, check or reader)`. The three commonest kinds (a string, a
+number or count, a boolean flag) are checked inline by the builder's loop, without a call; every
+other keyword has a reader, `reader(builder, keyword, field, value, node)`, which validates the
+value (warning at the keyword's JSON pointer when it is unusable) and stores what it means in
+`node.fields`. One lookup per key of a schema is what keeps large descriptions fast.
 """
 
 from __future__ import annotations
 
 from collections.abc import Callable
-from typing import Any
+from typing import TYPE_CHECKING, Any, NamedTuple
+
+from apiweld.spec._discriminators import read_discriminator
+from apiweld.spec._refs import Location, make_location_fast
+from apiweld.spec.ir import Property
+from apiweld.spec.names import assign_py_names, property_name
+
+if TYPE_CHECKING:
+    from apiweld.spec._schemas import SchemaBuilder
 
 __all__ = [
     "EXCLUSIVE_BOUNDS",
     "FLAG",
-    "FLAG_KEYWORDS",
     "JSON_TYPES",
+    "KEYWORDS",
     "SCALAR",
-    "SCALAR_KEYWORDS",
     "TEXT",
-    "TEXT_KEYWORDS",
+    "Node",
     "describe_type",
 ]
 
-SCALAR, TEXT, FLAG = "scalar", "text", "flag"
+SCALAR, TEXT, FLAG, READ = "scalar", "text", "flag", "read"
 JSON_TYPES: frozenset[str] = frozenset(
     {"string", "number", "integer", "boolean", "array", "object", "null"}
 )
+EXCLUSIVE_BOUNDS = frozenset({"exclusiveMinimum", "exclusiveMaximum"})
+_SINGLE_TYPES: dict[str, tuple[str, ...]] = {t: (t,) for t in JSON_TYPES}
+
+
+class Node(NamedTuple):
+    """The raw schema being read, where it is, how deep, and the `Schema` fields so far."""
+
+    raw: dict[str, Any]
+    at: Location
+    depth: int
+    fields: dict[str, Any]
+
+
+Reader = Callable[["SchemaBuilder", str, str, Any, Node], None]
 
 
 def describe_type(value: Any) -> str:
@@ -49,32 +74,189 @@ def _is_positive(value: Any) -> bool:
     return _is_number(value) and value > 0
 
 
-# Keywords whose value must be a string (the most common kind: checked inline, no call).
-TEXT_KEYWORDS: dict[str, str] = {
-    "description": "description",
-    "title": "title",
-    "format": "format",
-    "pattern": "pattern",
-    "contentMediaType": "content_media_type",
-    "contentEncoding": "content_encoding",
-}
-SCALAR_KEYWORDS: dict[str, tuple[str, Callable[[Any], bool]]] = {
-    "minimum": ("minimum", _is_number),
-    "maximum": ("maximum", _is_number),
-    "exclusiveMinimum": ("exclusive_minimum", _is_number),
-    "exclusiveMaximum": ("exclusive_maximum", _is_number),
-    "multipleOf": ("multiple_of", _is_positive),
-    "minLength": ("min_length", _is_count),
-    "maxLength": ("max_length", _is_count),
-    "minItems": ("min_items", _is_count),
-    "maxItems": ("max_items", _is_count),
-    "minProperties": ("min_properties", _is_count),
-    "maxProperties": ("max_properties", _is_count),
-}
-EXCLUSIVE_BOUNDS = frozenset({"exclusiveMinimum", "exclusiveMaximum"})
-FLAG_KEYWORDS: dict[str, str] = {
-    "deprecated": "deprecated",
-    "readOnly": "read_only",
-    "writeOnly": "write_only",
-    "uniqueItems": "unique_items",
+def _escape(token: str) -> str:
+    """A JSON pointer token (RFC 6901), inlined here because it runs once per property."""
+    if "~" in token or "/" in token:
+        return token.replace("~", "~0").replace("/", "~1")
+    return token
+
+
+# -- readers shared by several keywords ---------------------------------------------------------
+
+
+def _schema_array(b: SchemaBuilder, key: str, attr: str, value: Any, node: Node) -> None:
+    """allOf, oneOf, anyOf, prefixItems: an array of schemas."""
+    if not isinstance(value, list):
+        b.warn(node.at.child(key), f"{key} must be an array; ignored")
+        return
+    here, nested = node.at.child(key), node.depth + 1
+    node.fields[attr] = tuple(b.build(s, here.child(i), nested) for i, s in enumerate(value))
+
+
+def _value_array(b: SchemaBuilder, key: str, attr: str, value: Any, node: Node) -> None:
+    if isinstance(value, list):
+        node.fields[attr] = tuple(value)
+    else:
+        b.warn(node.at.child(key), f"{key} must be an array; ignored")
+
+
+def _subschema(b: SchemaBuilder, key: str, attr: str, value: Any, node: Node) -> None:
+    node.fields[attr] = b.build(value, node.at.child(key), node.depth + 1)
+
+
+def _flag_or_subschema(b: SchemaBuilder, key: str, attr: str, value: Any, node: Node) -> None:
+    if isinstance(value, bool):
+        node.fields[attr] = value
+    else:
+        _subschema(b, key, attr, value, node)
+
+
+def _present_value(b: SchemaBuilder, key: str, attr: str, value: Any, node: Node) -> None:
+    """const and default: any value, null included, so presence is a field of its own."""
+    node.fields["has_" + attr] = True
+    node.fields[attr] = value
+
+
+# -- readers of one keyword -----------------------------------------------------------------
+
+
+def _type(b: SchemaBuilder, key: str, attr: str, value: Any, node: Node) -> None:
+    single = _SINGLE_TYPES.get(value) if value.__class__ is str else None
+    if single is not None:  # the common case: one valid type, a shared tuple
+        node.fields[attr] = single
+        return
+    types: list[str] = []
+    for candidate in value if isinstance(value, list) else [value]:
+        if candidate == "file":  # Swagger 2.0's upload type
+            types.append("string")
+            node.fields["format"] = "binary"
+        elif isinstance(candidate, str) and candidate in JSON_TYPES:
+            if candidate not in types:
+                types.append(candidate)
+        else:
+            b.warn(node.at.child(key), f"unknown type {candidate!r}; treated as any type")
+            return
+    if types:
+        node.fields[attr] = tuple(types)
+
+
+def _examples(b: SchemaBuilder, key: str, attr: str, value: Any, node: Node) -> None:
+    """3.1's `examples` array; a 3.0 `example` in the same schema comes after it."""
+    if isinstance(value, list):
+        node.fields[attr] = (*value, *node.fields.get(attr, ()))
+    else:
+        b.warn(node.at.child(key), "examples in a schema must be an array; ignored")
+
+
+def _example(b: SchemaBuilder, key: str, attr: str, value: Any, node: Node) -> None:
+    node.fields[attr] = (*node.fields.get(attr, ()), value)
+
+
+def _properties(b: SchemaBuilder, key: str, attr: str, value: Any, node: Node) -> None:
+    if not isinstance(value, dict):
+        b.warn(node.at.child(key), "properties must be an object; ignored")
+        return
+    required = node.raw.get("required")
+    names = {r for r in required if isinstance(r, str)} if isinstance(required, list) else ()
+    py_names = assign_py_names(list(value), property_name)
+    doc, prefix = node.at.doc, node.at.pointer + "/properties/"
+    build, nested = b.build, node.depth + 1
+    # A list comprehension, positional arguments: this runs once per property.
+    node.fields[attr] = tuple(
+        [
+            Property(
+                wire,
+                py_names[wire],
+                build(sub, make_location_fast(Location, (doc, prefix + _escape(wire))), nested),
+                wire in names,
+            )
+            for wire, sub in value.items()
+        ]
+    )
+
+
+def _required(b: SchemaBuilder, key: str, attr: str, value: Any, node: Node) -> None:
+    """Names with a property here are `Property.required`; the rest are kept in `attr`."""
+    if isinstance(value, list):
+        declared = node.raw.get("properties")
+        if not isinstance(declared, dict):
+            declared = {}
+        extra = [n for n in value if isinstance(n, str) and n not in declared]
+        if extra:
+            node.fields[attr] = tuple(dict.fromkeys(extra))
+    elif not isinstance(value, bool):
+        # A boolean is draft-3 style `required: true` on a property: harmless, ignored.
+        b.warn(node.at.child(key), "required must be an array; ignored")
+
+
+def _items(b: SchemaBuilder, key: str, attr: str, value: Any, node: Node) -> None:
+    if not isinstance(value, list):
+        _subschema(b, key, attr, value, node)
+        return
+    # Draft 2019 / OpenAPI 3.0 tuple form; an explicit prefixItems read before it wins.
+    here, nested = node.at.child(key), node.depth + 1
+    node.fields.setdefault(
+        "prefix_items", tuple(b.build(s, here.child(i), nested) for i, s in enumerate(value))
+    )
+    extra = node.raw.get("additionalItems")
+    if extra is not None and not isinstance(extra, bool):
+        node.fields[attr] = b.build(extra, node.at.child("additionalItems"), nested)
+
+
+def _pattern_properties(b: SchemaBuilder, key: str, attr: str, value: Any, node: Node) -> None:
+    if not isinstance(value, dict):
+        b.warn(node.at.child(key), f"{key} must be an object; ignored")
+        return
+    here, nested = node.at.child(key), node.depth + 1
+    node.fields[attr] = tuple(
+        (pattern, b.build(sub, here.child(pattern), nested)) for pattern, sub in value.items()
+    )
+
+
+def _discriminator(b: SchemaBuilder, key: str, attr: str, value: Any, node: Node) -> None:
+    built = read_discriminator(b, value, node.raw, node.at.child(key))
+    if built is not None:
+        node.fields[attr] = built
+
+
+# keyword: (kind, Schema field, check for SCALAR or reader for READ)
+KEYWORDS: dict[str, tuple[str, str, Any]] = {
+    "description": (TEXT, "description", None),
+    "title": (TEXT, "title", None),
+    "format": (TEXT, "format", None),
+    "pattern": (TEXT, "pattern", None),
+    "contentMediaType": (TEXT, "content_media_type", None),
+    "contentEncoding": (TEXT, "content_encoding", None),
+    "minimum": (SCALAR, "minimum", _is_number),
+    "maximum": (SCALAR, "maximum", _is_number),
+    "exclusiveMinimum": (SCALAR, "exclusive_minimum", _is_number),
+    "exclusiveMaximum": (SCALAR, "exclusive_maximum", _is_number),
+    "multipleOf": (SCALAR, "multiple_of", _is_positive),
+    "minLength": (SCALAR, "min_length", _is_count),
+    "maxLength": (SCALAR, "max_length", _is_count),
+    "minItems": (SCALAR, "min_items", _is_count),
+    "maxItems": (SCALAR, "max_items", _is_count),
+    "minProperties": (SCALAR, "min_properties", _is_count),
+    "maxProperties": (SCALAR, "max_properties", _is_count),
+    "deprecated": (FLAG, "deprecated", None),
+    "readOnly": (FLAG, "read_only", None),
+    "writeOnly": (FLAG, "write_only", None),
+    "uniqueItems": (FLAG, "unique_items", None),
+    "type": (READ, "types", _type),
+    "enum": (READ, "enum", _value_array),
+    "const": (READ, "const", _present_value),
+    "default": (READ, "default", _present_value),
+    "example": (READ, "examples", _example),
+    "examples": (READ, "examples", _examples),
+    "properties": (READ, "properties", _properties),
+    "required": (READ, "required_extra", _required),
+    "additionalProperties": (READ, "additional_properties", _flag_or_subschema),
+    "patternProperties": (READ, "pattern_properties", _pattern_properties),
+    "items": (READ, "items", _items),
+    "prefixItems": (READ, "prefix_items", _schema_array),
+    "allOf": (READ, "all_of", _schema_array),
+    "oneOf": (READ, "one_of", _schema_array),
+    "anyOf": (READ, "any_of", _schema_array),
+    "not": (READ, "not_", _subschema),
+    "discriminator": (READ, "discriminator", _discriminator),
 }

@@ -10,35 +10,33 @@ so no description can overflow the stack.
 from __future__ import annotations
 
 from collections import deque
-from collections.abc import Callable
 from typing import Any, Literal
 
-from apiweld.spec._discriminators import add_implicit_mappings, read_discriminator
+from apiweld.spec._discriminators import add_implicit_mappings
 from apiweld.spec._errors import Problems
 from apiweld.spec._keywords import (
     EXCLUSIVE_BOUNDS,
     FLAG,
-    FLAG_KEYWORDS,
-    JSON_TYPES,
+    KEYWORDS,
     SCALAR,
-    SCALAR_KEYWORDS,
     TEXT,
-    TEXT_KEYWORDS,
+    Node,
     describe_type,
 )
-from apiweld.spec._refs import Location, RefResolver, make_location_fast
-from apiweld.spec.ir import ANY_SCHEMA, JsonType, Property, Schema
-from apiweld.spec.names import assign_py_names, class_name, property_name, unique_name
+from apiweld.spec._refs import Location, RefResolver
+from apiweld.spec.ir import ANY_SCHEMA, JsonType, Schema
+from apiweld.spec.names import class_name, unique_name
 
 __all__ = ["MAX_INLINE_DEPTH", "SchemaBuilder"]
 
 # About five Python frames per level: 64 levels stay well below the default recursion limit
 # even when `load` is called from deep inside a program; real schemas nest far less inline.
 MAX_INLINE_DEPTH = 64
+# `tuple.__new__` directly: a node is made for every schema read (see `make_location_fast`).
+make_node = tuple.__new__
 Dialect = Literal["2.0", "3.0", "3.1"]
 
 _NULL_TYPE: tuple[JsonType, ...] = ("null",)
-_SINGLE_TYPES: dict[str, tuple[str, ...]] = {t: (t,) for t in JSON_TYPES}
 # Fields of an untyped schema that can reject null (so `nullable` must be spelled out).
 _EXCLUDES_NULL = frozenset({"all_of", "one_of", "any_of", "not_", "enum", "has_const"})
 # Keywords that may sit beside a `$ref` without changing what it validates.
@@ -281,8 +279,9 @@ class SchemaBuilder:
         """
         fields: dict[str, Any] = {"pointer": location.pointer}
         extensions: dict[str, Any] | None = None
+        node = make_node(Node, (raw, location, depth, fields))
         for key, value in raw.items():
-            keyword = _KEYWORDS.get(key)
+            keyword = KEYWORDS.get(key)
             if keyword is None:
                 if key[:2] == "x-":
                     if extensions is None:
@@ -290,26 +289,20 @@ class SchemaBuilder:
                     extensions[key] = value
                 continue
             kind, attr, check = keyword
+            # The three commonest kinds are checked here, without a call.
             if kind is TEXT:
-                if value.__class__ is str:
-                    fields[attr] = value
-                else:
-                    self.warn(location.child(key), f"{key} must be a string; ignored")
+                valid = value.__class__ is str
             elif kind is SCALAR:
-                if check(value):
-                    fields[attr] = value
-                elif not (key in EXCLUSIVE_BOUNDS and isinstance(value, bool)):
-                    self.warn(
-                        location.child(key),
-                        f"{key} has the wrong type ({describe_type(value)}); ignored",
-                    )
+                valid = check(value)
             elif kind is FLAG:
-                if value is True:
-                    fields[attr] = True
-                elif value is not False:
-                    self.warn(location.child(key), f"{key} must be a boolean; ignored")
+                valid = value is True or value is False
             else:
-                check(self, value, raw, location, depth, fields)
+                check(self, key, attr, value, node)
+                continue
+            if valid:
+                fields[attr] = value
+            else:
+                self._reject(kind, key, value, location)
         if extensions:
             fields["extensions"] = extensions
         # 3.0's boolean exclusiveMinimum/Maximum qualify minimum/maximum.
@@ -319,278 +312,16 @@ class SchemaBuilder:
             fields["exclusive_maximum"] = fields.pop("maximum")
         return fields
 
-    # Keyword handlers: (value, the raw schema, its location, depth, fields being built).
-
-    def _on_type(
-        self,
-        value: Any,
-        raw: dict[str, Any],
-        location: Location,
-        depth: int,
-        fields: dict[str, Any],
-    ) -> None:
-        single = _SINGLE_TYPES.get(value) if value.__class__ is str else None
-        if single is not None:  # the common case: one valid type, a shared tuple
-            fields["types"] = single
-            return
-        candidates = value if isinstance(value, list) else [value]
-        types: list[str] = []
-        for candidate in candidates:
-            if candidate == "file":  # Swagger 2.0's upload type
-                types.append("string")
-                fields["format"] = "binary"
-            elif isinstance(candidate, str) and candidate in JSON_TYPES:
-                if candidate not in types:
-                    types.append(candidate)
-            else:
-                self.warn(
-                    location.child("type"), f"unknown type {candidate!r}; treated as any type"
-                )
-                return
-        if types:
-            fields["types"] = tuple(types)
-
-    def _on_enum(
-        self,
-        value: Any,
-        raw: dict[str, Any],
-        location: Location,
-        depth: int,
-        fields: dict[str, Any],
-    ) -> None:
-        if isinstance(value, list):
-            fields["enum"] = tuple(value)
-        else:
-            self.warn(location.child("enum"), "enum must be an array; ignored")
-
-    def _on_const(
-        self,
-        value: Any,
-        raw: dict[str, Any],
-        location: Location,
-        depth: int,
-        fields: dict[str, Any],
-    ) -> None:
-        fields["has_const"] = True
-        fields["const"] = value
-
-    def _on_default(
-        self,
-        value: Any,
-        raw: dict[str, Any],
-        location: Location,
-        depth: int,
-        fields: dict[str, Any],
-    ) -> None:
-        fields["has_default"] = True
-        fields["default"] = value
-
-    def _on_examples(
-        self,
-        value: Any,
-        raw: dict[str, Any],
-        location: Location,
-        depth: int,
-        fields: dict[str, Any],
-    ) -> None:
-        if isinstance(value, list):
-            fields["examples"] = (*value, *fields.get("examples", ()))
-        else:
-            self.warn(location.child("examples"), "examples in a schema must be an array; ignored")
-
-    def _on_example(
-        self,
-        value: Any,
-        raw: dict[str, Any],
-        location: Location,
-        depth: int,
-        fields: dict[str, Any],
-    ) -> None:
-        fields["examples"] = (*fields.get("examples", ()), value)
-
-    def _on_properties(
-        self,
-        value: Any,
-        raw: dict[str, Any],
-        location: Location,
-        depth: int,
-        fields: dict[str, Any],
-    ) -> None:
-        if not isinstance(value, dict):
-            self.warn(location.child("properties"), "properties must be an object; ignored")
-            return
-        required = raw.get("required")
-        if isinstance(required, list):
-            required_names = {r for r in required if isinstance(r, str)}
-        else:
-            required_names = set()
-        py_names = assign_py_names(list(value), property_name)
-        doc, prefix = location.doc, location.pointer + "/properties/"
-        build, nested = self.build, depth + 1
-        # A list comprehension, positional arguments: this runs once per property.
-        fields["properties"] = tuple(
-            [
-                Property(
-                    wire,
-                    py_names[wire],
-                    build(sub, make_location_fast(Location, (doc, prefix + _escape(wire))), nested),
-                    wire in required_names,
-                )
-                for wire, sub in value.items()
-            ]
-        )
-
-    def _on_required(
-        self,
-        value: Any,
-        raw: dict[str, Any],
-        location: Location,
-        depth: int,
-        fields: dict[str, Any],
-    ) -> None:
-        if not isinstance(value, list) and not isinstance(value, bool):
-            # A boolean is draft-3 style `required: true` on a property: harmless, ignored.
-            self.warn(location.child("required"), "required must be an array; ignored")
-
-    def _on_additional_properties(
-        self,
-        value: Any,
-        raw: dict[str, Any],
-        location: Location,
-        depth: int,
-        fields: dict[str, Any],
-    ) -> None:
-        if isinstance(value, bool):
-            fields["additional_properties"] = value
-        else:
-            fields["additional_properties"] = self.build(
-                value, location.child("additionalProperties"), depth + 1
-            )
-
-    def _on_pattern_properties(
-        self,
-        value: Any,
-        raw: dict[str, Any],
-        location: Location,
-        depth: int,
-        fields: dict[str, Any],
-    ) -> None:
-        if not isinstance(value, dict):
+    def _reject(self, kind: str, key: str, value: Any, location: Location) -> None:
+        if kind is TEXT:
+            self.warn(location.child(key), f"{key} must be a string; ignored")
+        elif kind is FLAG:
+            self.warn(location.child(key), f"{key} must be a boolean; ignored")
+        elif not (key in EXCLUSIVE_BOUNDS and isinstance(value, bool)):
+            # (3.0's boolean exclusive bounds are read beside minimum/maximum, in `_fields`.)
             self.warn(
-                location.child("patternProperties"), "patternProperties must be an object; ignored"
+                location.child(key), f"{key} has the wrong type ({describe_type(value)}); ignored"
             )
-            return
-        here = location.child("patternProperties")
-        fields["pattern_properties"] = tuple(
-            (pattern, self.build(sub, here.child(pattern), depth + 1))
-            for pattern, sub in value.items()
-        )
-
-    def _on_discriminator(
-        self,
-        value: Any,
-        raw: dict[str, Any],
-        location: Location,
-        depth: int,
-        fields: dict[str, Any],
-    ) -> None:
-        built = read_discriminator(self, value, raw, location.child("discriminator"))
-        if built is not None:
-            fields["discriminator"] = built
-
-    def _on_items(
-        self,
-        value: Any,
-        raw: dict[str, Any],
-        location: Location,
-        depth: int,
-        fields: dict[str, Any],
-    ) -> None:
-        if isinstance(value, list):  # draft 2019 / OpenAPI 3.0 tuple form
-            here = location.child("items")
-            fields.setdefault(
-                "prefix_items",
-                tuple(self.build(s, here.child(i), depth + 1) for i, s in enumerate(value)),
-            )
-            extra = raw.get("additionalItems")
-            if extra is not None and not isinstance(extra, bool):
-                fields["items"] = self.build(extra, location.child("additionalItems"), depth + 1)
-        else:
-            items_at = Location(location.doc, location.pointer + "/items")
-            fields["items"] = self.build(value, items_at, depth + 1)
-
-    def _on_prefix_items(
-        self,
-        value: Any,
-        raw: dict[str, Any],
-        location: Location,
-        depth: int,
-        fields: dict[str, Any],
-    ) -> None:
-        if not isinstance(value, list):
-            self.warn(location.child("prefixItems"), "prefixItems must be an array; ignored")
-            return
-        here = location.child("prefixItems")
-        fields["prefix_items"] = tuple(
-            self.build(s, here.child(i), depth + 1) for i, s in enumerate(value)
-        )
-
-    def _on_composition(
-        self,
-        value: Any,
-        raw: dict[str, Any],
-        location: Location,
-        depth: int,
-        fields: dict[str, Any],
-        *,
-        key: str = "",
-        attr: str = "",
-    ) -> None:
-        if not isinstance(value, list):
-            self.warn(location.child(key), f"{key} must be an array; ignored")
-            return
-        here = location.child(key)
-        fields[attr] = tuple(self.build(s, here.child(i), depth + 1) for i, s in enumerate(value))
-
-    def _on_all_of(
-        self,
-        value: Any,
-        raw: dict[str, Any],
-        location: Location,
-        depth: int,
-        fields: dict[str, Any],
-    ) -> None:
-        self._on_composition(value, raw, location, depth, fields, key="allOf", attr="all_of")
-
-    def _on_one_of(
-        self,
-        value: Any,
-        raw: dict[str, Any],
-        location: Location,
-        depth: int,
-        fields: dict[str, Any],
-    ) -> None:
-        self._on_composition(value, raw, location, depth, fields, key="oneOf", attr="one_of")
-
-    def _on_any_of(
-        self,
-        value: Any,
-        raw: dict[str, Any],
-        location: Location,
-        depth: int,
-        fields: dict[str, Any],
-    ) -> None:
-        self._on_composition(value, raw, location, depth, fields, key="anyOf", attr="any_of")
-
-    def _on_not(
-        self,
-        value: Any,
-        raw: dict[str, Any],
-        location: Location,
-        depth: int,
-        fields: dict[str, Any],
-    ) -> None:
-        fields["not_"] = self.build(value, location.child("not"), depth + 1)
 
 
 def _replace(schema: Schema, **changes: Any) -> Schema:
@@ -599,46 +330,9 @@ def _replace(schema: Schema, **changes: Any) -> Schema:
     return dataclasses.replace(schema, **changes)
 
 
-def _escape(token: str) -> str:
-    """A JSON pointer token (RFC 6901), inlined here because it runs once per property."""
-    if "~" in token or "/" in token:
-        return token.replace("~", "~0").replace("/", "~1")
-    return token
-
-
 def _is_nullable(raw: dict[str, Any]) -> bool:
     return raw.get("nullable") is True or raw.get("x-nullable") is True
 
 
 def _with_name(schema: Schema, name: str, source_name: str | None) -> Schema:
     return _replace(schema, name=name, source_name=source_name)
-
-
-_Handler = Callable[[SchemaBuilder, Any, dict[str, Any], Location, int, dict[str, Any]], None]
-_HANDLER = "handler"
-_HANDLERS: dict[str, _Handler] = {
-    "type": SchemaBuilder._on_type,
-    "properties": SchemaBuilder._on_properties,
-    "required": SchemaBuilder._on_required,
-    "items": SchemaBuilder._on_items,
-    "enum": SchemaBuilder._on_enum,
-    "example": SchemaBuilder._on_example,
-    "examples": SchemaBuilder._on_examples,
-    "default": SchemaBuilder._on_default,
-    "const": SchemaBuilder._on_const,
-    "allOf": SchemaBuilder._on_all_of,
-    "oneOf": SchemaBuilder._on_one_of,
-    "anyOf": SchemaBuilder._on_any_of,
-    "not": SchemaBuilder._on_not,
-    "additionalProperties": SchemaBuilder._on_additional_properties,
-    "patternProperties": SchemaBuilder._on_pattern_properties,
-    "prefixItems": SchemaBuilder._on_prefix_items,
-    "discriminator": SchemaBuilder._on_discriminator,
-}
-# One table for every keyword, so each key of a schema costs a single lookup.
-_KEYWORDS: dict[str, tuple[str, str, Any]] = {
-    **{key: (TEXT, attr, None) for key, attr in TEXT_KEYWORDS.items()},
-    **{key: (SCALAR, attr, check) for key, (attr, check) in SCALAR_KEYWORDS.items()},
-    **{key: (FLAG, attr, None) for key, attr in FLAG_KEYWORDS.items()},
-    **{key: (_HANDLER, "", handler) for key, handler in _HANDLERS.items()},
-}

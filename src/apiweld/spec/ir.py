@@ -84,6 +84,10 @@ class Schema:
     has_const: bool = False
     const: JsonValue = None
     properties: tuple[Property, ...] = ()
+    required_extra: tuple[str, ...] = ()
+    """Names in `required` with no entry in `properties` here, in `required` order: defined in
+    another `allOf` part, or required without saying what they hold. An object valid for this
+    schema has them too. (A required name with a property here is `Property.required`.)"""
     additional_properties: Schema | bool | None = None
     """None: not stated (extra keys allowed, untyped); False: forbidden; a Schema: typed extras."""
     pattern_properties: tuple[tuple[str, Schema], ...] = ()
