@@ -10,12 +10,13 @@ import math
 import threading
 import time
 from collections.abc import Callable, Mapping
+from typing import Any
 
 from ._adaptive import AdaptivePolicy, Throttle, plan_throttle
 from ._config import DEFAULT_GROUP, RateLimit, RateLimitTimeout
 from ._headers import parse_rate_limit_headers
 
-__all__ = ["IN_FLIGHT_HORIZON", "BaseRateLimiter", "Step"]
+__all__ = ["IN_FLIGHT_HORIZON", "BaseRateLimiter", "Receipt", "Step"]
 
 IN_FLIGHT_HORIZON = 60.0
 """Seconds after which an admitted call without an observed response no longer counts in flight."""
@@ -28,6 +29,10 @@ class Step(enum.Enum):
     DONE = 1
     OWN_RESERVED = 2
     PAUSED = 3
+
+
+Receipt = tuple[Any, ...]
+"""What one step reserved, in a form only the backend that made it reads (`_give_back`)."""
 
 
 def _check_weight(weight: float) -> float:
@@ -97,8 +102,9 @@ class BaseRateLimiter(abc.ABC):
     @abc.abstractmethod
     def _step(
         self, group: str, weight: float, max_wait: float | None, include_own: bool
-    ) -> tuple[Step, float]:
-        """One reservation step; returns what happened and how long to wait before going on.
+    ) -> tuple[Step, float, Receipt | None]:
+        """One reservation step: what happened, how long to wait before going on, and a receipt
+        for what it reserved (None: nothing, or a backend that cannot give slots back).
 
         A call is admitted in (at most) two steps so that a slow or paused group never holds a
         future slot of the API-wide budget (a GCRA timeline cannot hand out earlier slots behind a
@@ -113,7 +119,14 @@ class BaseRateLimiter(abc.ABC):
     @abc.abstractmethod
     async def _step_async(
         self, group: str, weight: float, max_wait: float | None, include_own: bool
-    ) -> tuple[Step, float]: ...
+    ) -> tuple[Step, float, Receipt | None]: ...
+
+    def _give_back(self, receipts: list[Receipt]) -> None:
+        """Release what the steps of a call that will not be sent reserved (see `_memory.py`).
+
+        Must not block or await: it runs while a cancelled task unwinds. The default keeps the
+        reservations (the Redis backend: see `_redis.py`)."""
+        return None
 
     @abc.abstractmethod
     def pause_remaining(self, group: str) -> float:
@@ -143,22 +156,31 @@ class BaseRateLimiter(abc.ABC):
         started = self._now()
         include_own = True
         slept = False
-        while True:
-            left = None if timeout is None else max(0.0, timeout - (self._now() - started))
-            step, wait = self._step(group, weight, left, include_own)
-            if wait > 0:
-                slept = True
-                self._sleep(wait)
-            if step is Step.OWN_RESERVED:
-                include_own = False
-            elif step is Step.DONE:
-                break
+        receipts: list[Receipt] = []
+        try:
+            while True:
+                left = None if timeout is None else max(0.0, timeout - (self._now() - started))
+                step, wait, receipt = self._step(group, weight, left, include_own)
+                if receipt is not None:
+                    receipts.append(receipt)
+                if wait > 0:
+                    slept = True
+                    self._sleep(wait)
+                if step is Step.OWN_RESERVED:
+                    include_own = False
+                elif step is Step.DONE:
+                    break
+            # A pause may have been learned while this call slept (another caller's 429).
+            while slept and (pause := self.pause_remaining(group)) > 0:
+                if timeout is not None:
+                    self._check_deadline(group, pause, timeout, self._now() - started)
+                self._sleep(pause)
+        except BaseException:
+            # Timed out or interrupted: this call will not be sent, so its slots are not used.
+            if receipts:
+                self._give_back(receipts)
+            raise
         self._admitted(group)
-        # A pause may have been learned while this call slept (another caller's 429).
-        while slept and (pause := self.pause_remaining(group)) > 0:
-            if timeout is not None:
-                self._check_deadline(group, pause, timeout, self._now() - started)
-            self._sleep(pause)
         return self._now() - started
 
     async def acquire_async(
@@ -170,21 +192,32 @@ class BaseRateLimiter(abc.ABC):
         started = time.monotonic()
         include_own = True
         slept = False
-        while True:
-            left = None if timeout is None else max(0.0, timeout - (time.monotonic() - started))
-            step, wait = await self._step_async(group, weight, left, include_own)
-            if wait > 0:
-                slept = True
-                await asyncio.sleep(wait)
-            if step is Step.OWN_RESERVED:
-                include_own = False
-            elif step is Step.DONE:
-                break
+        receipts: list[Receipt] = []
+        try:
+            while True:
+                left = None if timeout is None else max(0.0, timeout - (time.monotonic() - started))
+                step, wait, receipt = await self._step_async(group, weight, left, include_own)
+                if receipt is not None:
+                    receipts.append(receipt)
+                if wait > 0:
+                    slept = True
+                    await asyncio.sleep(wait)
+                if step is Step.OWN_RESERVED:
+                    include_own = False
+                elif step is Step.DONE:
+                    break
+            while slept and (pause := await self.pause_remaining_async(group)) > 0:
+                if timeout is not None:
+                    self._check_deadline(group, pause, timeout, time.monotonic() - started)
+                await asyncio.sleep(pause)
+        except BaseException:
+            # Cancelled (a caller's timeout, a TaskGroup failing) or timed out while waiting:
+            # the slots reserved for this call would go unused. Not awaited, so a cancelled
+            # task gives them back at once, before its cancellation goes on.
+            if receipts:
+                self._give_back(receipts)
+            raise
         self._admitted(group)
-        while slept and (pause := await self.pause_remaining_async(group)) > 0:
-            if timeout is not None:
-                self._check_deadline(group, pause, timeout, time.monotonic() - started)
-            await asyncio.sleep(pause)
         return time.monotonic() - started
 
     @staticmethod

@@ -17,6 +17,13 @@ minute after the last time they refer to.
 
 The configured limits travel with each call: every process of one deployment must configure the
 same limits (they come from the same `apiweld.toml` or generated client).
+
+A caller cancelled (or timed out) while it waits keeps its reservation: its slot goes unused,
+one slot per abandoned call. The in-memory limiter gives such slots back when nothing was reserved
+after them (see `_memory.py`); here that would take a Redis round trip from a task that is being
+cancelled (delaying its cancellation by a network wait, or racing it when run in the background)
+and, across processes, the slot is usually no longer the last one anyway. A wasted slot costs
+one interval of the budget once; the state heals by itself as time passes.
 """
 
 from __future__ import annotations
@@ -247,27 +254,29 @@ class RedisRateLimiter(BaseRateLimiter):
         return [self.key(group), self.key(DEFAULT_GROUP)], args
 
     @staticmethod
-    def _outcome(group: str, reply: Any, max_wait: float | None) -> tuple[Step, float]:
+    def _outcome(group: str, reply: Any, max_wait: float | None) -> tuple[Step, float, None]:
         code, wait = int(reply[0]), max(0.0, _seconds(reply[1]))
         if code == 0:
             raise RateLimitTimeout(group, wait, max_wait if max_wait is not None else 0.0)
-        return _STEPS[code], wait
+        # No receipt: a reservation here is kept even when its caller is cancelled (see the
+        # module docstring).
+        return _STEPS[code], wait, None
 
     def _step(
         self, group: str, weight: float, max_wait: float | None, include_own: bool
-    ) -> tuple[Step, float]:
+    ) -> tuple[Step, float, None]:
         keys, args = self._step_args(group, weight, max_wait, include_own)
         try:
             script = self._redis.script(_STEP)
             reply = self._redis.call("rate-limit reserve", lambda: script(keys=keys, args=args))
         except StateBackendError as exc:
             self._open_or_raise(exc)
-            return Step.DONE, 0.0
+            return Step.DONE, 0.0, None
         return self._outcome(group, reply, max_wait)
 
     async def _step_async(
         self, group: str, weight: float, max_wait: float | None, include_own: bool
-    ) -> tuple[Step, float]:
+    ) -> tuple[Step, float, None]:
         keys, args = self._step_args(group, weight, max_wait, include_own)
         try:
             script = self._redis.script_async(_STEP)
@@ -276,7 +285,7 @@ class RedisRateLimiter(BaseRateLimiter):
             )
         except StateBackendError as exc:
             self._open_or_raise(exc)
-            return Step.DONE, 0.0
+            return Step.DONE, 0.0, None
         return self._outcome(group, reply, max_wait)
 
     def _open_or_raise(self, exc: StateBackendError) -> None:
