@@ -336,12 +336,15 @@ class OperationBuilder:
         media = min(request_body.content, key=lambda m: (_media_rank(m), m.media_type))
         rank = _media_rank(media)
         dict_any = f"{_b('dict', shadow)}[{_b('str', shadow)}, _t.Any]"
-        if rank == 0:
+        if rank in (0, 1):
+            # A form body is typed as a JSON one: the runtime encodes a model or a mapping to
+            # `key=value` pairs (lists repeated, objects as JSON text).
             annotation = self.types.type_of(media.schema, f"{hint}Body", "input", refs, shadow)
             if annotation != ANY and _names_a_class(annotation, self.types):
                 annotation = f"{annotation} | {dict_any}"
-        elif rank in (1, 2):
-            annotation = dict_any
+        elif rank == 2:
+            parts = self.types.multipart_parts(media.schema, f"{hint}Body", media.encoding, refs)
+            annotation = parts or dict_any
         elif rank == 3:
             annotation = _b("str", shadow)
         else:
@@ -486,8 +489,19 @@ def _split_top_level(expression: str) -> list[str]:
     return pieces
 
 
+_IDENTIFIER = re.compile(r"[A-Za-z_][A-Za-z0-9_]*")
+
+
 def _names_a_class(annotation: str, types: TypeBuilder) -> bool:
-    return any(piece in types.class_names for piece in _split_top_level(annotation))
+    """Whether the annotation is a model (or a union with one, tagged or not) at its top level."""
+    for piece in _split_top_level(annotation):
+        if piece in types.class_names:
+            return True
+        if piece.startswith("_t.Annotated[") and "_pyd.Discriminator(" in piece:
+            words = _IDENTIFIER.findall(piece.split("_pyd.Discriminator(", 1)[0])
+            if any(word in types.class_names for word in words):
+                return True
+    return False
 
 
 def _widen_enum_class(

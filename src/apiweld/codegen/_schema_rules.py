@@ -52,6 +52,31 @@ def const_parts(value: object) -> list[str]:
     return [ANY]
 
 
+def is_binary(schema: Schema) -> bool:
+    """Raw bytes: `format: binary`, or 3.1's `contentMediaType` without a text encoding."""
+    if schema.format == "binary":
+        return True
+    return schema.content_media_type is not None and schema.content_encoding is None
+
+
+def file_types_expression(shadow: frozenset[str]) -> str:
+    """What the runtime's multipart encoder takes as a file part (`apiweld.runtime.FileTypes`).
+
+    Spelled out rather than imported, so no name from the description can collide with it.
+    """
+    content = f"{builtin_name('bytes', shadow)} | _t.IO[{builtin_name('bytes', shadow)}]"
+    name = f"{builtin_name('str', shadow)} | None"
+    return f"{content} | tuple[{name}, {content}] | tuple[{name}, {content}, {name}]"
+
+
+def fixed_tag_values(schema: Schema) -> list[str]:
+    """The one discriminator value a member's tag property allows (`const`, one-value `enum`)."""
+    if schema.has_const and isinstance(schema.const, str):
+        return [schema.const]
+    values = [v for v in schema.enum or () if v is not None]
+    return [values[0]] if len(values) == 1 and isinstance(values[0], str) else []
+
+
 def all_bool(values: list[object]) -> bool:
     return all(isinstance(v, bool) for v in values)
 

@@ -20,11 +20,12 @@ This is the parser half of the generator (the templates only render what it deci
 
 from __future__ import annotations
 
+import keyword
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from typing import Literal
 
-from apiweld.spec.ir import Api, Property, Schema
+from apiweld.spec.ir import Api, Discriminator, Encoding, Property, Schema
 
 from ._names import (
     ANNOTATION_BUILTINS,
@@ -32,6 +33,7 @@ from ._names import (
     pascal_case,
     py_literal,
     safe_identifier,
+    tuple_literal,
     unique,
     upper_snake,
 )
@@ -43,6 +45,9 @@ from ._schema_rules import (
     const_parts,
     default_fits,
     enum_base,
+    file_types_expression,
+    fixed_tag_values,
+    is_binary,
     is_optional,
     number_constraints,
     pattern_compiles,
@@ -109,6 +114,17 @@ class ModelDef:
     """Type of typed extra fields (additionalProperties), or None."""
     refs: set[str]
     pointer: str
+    typed_dict: bool = False
+    """A `TypedDict` of the parts of a multipart body (keys are wire names) instead of a model."""
+
+    @property
+    def base(self) -> str | None:
+        return None if self.typed_dict else "Model"
+
+    @property
+    def class_syntax(self) -> bool:
+        """Whether the keys can be written as a class body; otherwise the functional form."""
+        return all(f.name.isidentifier() and not keyword.iskeyword(f.name) for f in self.fields)
 
 
 @dataclass
@@ -148,6 +164,7 @@ class TypeBuilder:
         self._taken: set[str] = set()
         self._named_class: dict[tuple[str, Variant], str | None] = {}
         self._inline_class: dict[tuple[int, Variant], str] = {}
+        self._parts_class: dict[int, str] = {}
         self._needs_input: dict[str, bool] = {}
         self._expanding: set[str] = set()
         self._pending: list[tuple[str, Schema, Variant, str]] = []
@@ -155,6 +172,7 @@ class TypeBuilder:
         self.enum_classes: set[str] = set()
         """Every class named so far (built or pending)."""
         self._safe_schema_names: dict[str, str] = {}
+        self._children_index: dict[str, list[str]] | None = None
         for key in sorted(api.schemas):
             self._safe_schema_names[key] = unique(
                 safe_identifier(key, fallback="Model", reserved=ANNOTATION_BUILTINS), self._taken
@@ -208,6 +226,78 @@ class TypeBuilder:
         if "array" not in resolved.types and resolved.items is None:
             return None
         return self.type_of(resolved.items, f"{hint}Item", "output", refs)
+
+    def multipart_parts(
+        self, schema: Schema | None, hint: str, encoding: tuple[Encoding, ...], refs: set[str]
+    ) -> str | None:
+        """A `TypedDict` of a multipart body's parts; None when the schema names no properties.
+
+        A TypedDict, not a model: a file part takes what the runtime's multipart encoder sends
+        (bytes, a binary file, or `(filename, content[, content type])`), which a model could
+        not hold without validating it away; keys stay the wire names the encoder sends.
+        """
+        if schema is None:
+            return None
+        target = self.api.resolve(schema)
+        existing = self._parts_class.get(id(target))
+        if existing is not None:
+            refs.add(existing)
+            return existing
+        merged = self._merge(target, set())
+        if not merged.properties:
+            return None
+        base = pascal_case(hint, fallback="Parts")
+        name = unique(base if base not in ANNOTATION_BUILTINS else f"{base}Parts", self._taken)
+        self._parts_class[id(target)] = name
+        self.class_names.add(name)
+        shadow = frozenset({p.name for p in merged.properties} & ANNOTATION_BUILTINS)
+        file_types = {e.property_name for e in encoding if e.content_type and _is_file_media(e)}
+        own: set[str] = set()
+        fields: list[FieldDef] = []
+        for prop in merged.properties:
+            if prop.schema.read_only:
+                continue
+            annotation = self._part_type(prop, name, file_types, own, shadow)
+            fields.append(
+                FieldDef(
+                    name=prop.name,
+                    annotation=f"_t.Required[{annotation}]" if prop.required else annotation,
+                    alias=None,
+                    required=prop.required,
+                    default=None,
+                    doc=docstring_body(prop.schema.description),
+                )
+            )
+        own.discard(name)
+        self.classes[name] = ModelDef(
+            name=name,
+            doc=docstring_body(merged.description),
+            fields=fields,
+            extra_annotation=None,
+            refs=own,
+            pointer=target.pointer,
+            typed_dict=True,
+        )
+        refs.add(name)
+        return name
+
+    def _part_type(
+        self,
+        prop: Property,
+        owner: str,
+        file_types: set[str],
+        refs: set[str],
+        shadow: frozenset[str],
+    ) -> str:
+        schema = self.api.resolve(prop.schema)
+        file_part = file_types_expression(shadow)
+        if prop.name in file_types or is_binary(schema):
+            return file_part
+        items = schema.items
+        if "array" in schema.types and items is not None and is_binary(self.api.resolve(items)):
+            return f"{builtin_name('list', shadow)}[{file_part}]"
+        hint = f"{owner}{pascal_case(prop.name, 'Field')}"
+        return self.type_of(prop.schema, hint, "input", refs, shadow, constraints=False)
 
     # --- naming classes ----------------------------------------------------------------------
 
@@ -366,6 +456,8 @@ class TypeBuilder:
             return None
         value = target.default
         head = annotation.split(" | ")[0]
+        if "_pyd.Discriminator(" in annotation:
+            return None  # a default for a union of models would need constructing one
         if head in self.class_names and head not in self.enum_classes:
             return None  # a model default would need constructing; the server applies it anyway
         if not default_fits(value, self._effective(target)):
@@ -447,16 +539,21 @@ class TypeBuilder:
                 name = self._inline_model(schema, hint, variant)
                 refs.add(name)
                 return [name, "None"] if nullable else [name]
-            parts = []
-            for index, member in enumerate(members):
-                member_hint = member.title or f"{hint}Variant{index + 1}"
-                parts.extend(self._parts(member, member_hint, variant, refs, shadow, constraints))
-            if self._is_discriminated(schema, members):
-                assert schema.discriminator is not None
-                inner = union_of([p for p in parts if p != "None"])
-                tag = py_literal(schema.discriminator.property_name)
-                typed = f"_t.Annotated[{inner}, _pyd.Field(discriminator={tag})]"
-                return [typed, "None"] if nullable or "None" in parts else [typed]
+            member_parts = [
+                self._parts(
+                    member,
+                    member.title or f"{hint}Variant{index + 1}",
+                    variant,
+                    refs,
+                    shadow,
+                    constraints,
+                )
+                for index, member in enumerate(members)
+            ]
+            parts = [part for found in member_parts for part in found]
+            tagged = self._tagged_union(schema, members, member_parts)
+            if tagged is not None:
+                return [tagged, "None"] if nullable or "None" in parts else [tagged]
             return [*parts, "None"] if nullable else parts
         if schema.all_of:
             merged = self._merge(schema, set())
@@ -498,9 +595,12 @@ class TypeBuilder:
             # A named schema that is itself nullable (`nullable: true` beside its properties)
             # makes every use of it nullable.
             target = self.api.schemas[key]
+            typed = class_name
+            if class_name not in self.enum_classes:
+                typed = self._subtype_union(key, class_name, variant, refs) or class_name
             if target.nullable or (target.enum is not None and None in target.enum):
-                return [class_name, "None"]
-            return [class_name]
+                return [typed, "None"]
+            return [typed]
         if key in self._expanding:
             self._warn(pointer, f"schema {key!r} refers to itself without an object; Any")
             return [ANY]
@@ -526,26 +626,148 @@ class TypeBuilder:
         literal = "_t.Literal[" + ", ".join(py_literal(v) for v in values) + "]"
         return [literal, builtin_name(scalar, shadow), *tail]
 
-    def _is_discriminated(self, schema: Schema, members: tuple[Schema, ...]) -> bool:
-        discriminator = schema.discriminator
-        if discriminator is None or len(members) < 2:
-            return False
+    # --- discriminated unions ----------------------------------------------------------------
+
+    def _tagged_union(
+        self, schema: Schema, members: tuple[Schema, ...], member_parts: list[list[str]]
+    ) -> str | None:
+        """A `oneOf`/`anyOf` with a discriminator as a tagged union; None when it cannot be one.
+
+        Members that are not model classes (arrays, primitives) cannot be picked by tag; they
+        stay reachable through the fallback, the plain union of every member.
+        """
+        discriminator = schema.discriminator or self._inherited_discriminator(members)
+        if discriminator is None:
+            return None
+        tag = discriminator.property_name
+        choices: list[tuple[str, list[str], list[str]]] = []
+        for member, parts in zip(members, member_parts, strict=True):
+            real = [p for p in parts if p != "None"]
+            if len(real) != 1 or real[0] not in self.class_names or real[0] in self.enum_classes:
+                continue
+            if member.ref is not None and member.ref not in self.api.schemas:
+                continue
+            target = self.api.resolve(member)
+            chain = self._ref_chain(member.ref)
+            explicit = [value for value, name in discriminator.mapping if name in chain]
+            # A member that does not declare the tag still owns the values naming it: the
+            # payload's tag is what the server says it sent.
+            declared = self._declared(target, tag)
+            if declared is not None:
+                explicit.extend(fixed_tag_values(self.api.resolve(declared.schema)))
+            implicit = [target.source_name or member.ref] if member.ref is not None else []
+            choices.append((real[0], explicit, [v for v in implicit if v]))
+        everything = [p for parts in member_parts for p in parts if p != "None"]
+        if not choices or len(set(everything)) < 2:
+            return None
+        return self._discriminated(tag, choices, union_of(everything))
+
+    def _subtype_union(
+        self, key: str, class_name: str, variant: Variant, refs: set[str]
+    ) -> str | None:
+        """A use of a base schema whose discriminator names its subtypes (`allOf` children).
+
+        OpenAPI reads such a `$ref` as "any of the subtypes, picked by the tag"; the base class
+        is the fallback, so a subtype the description does not know still parses as the base.
+        """
+        base = self.api.schemas[key]
+        discriminator = base.discriminator
+        if discriminator is None or self._declared(base, discriminator.property_name) is None:
+            return None
+        tag = discriminator.property_name
+        targets = [name for _, name in discriminator.mapping]
+        targets.extend(self._children().get(key, ()))
+        choices: list[tuple[str, list[str], list[str]]] = []
+        seen: set[str] = set()
+        for child in [key, *targets]:
+            if child in seen or child not in self.api.schemas:
+                continue
+            seen.add(child)
+            target = self.api.schemas[child]
+            if child != key and self._declared(target, tag) is None:
+                continue
+            child_class = class_name if child == key else self.named_class(child, variant)
+            if child_class is None or child_class in self.enum_classes:
+                continue
+            explicit = [value for value, name in discriminator.mapping if name == child]
+            choices.append((child_class, explicit, [target.source_name or child]))
+        if len(choices) < 2:
+            return None
+        refs.update(name for name, _, _ in choices)
+        return self._discriminated(tag, choices, class_name)
+
+    def _discriminated(
+        self, tag: str, choices: list[tuple[str, list[str], list[str]]], fallback: str
+    ) -> str | None:
+        """`Annotated[<members, each with its Tag> | <fallback>, Discriminator(<picker>)]`.
+
+        `choices`: (class, explicit tag values, implicit ones: the schema's name). Explicit values
+        (mapping, const) win over implicit ones; the first class to claim a value keeps it.
+
+        Decision on tags the description does not know (a subtype the server added later, a
+        missing tag, a body that is not an object): they are not an error. The picker sends them
+        to `fallback`: the plain union of every member (exactly what parsed before this union was
+        tagged) or, for a base schema's subtypes, the base class, so the call still returns data
+        and the unknown tag stays readable on the result. Only a known tag is held to its member.
+        """
+        table: dict[str, str] = {}
+        for position in (1, 2):
+            for class_name, explicit, implicit in choices:
+                for value in explicit if position == 1 else implicit:
+                    table.setdefault(value, class_name)
+        tagged = list(dict.fromkeys(name for name in table.values()))
+        if not tagged:
+            return None
+        pieces = [f"_t.Annotated[{name}, _pyd.Tag({py_literal(name)})]" for name in tagged]
+        fallback_tag = fallback if fallback in tagged else "*"
+        if fallback_tag == "*":
+            pieces.append(f"_t.Annotated[{fallback}, _pyd.Tag({py_literal(fallback_tag)})]")
+        pairs = tuple_literal(
+            tuple_literal([py_literal(value), py_literal(name)]) for value, name in table.items()
+        )
+        picker = f"{tagged[0]}._tag_picker({py_literal(tag)}, {pairs}, {py_literal(fallback_tag)})"
+        return f"_t.Annotated[{' | '.join(pieces)}, _pyd.Discriminator({picker})]"
+
+    def _inherited_discriminator(self, members: tuple[Schema, ...]) -> Discriminator | None:
+        """The discriminator of a base schema every member extends (`oneOf: [Cat, Dog]` where
+        both `allOf` a `Pet` that has one): OpenAPI lets the members carry it."""
+        common: set[str] | None = None
         for member in members:
             if member.ref is None or member.ref not in self.api.schemas:
-                return False
-            target = self.api.schemas[member.ref]
-            if self._class_kind(target) != "model":
-                return False
-            merged = self._merge(target, set())
-            prop = next(
-                (p for p in merged.properties if p.name == discriminator.property_name), None
-            )
-            if prop is None or not prop.required:
-                return False
-            resolved = self.api.resolve(prop.schema)
-            if not (resolved.has_const and isinstance(resolved.const, str)):
-                return False
-        return True
+                return None
+            bases = {
+                part.ref
+                for part in self.api.schemas[member.ref].all_of
+                if part.ref is not None
+                and part.ref in self.api.schemas
+                and self.api.schemas[part.ref].discriminator is not None
+            }
+            common = bases if common is None else common & bases
+        if not common or len(common) != 1:
+            return None
+        return self.api.schemas[next(iter(common))].discriminator
+
+    def _declared(self, schema: Schema, name: str) -> Property | None:
+        return next((p for p in self._merge(schema, set()).properties if p.name == name), None)
+
+    def _ref_chain(self, key: str | None) -> set[str]:
+        """`key` and every name its `$ref` chain passes through (mapping targets may be any)."""
+        chain: set[str] = set()
+        while key is not None and key not in chain and key in self.api.schemas:
+            chain.add(key)
+            key = self.api.schemas[key].ref
+        return chain
+
+    def _children(self) -> dict[str, list[str]]:
+        """Named schemas by the named schemas that extend them directly through `allOf`."""
+        if self._children_index is None:
+            index: dict[str, list[str]] = {}
+            for name in sorted(self.api.schemas):
+                for part in self.api.schemas[name].all_of:
+                    if part.ref is not None and part.ref != name:
+                        index.setdefault(part.ref, []).append(name)
+            self._children_index = index
+        return self._children_index
 
     def _primitive(
         self,
@@ -619,3 +841,12 @@ def _enum_def(name: str, schema: Schema, doc: str) -> EnumDef:
             member = f"VALUE{member}"
         members.append((unique(member, taken), py_literal(value)))
     return EnumDef(name=name, doc=doc, base=base, members=members, pointer=schema.pointer)
+
+
+def _is_file_media(encoding: Encoding) -> bool:
+    """A part whose encoding names a non-text media type is sent as a file."""
+    kinds = [k.split(";")[0].strip().lower() for k in (encoding.content_type or "").split(",")]
+    return any(
+        k and not k.startswith("text/") and k != "application/json" and not k.endswith("+json")
+        for k in kinds
+    )
