@@ -232,3 +232,61 @@ def test_github_examples_round_trip(build: Build, canned_server: str) -> None:
     )
     assert checked >= 100
     assert mismatches == [], "\n".join(m[:600] for m in mismatches[:20])
+
+
+def _pet(extra: str) -> dict[str, Any]:
+    return {
+        "type": "object",
+        "required": ["petType"],
+        "properties": {"petType": {"type": "string"}, "name": {"type": "string"}, extra: {}},
+    }
+
+
+def test_discriminated_examples_round_trip(
+    build: Build, canned_server: str, tmp_path: Path
+) -> None:
+    """Each tagged payload comes back as its own member (Dog would accept a cat's fields too),
+    and a tag the description does not know still parses and round-trips."""
+    examples = {
+        "cat": {"value": {"petType": "cat", "name": "Tom"}},
+        "dog": {"value": {"petType": "dog", "barks": True}},
+        "ferret": {"value": {"petType": "ferret", "name": "F", "sneaky": True}},
+    }
+    union = {
+        "anyOf": [{"$ref": "#/components/schemas/Dog"}, {"$ref": "#/components/schemas/Cat"}],
+        "discriminator": {
+            "propertyName": "petType",
+            "mapping": {"dog": "#/components/schemas/Dog", "cat": "#/components/schemas/Cat"},
+        },
+    }
+    description = {
+        "openapi": "3.0.3",
+        "info": {"title": "Pets", "version": "1"},
+        "paths": {
+            "/pet": {
+                "get": {
+                    "operationId": "getPet",
+                    "responses": {
+                        "200": {
+                            "description": "OK",
+                            "content": {
+                                "application/json": {"schema": union, "examples": examples}
+                            },
+                        }
+                    },
+                }
+            }
+        },
+        "components": {"schemas": {"Dog": _pet("barks"), "Cat": _pet("lives")}},
+    }
+    path = tmp_path / "pets.json"
+    path.write_text(json.dumps(description))
+    checked, mismatches = _round_trip(build, path, canned_server)
+    assert checked == 3
+    assert mismatches == []
+    package, report = build(path)
+    client = package.Pets(base_url=canned_server, retry=None)
+    resource, method = report.methods["get_pet"].split(".")
+    _Canned.status, _Canned.content_type = 200, "application/json"
+    _Canned.body = json.dumps(examples["cat"]["value"]).encode()
+    assert type(getattr(getattr(client, resource), method)()).__name__ == "Cat"
