@@ -18,9 +18,12 @@ from apiweld.runtime import (
     Client,
     Hooks,
     HttpcoreTransport,
+    HttpxTransport,
     OperationSpec,
     RetryPolicy,
     Timeout,
+    Transport,
+    Urllib3Transport,
 )
 from apiweld.runtime._transports._base import TransportRequest
 
@@ -28,13 +31,24 @@ SLOW = OperationSpec(id="slow", method="GET", path="/slow")
 CREATE = OperationSpec(id="create", method="POST", path="/create")
 
 
-def test_pool_timeout_proves_the_post_never_left(server: LoopbackServer) -> None:
+def one_connection(name: str) -> Transport:
+    if name == "urllib3":
+        return Urllib3Transport(max_connections_per_host=1)
+    if name == "httpx":
+        import httpx
+
+        return HttpxTransport(httpx.Client(limits=httpx.Limits(max_connections=1)))
+    return HttpcoreTransport(max_connections=1)
+
+
+@pytest.mark.parametrize("transport", ["httpcore", "urllib3", "httpx"])
+def test_pool_timeout_proves_the_post_never_left(server: LoopbackServer, transport: str) -> None:
     server.script("/slow", Reply(200, {}, delay=1.0))
     server.script("/create", Reply(201, {}))
     retried: list[Any] = []
     client = Client(
         base_url=server.url,
-        transport=HttpcoreTransport(max_connections=1),
+        transport=one_connection(transport),
         timeout=Timeout(pool=0.2),
         retry=RetryPolicy(max_attempts=2, backoff_base=0.0),
         idempotency_header=None,

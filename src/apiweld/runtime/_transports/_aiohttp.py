@@ -16,15 +16,15 @@ import aiohttp
 from yarl import URL
 
 from .._errors import APIConnectionError
-from .._models import Headers, Timeout
-from ._base import TransportRequest, TransportResponse, transport_error
+from .._models import Timeout
+from ._base import TransportRequest, TransportResponse
+from ._shaping import ErrorRules, TimeoutMemo, raw_headers, translate
 
 __all__ = ["AiohttpTransport"]
 
 _CHUNK = 64 * 1024
 
-# Order matters: subclasses first. (exception class, is a timeout, proves the request never left)
-_ERROR_MAP: tuple[tuple[type[BaseException], bool, bool], ...] = (
+_ERROR_RULES: ErrorRules = (
     (aiohttp.ConnectionTimeoutError, True, True),
     (aiohttp.SocketTimeoutError, True, False),
     (aiohttp.ServerTimeoutError, True, False),
@@ -37,10 +37,23 @@ _ERROR_MAP: tuple[tuple[type[BaseException], bool, bool], ...] = (
 
 
 def _translate(exc: BaseException) -> APIConnectionError:
-    for kind, is_timeout, never_sent in _ERROR_MAP:
-        if isinstance(exc, kind):
-            return transport_error(exc, timeout=is_timeout, never_sent=never_sent)
-    return transport_error(exc, timeout=False, never_sent=False)
+    return translate(exc, _ERROR_RULES)
+
+
+def _client_timeout(timeout: Timeout) -> aiohttp.ClientTimeout:
+    # aiohttp's `connect` covers waiting for a pooled connection and connecting; `sock_connect`
+    # only the TCP/TLS handshake; `sock_read` each wait for response bytes, armed once the
+    # request is written. It has no write timeout: only `total` (set when the call has a
+    # deadline) bounds sending.
+    connect_total = (
+        None if timeout.pool is None or timeout.connect is None else timeout.pool + timeout.connect
+    )
+    return aiohttp.ClientTimeout(
+        total=timeout.total,
+        connect=connect_total,
+        sock_connect=timeout.connect,
+        sock_read=timeout.read,
+    )
 
 
 class _AiohttpStream:
@@ -77,7 +90,7 @@ class AiohttpTransport:
         self._verify = verify
         self._session: aiohttp.ClientSession | None = None
         self._loop: asyncio.AbstractEventLoop | None = None
-        self._timeouts: dict[Timeout, aiohttp.ClientTimeout] = {}
+        self._client_timeout = TimeoutMemo(_client_timeout)
 
     def _session_for_loop(self) -> aiohttp.ClientSession:
         loop = asyncio.get_running_loop()
@@ -96,27 +109,6 @@ class AiohttpTransport:
         self._loop = loop
         return self._session
 
-    def _client_timeout(self, timeout: Timeout) -> aiohttp.ClientTimeout:
-        cached = self._timeouts.get(timeout)
-        if cached is not None:
-            return cached
-        # aiohttp's `connect` covers waiting for a pooled connection and connecting; `sock_connect`
-        # only the TCP/TLS handshake. It has no write timeout: the attempt total bounds writes.
-        connect_total = (
-            None
-            if timeout.pool is None or timeout.connect is None
-            else timeout.pool + timeout.connect
-        )
-        result = aiohttp.ClientTimeout(
-            total=timeout.total,
-            connect=connect_total,
-            sock_connect=timeout.connect,
-            sock_read=timeout.read,
-        )
-        if timeout.total is None and len(self._timeouts) < 64:
-            self._timeouts[timeout] = result
-        return result
-
     async def handle(self, request: TransportRequest) -> TransportResponse:
         session = self._session_for_loop()
         try:
@@ -131,12 +123,7 @@ class AiohttpTransport:
             )
         except (TimeoutError, aiohttp.ClientError, OSError) as exc:
             raise _translate(exc) from exc
-        headers = Headers(
-            [
-                (name.decode("latin-1"), value.decode("latin-1"))
-                for name, value in response.raw_headers
-            ]
-        )
+        headers = raw_headers(response.raw_headers)
         version = (
             f"HTTP/{response.version.major}.{response.version.minor}"
             if response.version

@@ -13,8 +13,8 @@ from typing import Any
 import httpcore
 
 from .._errors import APIConnectionError
-from .._models import Headers
-from ._base import TransportRequest, TransportResponse, split_proxy_auth, transport_error
+from ._base import TransportRequest, TransportResponse, split_proxy_auth
+from ._shaping import ErrorRules, raw_headers, timeout_extensions, translate
 
 __all__ = ["HttpcoreTransport"]
 
@@ -29,8 +29,7 @@ _HTTPCORE_ERRORS: tuple[type[BaseException], ...] = (
     OSError,
 )
 
-# (exception class, is a timeout, proves the request never left)
-_ERROR_MAP: tuple[tuple[type[BaseException], bool, bool], ...] = (
+_ERROR_RULES: ErrorRules = (
     (httpcore.PoolTimeout, True, True),
     (httpcore.ConnectTimeout, True, True),
     (httpcore.TimeoutException, True, False),
@@ -46,10 +45,7 @@ _ERROR_MAP: tuple[tuple[type[BaseException], bool, bool], ...] = (
 
 
 def _translate(exc: BaseException) -> APIConnectionError:
-    for kind, is_timeout, never_sent in _ERROR_MAP:
-        if isinstance(exc, kind):
-            return transport_error(exc, timeout=is_timeout, never_sent=never_sent)
-    return transport_error(exc, timeout=False, never_sent=False)
+    return translate(exc, _ERROR_RULES)
 
 
 class _HttpcoreStream:
@@ -100,7 +96,6 @@ class HttpcoreTransport:
                 self._pool = httpcore.HTTPProxy(proxy_url, proxy_auth=proxy_auth, **options)
 
     def handle(self, request: TransportRequest) -> TransportResponse:
-        timeout = request.timeout
         # httpcore sends exactly the headers it is given; h11 needs Host, and a body its length.
         headers = [("Host", request.url.split("/", 3)[2]), *request.headers]
         if request.content is not None:
@@ -112,21 +107,12 @@ class HttpcoreTransport:
                     request.url,
                     headers=headers,
                     content=request.content,
-                    extensions={
-                        "timeout": {
-                            "connect": timeout.connect,
-                            "read": timeout.read,
-                            "write": timeout.write,
-                            "pool": timeout.pool,
-                        }
-                    },
+                    extensions=timeout_extensions(request.timeout),
                 )
             )
         except _HTTPCORE_ERRORS as exc:
             raise _translate(exc) from exc
-        response_headers = Headers(
-            [(name.decode("latin-1"), value.decode("latin-1")) for name, value in response.headers]
-        )
+        response_headers = raw_headers(response.headers)
         version = response.extensions.get("http_version", b"HTTP/1.1")
         http_version = version.decode("ascii") if isinstance(version, bytes) else "HTTP/1.1"
         if request.stream:

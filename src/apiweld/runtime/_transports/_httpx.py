@@ -12,8 +12,9 @@ from collections.abc import AsyncIterator, Iterator
 from typing import Any
 
 from .._errors import APIConnectionError
-from .._models import Headers, Timeout
-from ._base import TransportRequest, TransportResponse, transport_error
+from .._models import Headers
+from ._base import TransportRequest, TransportResponse
+from ._shaping import ErrorRules, raw_headers, timeout_extensions, translate
 
 __all__ = ["HttpxAsyncTransport", "HttpxTransport"]
 
@@ -36,7 +37,7 @@ _ERROR_NAMES: tuple[tuple[str, bool, bool], ...] = (
 class _ErrorMapper:
     def __init__(self, client: object) -> None:
         package = importlib.import_module(type(client).__module__.split(".")[0])
-        self.table: tuple[tuple[type[BaseException], bool, bool], ...] = tuple(
+        self.table: ErrorRules = tuple(
             (getattr(package, name), is_timeout, never_sent)
             for name, is_timeout, never_sent in _ERROR_NAMES
             if isinstance(getattr(package, name, None), type)
@@ -47,27 +48,11 @@ class _ErrorMapper:
         )
 
     def translate(self, exc: BaseException) -> APIConnectionError:
-        for kind, is_timeout, never_sent in self.table:
-            if isinstance(exc, kind):
-                return transport_error(exc, timeout=is_timeout, never_sent=never_sent)
-        return transport_error(exc, timeout=False, never_sent=False)
-
-
-def _extensions(timeout: Timeout) -> dict[str, Any]:
-    return {
-        "timeout": {
-            "connect": timeout.connect,
-            "read": timeout.read,
-            "write": timeout.write,
-            "pool": timeout.pool,
-        }
-    }
+        return translate(exc, self.table)
 
 
 def _headers(response: Any) -> Headers:
-    return Headers(
-        [(name.decode("latin-1"), value.decode("latin-1")) for name, value in response.headers.raw]
-    )
+    return raw_headers(response.headers.raw)
 
 
 class _SyncStream:
@@ -117,7 +102,7 @@ class HttpxTransport:
                 request.url,
                 headers=request.headers,
                 content=request.content,
-                extensions=_extensions(request.timeout),
+                extensions=timeout_extensions(request.timeout),
             )
             response = client.send(built, stream=True, follow_redirects=False)
         except self._errors.catch as exc:
@@ -159,7 +144,7 @@ class HttpxAsyncTransport:
                 request.url,
                 headers=request.headers,
                 content=request.content,
-                extensions=_extensions(request.timeout),
+                extensions=timeout_extensions(request.timeout),
             )
             response = await client.send(built, stream=True, follow_redirects=False)
         except self._errors.catch as exc:

@@ -2,9 +2,14 @@
 
 Measured on this project's loopback benchmark, raw urllib3 and raw httpcore are both well ahead of
 `httpx.Client`; which of the two wins varies by machine (see benchmarks/client_overhead.py), so
-both are offered. urllib3 has connect and read timeouts only: the read timeout also bounds writes
-(it is the socket timeout while sending), and a full pool opens an extra, unpooled connection
-instead of waiting, so there is no pool timeout.
+both are offered.
+
+Timeouts: urllib3 has connect, read and total, and a pool wait (`block=True` pools with
+`pool_timeout`, used here so that `Timeout.pool` means what it means on httpcore). It has no write
+timeout: urllib3 sets the socket timeout to the *connect* timeout while it sends the request
+(`HTTPConnectionPool._make_request`), and `socket.sendall` treats that as the limit for the whole
+body, so on this transport an upload must go out within `Timeout.connect`; `Timeout.write` is not
+used. Prefer `HttpcoreTransport` for large uploads.
 """
 
 from __future__ import annotations
@@ -18,15 +23,15 @@ from urllib3 import exceptions as u3
 
 from .._errors import APIConnectionError
 from .._models import Headers, Timeout
-from ._base import TransportRequest, TransportResponse, split_proxy_auth, transport_error
+from ._base import TransportRequest, TransportResponse, split_proxy_auth
+from ._shaping import ErrorRules, TimeoutMemo, translate
 
 __all__ = ["Urllib3Transport"]
 
 _CHUNK = 64 * 1024
 
 # Order matters: NewConnectionError subclasses ConnectTimeoutError in urllib3 2.x.
-# (exception class, is a timeout, proves the request never left)
-_ERROR_MAP: tuple[tuple[type[BaseException], bool, bool], ...] = (
+_ERROR_RULES: ErrorRules = (
     (u3.NewConnectionError, False, True),
     (u3.ConnectTimeoutError, True, True),
     (u3.EmptyPoolError, True, True),
@@ -42,10 +47,7 @@ _CAUGHT = (u3.HTTPError, OSError)
 def _translate(exc: BaseException) -> APIConnectionError:
     if isinstance(exc, u3.MaxRetryError) and exc.reason is not None:
         exc = exc.reason
-    for kind, is_timeout, never_sent in _ERROR_MAP:
-        if isinstance(exc, kind):
-            return transport_error(exc, timeout=is_timeout, never_sent=never_sent)
-    return transport_error(exc, timeout=False, never_sent=False)
+    return translate(exc, _ERROR_RULES)
 
 
 class _Urllib3Stream:
@@ -69,6 +71,11 @@ class _Urllib3Stream:
             self._response.close()  # abandoned mid-body: the connection cannot be reused
 
 
+def _urllib3_timeout(timeout: Timeout) -> urllib3.Timeout:
+    # `total` (what is left of the call's deadline) bounds connect plus the wait for the answer.
+    return urllib3.Timeout(connect=timeout.connect, read=timeout.read, total=timeout.total)
+
+
 class Urllib3Transport:
     """Sync transport over `urllib3.PoolManager` (or `ProxyManager` when a proxy is given)."""
 
@@ -79,10 +86,16 @@ class Urllib3Transport:
         max_hosts: int = 10,
         proxy: str | None = None,
         verify: ssl.SSLContext | bool = True,
+        block: bool = True,
     ) -> None:
+        """`block=True`: at most `max_connections_per_host` connections per host; a caller
+        finding them all busy waits up to `Timeout.pool` for one (`APITimeoutError`, never
+        sent). `block=False` is urllib3's own default: a full pool opens an extra connection
+        that is closed after use, and `Timeout.pool` is not used."""
         options: dict[str, Any] = {
             "num_pools": max_hosts,
             "maxsize": max_connections_per_host,
+            "block": block,
             "retries": False,
         }
         if isinstance(verify, ssl.SSLContext):
@@ -100,15 +113,7 @@ class Urllib3Transport:
                 urllib3.make_headers(proxy_basic_auth=":".join(proxy_auth)) if proxy_auth else None
             )
             self._pool = urllib3.ProxyManager(proxy_url, proxy_headers=headers, **options)
-        self._timeouts: dict[Timeout, urllib3.Timeout] = {}
-
-    def _timeout(self, timeout: Timeout) -> urllib3.Timeout:
-        cached = self._timeouts.get(timeout)
-        if cached is None:
-            cached = urllib3.Timeout(connect=timeout.connect, read=timeout.read)
-            if len(self._timeouts) < 64:
-                self._timeouts[timeout] = cached
-        return cached
+        self._timeout = TimeoutMemo(_urllib3_timeout)
 
     def handle(self, request: TransportRequest) -> TransportResponse:
         try:
@@ -120,6 +125,7 @@ class Urllib3Transport:
                 redirect=False,
                 retries=False,
                 timeout=self._timeout(request.timeout),
+                pool_timeout=request.timeout.pool,
                 preload_content=not request.stream,
                 decode_content=True,
                 assert_same_host=False,
