@@ -2,7 +2,9 @@
 
 The second choice after the default transports: for HTTP/2, mounts, custom transports or test
 doubles the user already has. httpx is an optional extra, so nothing here imports it at module
-level; exception classes are taken from whichever package the given client comes from.
+level; exception classes are taken from whichever package the given client comes from. Both
+packages are exercised for real by tests/runtime/test_httpx_adapters.py (httpx2 is pinned in the
+dev extra).
 """
 
 from __future__ import annotations
