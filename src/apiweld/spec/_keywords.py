@@ -12,9 +12,9 @@ from __future__ import annotations
 from collections.abc import Callable
 from typing import TYPE_CHECKING, Any, NamedTuple
 
+from apiweld.spec._construct import new_property
 from apiweld.spec._discriminators import read_discriminator
 from apiweld.spec._refs import Location, make_location_fast
-from apiweld.spec.ir import Property
 from apiweld.spec.names import assign_py_names, property_name
 
 if TYPE_CHECKING:
@@ -164,7 +164,7 @@ def _properties(b: SchemaBuilder, key: str, attr: str, value: Any, node: Node) -
     # A list comprehension, positional arguments: this runs once per property.
     node.fields[attr] = tuple(
         [
-            Property(
+            new_property(
                 wire,
                 py_names[wire],
                 build(sub, make_location_fast(Location, (doc, prefix + _escape(wire))), nested),

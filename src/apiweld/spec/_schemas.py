@@ -12,6 +12,7 @@ from __future__ import annotations
 from collections import deque
 from typing import Any, Literal
 
+from apiweld.spec._construct import new_schema, replace_schema
 from apiweld.spec._discriminators import add_implicit_mappings
 from apiweld.spec._errors import Problems
 from apiweld.spec._keywords import (
@@ -178,7 +179,7 @@ class SchemaBuilder:
             if isinstance(node, dict) and "$ref" not in node and not _is_nullable(node):
                 # The common case, built with its name at once rather than copied to add it.
                 fields = self._fields(node, location, 0)
-                self.schemas[name] = Schema(name=name, source_name=source_name, **fields)
+                self.schemas[name] = new_schema(name=name, source_name=source_name, **fields)
             else:
                 converted = self.build(node, location)
                 self.schemas[name] = _with_name(converted, name, source_name)
@@ -204,13 +205,13 @@ class SchemaBuilder:
             self._inline_memo[id(raw)] = (raw, schema)
             return schema
         if raw is True or raw is None:
-            return Schema(pointer=location.pointer)
+            return new_schema(pointer=location.pointer)
         if raw is False:
-            return Schema(pointer=location.pointer, not_=ANY_SCHEMA)
+            return new_schema(pointer=location.pointer, not_=ANY_SCHEMA)
         self.warn(
             location, f"a schema must be an object, not {describe_type(raw)}; treated as any value"
         )
-        return Schema(pointer=location.pointer)
+        return new_schema(pointer=location.pointer)
 
     def warn(self, location: Location, message: str) -> None:
         self._problems.warn(location.pointer, message, self._resolver.file_of(location.doc))
@@ -221,7 +222,7 @@ class SchemaBuilder:
                 location,
                 f"schema nested deeper than {MAX_INLINE_DEPTH} levels; treated as any value",
             )
-            return Schema(pointer=location.pointer)
+            return new_schema(pointer=location.pointer)
         if "$ref" in raw:
             ref = raw["$ref"]
             if isinstance(ref, str):
@@ -229,19 +230,19 @@ class SchemaBuilder:
             self.warn(location.child("$ref"), "$ref must be a string; ignored")
         fields = self._fields(raw, location, depth)
         if "nullable" not in raw and "x-nullable" not in raw:
-            return Schema(**fields)
+            return new_schema(**fields)
         if raw.get("nullable") is not True and raw.get("x-nullable") is not True:
-            return Schema(**fields)
+            return new_schema(**fields)
         types: tuple[str, ...] = fields.get("types", ())
         if types and "null" not in types:
             fields["types"] = (*types, "null")
-        schema = Schema(**fields)
+        schema = new_schema(**fields)
         if not types and _EXCLUDES_NULL.intersection(fields):
             # `nullable` beside a composition (`allOf: [$ref]`) or an enum that would reject
             # null: say it as `anyOf [x, null]`, the 3.1 way.
-            return Schema(
+            return new_schema(
                 pointer=location.pointer,
-                any_of=(schema, Schema(pointer=location.pointer, types=_NULL_TYPE)),
+                any_of=(schema, new_schema(pointer=location.pointer, types=_NULL_TYPE)),
             )
         return schema
 
@@ -252,7 +253,9 @@ class SchemaBuilder:
             location,
             depth,
         )
-        target = Schema(ref=name, **annotations) if name is not None else Schema(**annotations)
+        target = (
+            new_schema(ref=name, **annotations) if name is not None else new_schema(**annotations)
+        )
         structural = [k for k in raw if k not in _REF_ANNOTATIONS and k[:2] != "x-"]
         if structural and self._dialect != "3.1":
             self.warn(
@@ -262,12 +265,12 @@ class SchemaBuilder:
             )
         elif structural:
             siblings = {k: v for k, v in raw.items() if k not in _REF_ANNOTATIONS}
-            extra = Schema(**self._fields(siblings, location, depth))
-            target = Schema(pointer=location.pointer, all_of=(target, extra))
+            extra = new_schema(**self._fields(siblings, location, depth))
+            target = new_schema(pointer=location.pointer, all_of=(target, extra))
         if raw.get("nullable") is True or raw.get("x-nullable") is True:
-            target = Schema(
+            target = new_schema(
                 pointer=location.pointer,
-                any_of=(target, Schema(pointer=location.pointer, types=_NULL_TYPE)),
+                any_of=(target, new_schema(pointer=location.pointer, types=_NULL_TYPE)),
             )
         return target
 
@@ -324,15 +327,9 @@ class SchemaBuilder:
             )
 
 
-def _replace(schema: Schema, **changes: Any) -> Schema:
-    import dataclasses
-
-    return dataclasses.replace(schema, **changes)
-
-
 def _is_nullable(raw: dict[str, Any]) -> bool:
     return raw.get("nullable") is True or raw.get("x-nullable") is True
 
 
 def _with_name(schema: Schema, name: str, source_name: str | None) -> Schema:
-    return _replace(schema, name=name, source_name=source_name)
+    return replace_schema(schema, name=name, source_name=source_name)
