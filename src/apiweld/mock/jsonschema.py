@@ -8,11 +8,18 @@ OpenAPI's `readOnly`/`writeOnly` change what "required" means by direction: a re
 is not sent in requests, a write-only one never comes back. `mode` applies that: in `"request"`
 mode a required read-only property is not required (and in `"response"` mode likewise for
 write-only); `"any"` exports the schema as written.
+
+Where OpenAPI tools read a description beyond plain JSON Schema (discriminators, untyped
+objects, nullable enums, ECMA-262 patterns), an `ExportPolicy` says which readings apply: the
+mock and the contract checks (`apiweld.testing`) share this exporter with different policies.
 """
 
 from __future__ import annotations
 
+import re
+import warnings
 from collections.abc import Mapping
+from dataclasses import dataclass
 from typing import Any, Literal
 
 from apiweld.spec.ir import Api, Schema
@@ -23,14 +30,44 @@ JsonSchema = dict[str, Any]
 DRAFT_2020_12 = "https://json-schema.org/draft/2020-12/schema"
 
 
+@dataclass(frozen=True, slots=True)
+class ExportPolicy:
+    """Which OpenAPI readings the export applies; the defaults are the mock's."""
+
+    discriminator_picks_branch: bool = True
+    """With a discriminator, OpenAPI picks the branch by the tag: a request's `oneOf` becomes
+    `anyOf` (fitting a sibling branch too is no error), a response must carry the tag."""
+    typed_by_shape: bool = True
+    """A response schema without `type` is an object when it has properties (an array when it
+    has items), as clients read it."""
+    closed_composition: bool = True
+    """`additionalProperties: false` beside `allOf`/`oneOf`/`anyOf` is exported as
+    `unevaluatedProperties: false` (nothing beyond the parts), as its authors mean it."""
+    null_extends_enum: bool = False
+    """A nullable schema's `enum` admits null even when it does not list it."""
+    python_patterns_only: bool = False
+    """Patterns Python's `re` cannot compile (ECMA-262 only syntax) are left out, so no
+    validator fails on the pattern itself."""
+
+
+MOCK_POLICY = ExportPolicy()
+
+
 class JsonSchemaExporter:
     """Converts IR schemas of one API in one mode, converting each named schema once."""
 
-    def __init__(self, schemas: Mapping[str, Schema] | Api, *, mode: Mode = "any") -> None:
+    def __init__(
+        self,
+        schemas: Mapping[str, Schema] | Api,
+        *,
+        mode: Mode = "any",
+        policy: ExportPolicy = MOCK_POLICY,
+    ) -> None:
         self._schemas: Mapping[str, Schema] = (
             schemas.schemas if isinstance(schemas, Api) else schemas
         )
         self._mode = mode
+        self._policy = policy
         self._defs: dict[str, JsonSchema] = {}
         self._refs_of: dict[str, frozenset[str]] = {}
 
@@ -73,8 +110,9 @@ class JsonSchemaExporter:
             refs.add(schema.ref)
             return {"$ref": f"#/$defs/{schema.ref}"}
         out: JsonSchema = {}
+        policy = self._policy
         types: list[str] = list(schema.types)
-        if not types and self._mode == "response":
+        if not types and self._mode == "response" and policy.typed_by_shape:
             types = _implied_types(schema)
         if types:
             out["type"] = types[0] if len(types) == 1 else types
@@ -82,18 +120,21 @@ class JsonSchemaExporter:
             out["format"] = schema.format
         if schema.enum is not None:
             # Null passes an enum only when listed, in 3.1 (JSON Schema) and in 3.0.3 alike
-            # ("nullable" widens the type; the enum still has to list null).
-            out["enum"] = list(schema.enum)
+            # ("nullable" widens the type; the enum still has to list null) unless the policy
+            # reads `nullable` as widening the enum too.
+            values = list(schema.enum)
+            if policy.null_extends_enum and schema.nullable and None not in values:
+                values.append(None)
+            out["enum"] = values
         if schema.has_const:
             out["const"] = schema.const
         self._convert_object(schema, refs, out)
         self._convert_array(schema, refs, out)
         # With a discriminator, OpenAPI picks the branch by the tag, so a request that also
         # fits a sibling branch is still valid; responses keep the strict `oneOf`.
+        by_tag = schema.discriminator is not None and policy.discriminator_picks_branch
         one_of_keyword = (
-            "anyOf"
-            if schema.discriminator is not None and self._mode == "request" and not schema.any_of
-            else "oneOf"
+            "anyOf" if by_tag and self._mode == "request" and not schema.any_of else "oneOf"
         )
         for keyword, branches in (
             ("allOf", schema.all_of),
@@ -104,11 +145,11 @@ class JsonSchemaExporter:
                 out[keyword] = [self._convert(b, refs) for b in branches]
         if schema.not_ is not None:
             out["not"] = self._convert(schema.not_, refs)
-        if schema.discriminator is not None and self._mode == "response":
+        if schema.discriminator is not None and by_tag and self._mode == "response":
             # OpenAPI tools pick the branch by the discriminator, so an answer without it does
             # not validate for them even when the branches alone would accept it.
             out["required"] = sorted({*out.get("required", ()), schema.discriminator.property_name})
-        _copy_bounds(schema, out)
+        _copy_bounds(schema, out, python_patterns_only=policy.python_patterns_only)
         return out
 
     def _convert_object(self, schema: Schema, refs: set[str], out: JsonSchema) -> None:
@@ -119,8 +160,10 @@ class JsonSchemaExporter:
             ]
             if required:
                 out["required"] = required
-        if schema.additional_properties is False and (
-            schema.all_of or schema.one_of or schema.any_of
+        if (
+            schema.additional_properties is False
+            and self._policy.closed_composition
+            and (schema.all_of or schema.one_of or schema.any_of)
         ):
             # `additionalProperties: false` beside `allOf` forbids the parts' own properties
             # (JSON Schema reads it before composition), which no author means and no client
@@ -130,9 +173,14 @@ class JsonSchemaExporter:
             out["additionalProperties"] = schema.additional_properties
         elif schema.additional_properties is not None:
             out["additionalProperties"] = self._convert(schema.additional_properties, refs)
-        if schema.pattern_properties:
+        usable = [
+            (pattern, sub)
+            for pattern, sub in schema.pattern_properties
+            if not self._policy.python_patterns_only or _python_compiles(pattern)
+        ]
+        if usable:
             out["patternProperties"] = {
-                pattern: self._convert(sub, refs) for pattern, sub in schema.pattern_properties
+                pattern: self._convert(sub, refs) for pattern, sub in usable
             }
         if schema.min_properties is not None:
             out["minProperties"] = schema.min_properties
@@ -155,15 +203,37 @@ class JsonSchemaExporter:
         """Whether a property is not expected in this direction (so "required" does not bind)."""
         if self._mode == "any":
             return False
-        target = schema
-        if schema.ref is not None and schema.ref in self._schemas:
-            target = self._schemas[schema.ref]
+        target = self._resolve(schema)
         read_only = schema.read_only or target.read_only
         write_only = schema.write_only or target.write_only
         return read_only if self._mode == "request" else write_only
 
+    def _resolve(self, schema: Schema) -> Schema:
+        """Where a reference leads, through chains of references (as `Api.resolve` does)."""
+        seen: set[str] = set()
+        while schema.ref is not None and schema.ref not in seen:
+            seen.add(schema.ref)
+            target = self._schemas.get(schema.ref)
+            if target is None:
+                break
+            schema = target
+        return schema
 
-def _copy_bounds(schema: Schema, out: JsonSchema) -> None:
+
+def _python_compiles(pattern: str) -> bool:
+    try:
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore")  # FutureWarnings about ECMA-only set syntax
+            re.compile(pattern)
+    except (re.error, OverflowError):
+        return False
+    return True
+
+
+def _copy_bounds(schema: Schema, out: JsonSchema, *, python_patterns_only: bool) -> None:
+    pattern = schema.pattern
+    if pattern is not None and python_patterns_only and not _python_compiles(pattern):
+        pattern = None
     for keyword, value in (
         ("minimum", schema.minimum),
         ("maximum", schema.maximum),
@@ -172,20 +242,30 @@ def _copy_bounds(schema: Schema, out: JsonSchema) -> None:
         ("multipleOf", schema.multiple_of),
         ("minLength", schema.min_length),
         ("maxLength", schema.max_length),
-        ("pattern", schema.pattern),
+        ("pattern", pattern),
     ):
         if value is not None:
             out[keyword] = value
 
 
 def to_json_schema(
-    schema: Schema, schemas: Mapping[str, Schema] | Api, *, mode: Mode = "any"
+    schema: Schema,
+    schemas: Mapping[str, Schema] | Api,
+    *,
+    mode: Mode = "any",
+    policy: ExportPolicy = MOCK_POLICY,
 ) -> JsonSchema:
     """One IR schema as a standalone JSON Schema document with the `$defs` it reaches.
 
     For many schemas of one API, keep a `JsonSchemaExporter`: it converts each named schema once.
     """
-    return JsonSchemaExporter(schemas, mode=mode).export(schema)
+    return JsonSchemaExporter(schemas, mode=mode, policy=policy).export(schema)
+
+
+def is_json_media_type(media_type: str) -> bool:
+    """Whether bodies of this media type are JSON (so a JSON Schema describes them)."""
+    essence = media_type.split(";", 1)[0].strip().lower()
+    return essence in ("application/json", "text/json") or essence.endswith("+json")
 
 
 def _implied_types(schema: Schema) -> list[str]:
