@@ -101,6 +101,31 @@ def test_a_pathological_pattern_does_not_hang_validation() -> None:
     assert isinstance(result, CheckFailure)
 
 
+def test_response_schemas_are_read_with_the_contract_policy() -> None:
+    # Null passes a nullable enum; a pattern Python cannot compile is left out; a required
+    # write-only property need not come back; the rest of the schema still binds.
+    schema = Schema(
+        types=("object",),
+        properties=(
+            Property("state", "state", Schema(types=("string", "null"), enum=("on",))),
+            Property("name", "name", Schema(types=("string",), pattern=r"^\p{L}+$")),
+            Property("secret", "secret", Schema(types=("string",), write_only=True), True),
+            Property("id", "id", Schema(types=("integer",)), True),
+        ),
+    )
+    op = _operation(Response("200", content=(MediaType("application/json", schema),)))
+    ok = b'{"state": null, "name": "123", "id": 1}'
+    assert (
+        response_schema_conformance(_context(op, 200, ok, ("Content-Type", "application/json")))
+        is None
+    )
+    bad = b'{"state": "off", "id": 1}'
+    failure = response_schema_conformance(
+        _context(op, 200, bad, ("Content-Type", "application/json"))
+    )
+    assert isinstance(failure, CheckFailure) and "at /state" in failure.message
+
+
 def test_response_headers_are_coerced_to_their_schema() -> None:
     header = Header("X-Count", Schema(types=("integer",), minimum=0), required=True)
     op = _operation(Response("200", headers=(header,)))

@@ -14,8 +14,8 @@ from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field, replace
 from typing import Any, Literal
 
+from apiweld.mock.jsonschema import is_json_media_type
 from apiweld.spec.ir import Api, MediaType, Operation, Parameter, Schema
-from apiweld.testing._jsonschema import is_json_media_type
 from apiweld.testing._strategies import StrategyBuilder
 from apiweld.testing._wire import NOT_SET, scalar_text
 

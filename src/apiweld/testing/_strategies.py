@@ -19,8 +19,7 @@ from datetime import UTC
 from typing import Any
 
 from apiweld.spec.ir import Api, Schema
-from apiweld.testing._jsonschema import validation_schema
-from apiweld.testing._validate import SchemaValidator
+from apiweld.testing._validate import SchemaValidator, contract_exporter
 
 _MAX_REF_DEPTH = 3
 _INT_BOUNDS = {"int32": (-(2**31), 2**31 - 1), "int64": (-(2**63), 2**63 - 1)}
@@ -33,6 +32,7 @@ class StrategyBuilder:
 
     def __init__(self, api: Api) -> None:
         self.api = api
+        self._exporter = contract_exporter(api, "request")
         self._validators: dict[int, tuple[Schema, SchemaValidator]] = {}
 
     def valid(self, schema: Schema) -> Any:
@@ -46,7 +46,7 @@ class StrategyBuilder:
     def _validator(self, schema: Schema) -> SchemaValidator:
         cached = self._validators.get(id(schema))
         if cached is None:
-            cached = (schema, SchemaValidator(validation_schema(self.api, schema, "request")))
+            cached = (schema, SchemaValidator(self._exporter.export(schema)))
             self._validators[id(schema)] = cached
         return cached[1]
 

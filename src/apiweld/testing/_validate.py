@@ -9,7 +9,30 @@ over for that schema with its `pattern` keywords removed, for the same reason.
 
 from __future__ import annotations
 
-from typing import Any
+from typing import Any, Literal
+
+from apiweld.mock.jsonschema import ExportPolicy, JsonSchemaExporter
+from apiweld.spec.ir import Api
+
+CONTRACT_POLICY = ExportPolicy(
+    # The mock's OpenAPI readings (discriminator tags, untyped objects, closed compositions) are
+    # not applied to the checks: adopting them changes what the checks accept, a decision of its
+    # own (tests/testing/test_mock_agreement.py measures where mock and checks disagree).
+    discriminator_picks_branch=False,
+    typed_by_shape=False,
+    closed_composition=False,
+    # The data generators draw null for a nullable enum; the validator filtering them admits it.
+    null_extends_enum=True,
+    # An ECMA-262-only pattern is dropped rather than making every validation an error about it.
+    python_patterns_only=True,
+)
+"""How the contract checks and their data generators export IR schemas."""
+
+
+def contract_exporter(api: Api, direction: Literal["request", "response"]) -> JsonSchemaExporter:
+    """The exporter for the checks (`"response"`) or the request data (`"request"`) of one API."""
+    return JsonSchemaExporter(api, mode=direction, policy=CONTRACT_POLICY)
+
 
 _BACKTRACK_LIMIT = 100_000
 _PATTERN_KEYWORDS = ("pattern", "patternProperties")

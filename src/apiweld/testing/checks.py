@@ -27,10 +27,10 @@ from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 from typing import Any, Final
 
+from apiweld.mock.jsonschema import is_json_media_type
 from apiweld.spec.ir import Api, Header, MediaType, Operation, Response, Schema
 from apiweld.testing._cases import Case
-from apiweld.testing._jsonschema import is_json_media_type, validation_schema
-from apiweld.testing._validate import SchemaValidator
+from apiweld.testing._validate import SchemaValidator, contract_exporter
 from apiweld.testing._wire import WireResponse
 
 NOT_A_SERVER_ERROR: Final = "not_a_server_error"
@@ -68,6 +68,7 @@ class ValidatorCache:
 
     def __init__(self, api: Api) -> None:
         self.api = api
+        self._exporter = contract_exporter(api, "response")
         self._validators: dict[int, tuple[Schema, SchemaValidator]] = {}
 
     def validator(self, schema: Schema) -> SchemaValidator:
@@ -76,8 +77,7 @@ class ValidatorCache:
             return cached[1]
         # Formats are checked (date, date-time, uuid, email, ...): a generated client parses
         # them into typed values, so a malformed one breaks it as surely as a wrong type.
-        exported = validation_schema(self.api, schema, "response")
-        validator = SchemaValidator(exported, check_formats=True)
+        validator = SchemaValidator(self._exporter.export(schema), check_formats=True)
         # Keep the schema alive beside its validator, so its id is never reused by another.
         self._validators[id(schema)] = (schema, validator)
         return validator

@@ -10,6 +10,7 @@ from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from typing import Any
 
+from apiweld.mock.jsonschema import is_json_media_type
 from apiweld.spec.ir import IDEMPOTENT_METHODS, Api, Operation, Parameter
 from apiweld.testing._auth import (
     AuthPlacement,
@@ -26,7 +27,6 @@ from apiweld.testing._cases import (
     positive_cases,
     unauthenticated_case,
 )
-from apiweld.testing._jsonschema import is_json_media_type
 from apiweld.testing._wire import (
     NOT_SET,
     HttpSender,
