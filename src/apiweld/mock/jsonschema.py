@@ -22,7 +22,7 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Any, Literal
 
-from apiweld.spec.ir import Api, Schema
+from apiweld.spec.ir import Api, Schema, resolve_ref
 
 Mode = Literal["request", "response", "any"]
 JsonSchema = dict[str, Any]
@@ -203,21 +203,10 @@ class JsonSchemaExporter:
         """Whether a property is not expected in this direction (so "required" does not bind)."""
         if self._mode == "any":
             return False
-        target = self._resolve(schema)
+        target = resolve_ref(schema, self._schemas)
         read_only = schema.read_only or target.read_only
         write_only = schema.write_only or target.write_only
         return read_only if self._mode == "request" else write_only
-
-    def _resolve(self, schema: Schema) -> Schema:
-        """Where a reference leads, through chains of references (as `Api.resolve` does)."""
-        seen: set[str] = set()
-        while schema.ref is not None and schema.ref not in seen:
-            seen.add(schema.ref)
-            target = self._schemas.get(schema.ref)
-            if target is None:
-                break
-            schema = target
-        return schema
 
 
 def _python_compiles(pattern: str) -> bool:

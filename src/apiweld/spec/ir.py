@@ -382,14 +382,20 @@ class Api:
 
     def resolve(self, schema: Schema) -> Schema:
         """Follow `ref` (through chains of refs) to the named schema; others are returned as is."""
-        seen: set[str] = set()
-        while schema.ref is not None and schema.ref not in seen:
-            seen.add(schema.ref)
-            target = self.schemas.get(schema.ref)
-            if target is None:
-                break
-            schema = target
-        return schema
+        return resolve_ref(schema, self.schemas)
 
     def security_for(self, operation: Operation) -> tuple[SecurityRequirement, ...]:
         return self.security if operation.security is None else operation.security
+
+
+def resolve_ref(schema: Schema, schemas: Mapping[str, Schema]) -> Schema:
+    """`Api.resolve` for code that holds only the named schemas: follows `ref` through chains
+    of refs (stopping at a dangling or circular one); other schemas are returned as is."""
+    seen: set[str] = set()
+    while schema.ref is not None and schema.ref not in seen:
+        seen.add(schema.ref)
+        target = schemas.get(schema.ref)
+        if target is None:
+            break
+        schema = target
+    return schema
