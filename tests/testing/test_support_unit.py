@@ -56,3 +56,10 @@ def test_an_empty_collection_skips_and_an_item_without_its_id_fails() -> None:
         existing_id([], "petId")
     with pytest.raises(AssertionError, match="no 'petId'"):
         existing_id([{"name": "a"}], "petId")
+
+
+def test_existing_id_follows_the_path_to_a_wrapped_list() -> None:
+    answer = {"errors": [{"id": "not-this"}], "migrations": [{"name": "m-1"}]}
+    assert existing_id(answer, "name", within=("migrations",)) == "m-1"
+    with pytest.raises(pytest.skip.Exception):
+        existing_id({"migrations": []}, "name", within=("migrations",))

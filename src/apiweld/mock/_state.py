@@ -31,6 +31,10 @@ class CollectionBinding:
     item_schema: Schema | None
     id_property: str | None
     id_schema: Schema | None
+    items_path: tuple[str, ...] | None = None
+    """For a list: where its JSON answer holds the collection's items (`()` a bare array,
+    `("data",)` an object wrapping one; a paged list's own items path); None when the answer
+    has no such place, and the list is then answered from the schema alone."""
 
 
 def _json_schema_of(op: Operation, statuses: tuple[str, ...]) -> Schema | None:
@@ -91,10 +95,36 @@ def find_collections(api: Api) -> dict[str, CollectionBinding]:
         for (path, method), role in roles.items():
             bound = (collection_ops if path == parent else item_ops).get(method)
             if bound is not None:
+                items_path = list_items_path(api, bound) if role == "list" else None
                 bindings[bound.id] = CollectionBinding(
-                    role, parent or "/", param, item_schema, id_prop, id_schema
+                    role, parent or "/", param, item_schema, id_prop, id_schema, items_path
                 )
     return bindings
+
+
+def list_items_path(api: Api, op: Operation) -> tuple[str, ...] | None:
+    """Where a list operation's JSON answer holds its items: the paging items path; `()` for
+    a bare unbounded array; `(name,)` for an object with one unbounded array property (or,
+    among several, the one whose items are the schema the others are not); else None."""
+    if op.pagination is not None:
+        return op.pagination.items_path
+    from apiweld.mock.datagen import DataGenerator
+
+    generator = DataGenerator(api)
+    schema = _json_schema_of(op, ())
+    if schema is None:
+        return None
+    shape = generator.flatten(schema)
+    if "array" in shape.types and shape.max_items is None:
+        return ()
+    if shape.types and "object" not in shape.types:
+        return None
+    arrays = []
+    for prop in shape.properties:
+        candidate = generator.flatten(prop.schema)
+        if "array" in candidate.types and candidate.max_items is None:
+            arrays.append(prop.name)
+    return (arrays[0],) if len(arrays) == 1 else None
 
 
 @dataclass(slots=True)

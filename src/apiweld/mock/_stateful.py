@@ -42,16 +42,50 @@ def _list(
     request: IncomingRequest,
     status: int,
 ) -> Result:
-    if op.pagination is not None:
+    path = binding.items_path
+    if op.pagination is not None or path is None:
         return status, responses.NO_BODY, []
     for response in op.success_responses:
         for media in response.content:
-            if media.schema is not None and "json" in media.media_type:
-                shape = handlers.generator.flatten(media.schema)
-                if "array" in shape.types and shape.max_items is None:
-                    items = handlers.store.collection(request.path, binding).items
-                    return status, list(items.values()), []
+            if media.schema is None or "json" not in media.media_type:
+                continue
+            stored = list(handlers.store.collection(request.path, binding).items.values())
+            if not path:
+                return status, _listed(handlers, binding, media.schema, stored), []
+            static = handlers.bodies.body(op, response, media)
+            if not isinstance(static, dict):
+                return status, responses.NO_BODY, []
+            wrapper = handlers.generator.flatten(media.schema)
+            field = next((p for p in wrapper.properties if p.name == path[0]), None)
+            if field is None:
+                return status, responses.NO_BODY, []
+            listed = _listed(handlers, binding, field.schema, stored)
+            return status, {**static, path[0]: listed}, []
     return status, responses.NO_BODY, []
+
+
+def _listed(
+    handlers: Handlers, binding: CollectionBinding, array: Any, stored: list[dict[str, Any]]
+) -> list[Any]:
+    """The stored items as the list shows them. A list's item schema often differs from the
+    item path's (a summary with other required fields): an item that does not fit it is shown
+    as a generated summary carrying the stored item's id, so every listed id can be read."""
+    if handlers.bodies.valid(array, stored):
+        return stored
+    items = handlers.generator.flatten(array).items
+    if items is None or binding.id_property is None:
+        return stored
+    shown = []
+    for index, item in enumerate(stored):
+        if handlers.bodies.valid(items, item):
+            shown.append(item)
+            continue
+        summary = handlers.bodies.generate_item(items, f"list:{binding.collection_template}", index)
+        if isinstance(summary, dict):
+            summary = {**summary, binding.id_property: item.get(binding.id_property)}
+            if handlers.bodies.valid(items, summary):
+                shown.append(summary)
+    return shown
 
 
 def _create(

@@ -44,6 +44,8 @@ class KnownId:
     """The item operation's Python argument that takes it (`pet_id`)."""
     creates: bool
     """The source is a create: the test changes data."""
+    within: tuple[str, ...] = ()
+    """Where the list's answer holds its items (`("data",)`); empty: the answer is the list."""
 
 
 @dataclass
@@ -68,6 +70,9 @@ class CallDef:
     """(`location:name`, Python argument name, literal) of each argument passed."""
     known_id: KnownId | None = None
     """Where an item operation gets an identifier the server really holds."""
+    item_call: str = ""
+    """With `known_id`: the call passing `known_id` for the item's identifier. The other
+    tests keep `call` (they need no item the server holds)."""
     identity: str | None = None
     """The wire name of the property that identifies one item of a paged list, when known."""
 
@@ -256,7 +261,11 @@ def _link_collections(api: Api, calls: list[CallDef]) -> None:
     sources: dict[tuple[str, str], CallDef] = {}
     for op_id, bound in bindings.items():
         source = by_id.get(op_id)
-        if source is not None and bound.role in ("list", "create"):
+        if source is None or bound.role not in ("list", "create"):
+            continue
+        if bound.role == "create" or bound.items_path is not None:
+            # A list whose answer has no place for the collection's items (the mock answers
+            # it from the schema alone) names no item the server holds.
             sources[(bound.collection_template, bound.role)] = source
             if bound.role == "list" and bound.id_property is not None:
                 source.identity = bound.id_property
@@ -273,15 +282,16 @@ def _link_collections(api: Api, calls: list[CallDef]) -> None:
         source = source or sources.get((binding.collection_template, "create"))
         if argument is None or source is None:
             continue
+        listing = bindings.get(source.op.id)
+        within = (listing.items_path or ()) if listing is not None and not source.paged else ()
         # The parent path's arguments are the item's own (same names on both paths), so the
         # list reads the very collection the item call then addresses.
         parent = {key: literal for key, _, literal in call.arguments if key.startswith("path:")}
         parent.pop(item_key, None)
         source_call = f"{source.method_ref}({_render_arguments(source.arguments, parent)})"
-        call.known_id = KnownId(source_call, binding.id_property, argument, creates)
+        call.known_id = KnownId(source_call, binding.id_property, argument, creates, within)
         arguments = _render_arguments(call.arguments, {item_key: "known_id"})
-        call.call = f"{call.method_ref}({arguments})"
-        call.writes = call.writes or creates
+        call.item_call = f"{call.method_ref}({arguments})"
 
 
 def _probe(calls: list[CallDef]) -> CallDef | None:

@@ -223,14 +223,17 @@ def _wire_dump(item: Any) -> dict[str, Any]:
     return data if isinstance(data, dict) else {}
 
 
-def existing_id(result: Any, name: str) -> Any:
+def existing_id(result: Any, name: str, within: Sequence[str] = ()) -> Any:
     """The identifier (`name`, as on the wire) of the first item a list call returned, or of
     the item a create returned: an item the server really holds, for the item operations.
 
     Skips the test when the server lists no item at all (a live API with an empty collection);
-    fails when it lists items that do not carry the identifier the description promises."""
+    fails when it lists items that do not carry the identifier the description promises.
+    `within`: the wire names leading from the answer to the list (`("data",)`)."""
     import pytest
 
+    for step in within:  # the list sits inside the answer (`{"data": [...]}`)
+        result = _wire_value(result, step)
     item = _first_item(result, name)
     if item is None:
         pytest.skip(f"the server holds no item to read its {name!r} from")
