@@ -86,6 +86,8 @@ class GenerationReport:
     """Operations apiweld.toml left out on purpose (not failures)."""
     methods: dict[str, str] = field(default_factory=dict)
     """`Operation.id` -> `resource.method` in the generated client."""
+    events: dict[str, tuple[str, str]] = field(default_factory=dict)
+    """Webhook event type -> (its constant in `webhooks.py`, its payload class in `models`)."""
 
     def to_json(self) -> dict[str, Any]:
         return {
@@ -105,6 +107,7 @@ class GenerationReport:
             "lint": self.lint,
             "excluded": self.excluded,
             "methods": self.methods,
+            "events": {k: list(v) for k, v in self.events.items()},
         }
 
 
@@ -210,6 +213,9 @@ def _generate_into(
             package, context["env_prefix"], class_module, taken_modules
         )
         report.models += len(webhooks.roots)
+        report.events = {
+            event.event_type: (event.constant, event.class_name) for event in webhooks.events
+        }
     context["webhooks"] = webhooks
     total = len(modules) + len(resources) + 6
     done = 0
@@ -302,7 +308,15 @@ def _render_tests(
 
     target = Writer(root).path_for(f"{package}/tests/__init__.py").parent
     try:
-        return render_suite(api, package, client, f"Async{client}", target, methods=report.methods)
+        return render_suite(
+            api,
+            package,
+            client,
+            f"Async{client}",
+            target,
+            methods=report.methods,
+            events=report.events,
+        )
     except Exception as error:  # their failure must not cost the user the client
         report.warnings.append(
             GenerationWarning("", f"test suite not generated: {type(error).__name__}: {error}")

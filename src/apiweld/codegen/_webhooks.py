@@ -54,6 +54,7 @@ _STANDARD_EVENT_TYPE = "body:type"
 
 @dataclass
 class EventDef:
+    event_type: str
     constant: str
     """The event type's constant in `webhooks.py` (`PET_ADOPTED`)."""
     literal: str
@@ -110,6 +111,7 @@ class WebhookBuilder:
             constant = unique(upper_snake(source.event_type, "EVENT"), taken)
             self._events.append(
                 EventDef(
+                    event_type=source.event_type,
                     constant=constant,
                     literal=py_literal(source.event_type),
                     label=docstring_body(comment_text(source.event_type, limit=120)),

@@ -312,54 +312,72 @@ def _create(api: Api, calls: list[CallDef]) -> CallDef | None:
 @dataclass
 class WebhookDef:
     test_name: str
-    event_type: str
+    constant: str
+    """The event type's constant in the package's `webhooks.py`."""
+    model: str
+    """The payload's class in the package's `models`."""
     label: str
     """The event type, escaped for a docstring."""
     body: str
     """The body as a Python literal."""
 
 
-def _webhooks(api: Api, values: _Values) -> list[WebhookDef]:
-    """One delivery test per typed webhook event (3.1 `webhooks` with a JSON body)."""
-    if not api.webhooks:
+def _routing_property(sources: list[Any]) -> str | None:
+    """The body property the generated receiver reads event types from (as its factory
+    defaults): the one all events agree on, else the Standard Webhooks `type`."""
+    from apiweld.webhooks.models import event_type_field
+
+    field_source = event_type_field(sources)
+    if field_source is None:
+        return "type"
+    name = field_source.removeprefix("body:")
+    return None if name.startswith("/") else name
+
+
+def _webhooks(
+    api: Api, values: _Values, events: Mapping[str, tuple[str, str]], skipped: list[str]
+) -> list[WebhookDef]:
+    """One delivery test per event the package's `webhooks.py` types (3.1 `webhooks`)."""
+    if not events:
         return []
-    from apiweld.webhooks import models_from_api
+    from apiweld.webhooks.models import event_sources
 
     names = _names()
-    models = models_from_api(api)
+    sources = event_sources(api)
+    routing = _routing_property(sources)
     taken: set[str] = set()
     defs = []
-    for event_type in sorted(models.webhooks):
-        webhook = next((w for w in api.webhooks if w.name == models.webhooks[event_type]), None)
-        if webhook is None:
+    for source in sources:
+        generated = events.get(source.event_type)
+        if generated is None:
             continue
-        for operation in webhook.operations:
-            body = operation.request_body
-            media = (
-                next((m for m in body.content if "json" in m.media_type), None) if body else None
+        label = names.comment_text(source.event_type, limit=80)
+        if routing is None or source.type_property != routing:
+            # The receiver reads an event's type from one body property; an event whose type
+            # is only its webhook's name travels without it and cannot reach a typed handler
+            # (the provider's own scheme, with its event header, routes those).
+            skipped.append(label)
+            continue
+        try:
+            value = values.value(source.schema, zlib.crc32(source.event_type.encode()))
+        except (ValueError, RecursionError):
+            skipped.append(label)
+            continue
+        if not isinstance(value, dict) or value.get(routing) != source.event_type:
+            skipped.append(label)
+            continue
+        stem = names.safe_identifier(source.event_type.replace(".", "_").lower(), "event")
+        defs.append(
+            WebhookDef(
+                test_name=names.unique(
+                    f"test_webhook_{stem}_is_signed_delivered_and_parsed", taken
+                ),
+                constant=generated[0],
+                model=generated[1],
+                label=names.docstring_body(label),
+                body=names.py_literal(value),
             )
-            if media is None or media.schema is None:
-                continue
-            try:
-                value = values.value(media.schema, zlib.crc32(event_type.encode()))
-            except (ValueError, RecursionError):
-                continue
-            if not isinstance(value, dict) or value.get("type") != event_type:
-                # The Standard Webhooks receiver reads the event type from the body's `type`;
-                # an event that does not carry it there cannot be routed to its typed handler.
-                continue
-            stem = names.safe_identifier(event_type.replace(".", "_").lower(), "event")
-            defs.append(
-                WebhookDef(
-                    test_name=names.unique(
-                        f"test_webhook_{stem}_is_signed_delivered_and_parsed", taken
-                    ),
-                    event_type=event_type,
-                    label=names.docstring_body(names.comment_text(event_type, limit=80)),
-                    body=names.py_literal(value),
-                )
-            )
-            break
+        )
     return defs
 
 
@@ -409,11 +427,14 @@ def render_suite(
     out_dir: Path,
     *,
     methods: Mapping[str, str] | None = None,
+    events: Mapping[str, tuple[str, str]] | None = None,
 ) -> list[Path]:
     """Write the generated package's test suite into `out_dir`; return the files written.
 
     `methods` maps `Operation.id` to `resource.method` as generated (the generator's report);
-    operations missing from it were skipped by the generator and get no test.
+    operations missing from it were skipped by the generator and get no test. `events` maps
+    each webhook event type the package's `webhooks.py` types to (its constant, its payload
+    class); each gets a delivery test against the package's own receiver.
     """
     import jinja2
 
@@ -421,7 +442,8 @@ def render_suite(
     values = _Values(api)
     untested: list[str] = []
     calls = _calls(api, methods, values, untested)
-    webhooks = _webhooks(api, values)
+    untyped_events: list[str] = []
+    webhooks = _webhooks(api, values, events or {}, untyped_events)
     reference, copied = _description_reference(api, out_dir)
     probe = _probe(calls)
     context = {
@@ -440,6 +462,7 @@ def render_suite(
         "paged": [c for c in calls if c.paged and not c.may_be_missing],
         "collection_size": _COLLECTION_SIZE,
         "webhooks": webhooks,
+        "untyped_events": untyped_events,
     }
     environment = jinja2.Environment(
         loader=jinja2.PackageLoader("apiweld.testing", "templates/suite"),

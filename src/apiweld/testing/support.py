@@ -14,7 +14,6 @@ import json
 import os
 import socket
 import sys
-import tempfile
 import threading
 import time
 import typing
@@ -269,39 +268,30 @@ def serve_asgi(app: Any) -> Iterator[str]:
         sock.close()
 
 
-def deliver_webhook(api: Any, event_type: str, body: Any) -> Any:
-    """Sign `body` (Standard Webhooks), POST it to a receiver built from the description's
-    webhooks, let the receiver verify, store and dispatch it, and return the typed event its
-    handler got."""
-    from apiweld.webhooks import (
-        WebhookReceiver,
-        WebhookReceiverSettings,
-        WebhookSender,
-        models_from_api,
-        scheme_from_name,
-    )
+def deliver_webhook(
+    make_receiver: Callable[..., Any], event_type: str, body: Any, folder: Path
+) -> Any:
+    """Sign `body` (Standard Webhooks), POST it over loopback to a receiver made by
+    `make_receiver` (a generated package's `webhooks.receiver`), with its inbox a SQLite file in
+    `folder`; let it verify, store and dispatch; return the typed payload its handler got."""
+    from apiweld.webhooks import WebhookSender, scheme_from_name
 
     secret = "whsec_" + base64.b64encode(os.urandom(24)).decode("ascii")
     received: list[Any] = []
-    with tempfile.TemporaryDirectory(prefix="apiweld-webhooks-") as folder:
-        settings = WebhookReceiverSettings(
-            scheme="standard",
-            secret_env="APIWELD_SUITE_WEBHOOK_SECRET",  # noqa: S106 - a variable's name
-            inbox=str(Path(folder) / "inbox.sqlite3"),
-        )
-        receiver = WebhookReceiver(
-            settings,
-            environ={"APIWELD_SUITE_WEBHOOK_SECRET": secret},
-            models=models_from_api(api),
-        )
-        receiver.on(event_type)(received.append)
-        sender = WebhookSender(scheme_from_name("standard", [secret]), max_attempts=1)
-        try:
-            with serve_asgi(receiver) as url:
-                sender.send(url + settings.path, json.dumps(body).encode())
-            receiver.dispatcher().drain()
-        finally:
-            sender.close()
-            receiver.close()
+    receiver = make_receiver(
+        secret_env="APIWELD_SUITE_WEBHOOK_SECRET",  # noqa: S106 - a variable's name
+        scheme="standard",
+        inbox=str(Path(folder) / "inbox.sqlite3"),
+        environ={"APIWELD_SUITE_WEBHOOK_SECRET": secret},
+    )
+    receiver.on(event_type)(received.append)
+    sender = WebhookSender(scheme_from_name("standard", [secret]), max_attempts=1)
+    try:
+        with serve_asgi(receiver) as url:
+            sender.send(url + receiver.settings.path, json.dumps(body).encode())
+        receiver.dispatcher().drain()
+    finally:
+        sender.close()
+        receiver.close()
     assert len(received) == 1, f"the {event_type!r} handler ran {len(received)} times"
     return received[0]
