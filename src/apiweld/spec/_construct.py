@@ -19,9 +19,18 @@ import dataclasses
 from collections.abc import Callable
 from typing import Any, TypeVar
 
-from apiweld.spec.ir import Property, Schema
+from apiweld.spec.ir import MediaType, Operation, Property, Response, Schema
 
-__all__ = ["fast_constructor", "new_property", "new_schema", "replace_schema"]
+__all__ = [
+    "fast_constructor",
+    "new_media_type",
+    "new_operation",
+    "new_property",
+    "new_response",
+    "new_schema",
+    "replace_operation",
+    "replace_schema",
+]
 
 T = TypeVar("T")
 _FACTORY = object()  # the default of a field with a default_factory: call it
@@ -73,7 +82,11 @@ def fast_constructor(cls: type[T]) -> Callable[..., T]:
 
 new_schema: Callable[..., Schema] = fast_constructor(Schema)
 new_property: Callable[..., Property] = fast_constructor(Property)
+new_media_type: Callable[..., MediaType] = fast_constructor(MediaType)
+new_response: Callable[..., Response] = fast_constructor(Response)
+new_operation: Callable[..., Operation] = fast_constructor(Operation)
 _SCHEMA_FIELDS = tuple(f.name for f in dataclasses.fields(Schema))
+_OPERATION_FIELDS = tuple(f.name for f in dataclasses.fields(Operation))
 
 
 def replace_schema(schema: Schema, **changes: Any) -> Schema:
@@ -81,3 +94,10 @@ def replace_schema(schema: Schema, **changes: Any) -> Schema:
     fields = {name: getattr(schema, name) for name in _SCHEMA_FIELDS}
     fields.update(changes)
     return new_schema(**fields)
+
+
+def replace_operation(operation: Operation, **changes: Any) -> Operation:
+    """`dataclasses.replace` for an operation, without its per-call introspection."""
+    fields = {name: getattr(operation, name) for name in _OPERATION_FIELDS}
+    fields.update(changes)
+    return new_operation(**fields)

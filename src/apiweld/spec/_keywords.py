@@ -74,6 +74,11 @@ def _is_positive(value: Any) -> bool:
     return _is_number(value) and value > 0
 
 
+def _below(at: Location, token: str | int) -> Location:
+    """`at.child(token)` for a keyword or an index, which never need escaping."""
+    return make_location_fast(Location, (at.doc, f"{at.pointer}/{token}"))
+
+
 def _escape(token: str) -> str:
     """A JSON pointer token (RFC 6901), inlined here because it runs once per property."""
     if "~" in token or "/" in token:
@@ -89,8 +94,8 @@ def _schema_array(b: SchemaBuilder, key: str, attr: str, value: Any, node: Node)
     if not isinstance(value, list):
         b.warn(node.at.child(key), f"{key} must be an array; ignored")
         return
-    here, nested = node.at.child(key), node.depth + 1
-    node.fields[attr] = tuple(b.build(s, here.child(i), nested) for i, s in enumerate(value))
+    here, nested = _below(node.at, key), node.depth + 1
+    node.fields[attr] = tuple([b.build(s, _below(here, i), nested) for i, s in enumerate(value)])
 
 
 def _value_array(b: SchemaBuilder, key: str, attr: str, value: Any, node: Node) -> None:
@@ -101,7 +106,7 @@ def _value_array(b: SchemaBuilder, key: str, attr: str, value: Any, node: Node) 
 
 
 def _subschema(b: SchemaBuilder, key: str, attr: str, value: Any, node: Node) -> None:
-    node.fields[attr] = b.build(value, node.at.child(key), node.depth + 1)
+    node.fields[attr] = b.build(value, _below(node.at, key), node.depth + 1)
 
 
 def _flag_or_subschema(b: SchemaBuilder, key: str, attr: str, value: Any, node: Node) -> None:
@@ -194,9 +199,9 @@ def _items(b: SchemaBuilder, key: str, attr: str, value: Any, node: Node) -> Non
         _subschema(b, key, attr, value, node)
         return
     # Draft 2019 / OpenAPI 3.0 tuple form; an explicit prefixItems read before it wins.
-    here, nested = node.at.child(key), node.depth + 1
+    here, nested = _below(node.at, key), node.depth + 1
     node.fields.setdefault(
-        "prefix_items", tuple(b.build(s, here.child(i), nested) for i, s in enumerate(value))
+        "prefix_items", tuple([b.build(s, _below(here, i), nested) for i, s in enumerate(value)])
     )
     extra = node.raw.get("additionalItems")
     if extra is not None and not isinstance(extra, bool):

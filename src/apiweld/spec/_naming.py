@@ -6,11 +6,11 @@ document: operations with an explicit `operationId` first, then by path and meth
 
 from __future__ import annotations
 
-import dataclasses
 import re
 from collections import defaultdict
 from collections.abc import Iterable, Sequence
 
+from apiweld.spec._construct import replace_operation
 from apiweld.spec.ir import Operation, Pagination
 from apiweld.spec.names import is_valid_identifier, to_snake, unique_name
 
@@ -104,7 +104,7 @@ def name_operations(
     }
     method_names = _method_names(ids, resources, order)
     return [
-        dataclasses.replace(
+        replace_operation(
             op,
             id=ids[i],
             resource=resources[i],

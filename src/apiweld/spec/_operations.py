@@ -9,6 +9,7 @@ from __future__ import annotations
 import re
 from typing import Any, cast
 
+from apiweld.spec._construct import new_media_type, new_operation, new_response
 from apiweld.spec._errors import Problems
 from apiweld.spec._refs import Location, RefResolver
 from apiweld.spec._schemas import Dialect, SchemaBuilder
@@ -218,7 +219,7 @@ class OperationBuilder:
             ),
             None,
         )
-        return Operation(
+        return new_operation(
             id="",
             method=method,
             path=path,
@@ -398,7 +399,7 @@ class OperationBuilder:
                 here = Location(here.doc, entry[POINTER_KEY])
             entry = self.expect_object(entry, here, "a media type") or {}
             media_types.append(
-                MediaType(
+                new_media_type(
                     media_type=media_type,
                     schema=self._schemas.build(entry["schema"], here.child("schema"))
                     if "schema" in entry
@@ -483,7 +484,7 @@ class OperationBuilder:
     ) -> Response:
         if not isinstance(response.get("description"), str) and "description" not in overrides:
             self._warn(here, "a response needs a description (a required field)")
-        return Response(
+        return new_response(
             status=status,
             description=_str_or_none(overrides.get("description", response.get("description"))),
             headers=self.headers(response.get("headers"), here.child("headers")),

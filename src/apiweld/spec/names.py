@@ -258,9 +258,12 @@ def assign_py_names(
     """
     keys = list(wire_names)
     candidates = {key: make(key) for key in keys}
-    if all(candidates[key] == bare(key) for key in keys) and len(set(candidates.values())) == len(
+    if bare is str:  # the common case: every key is its own name, each once, so all distinct
+        if len(candidates) == len(keys) and all(k == v for k, v in candidates.items()):
+            return candidates
+    elif all(candidates[key] == bare(key) for key in keys) and len(set(candidates.values())) == len(
         keys
-    ):  # the common case: every name is already valid, and they are distinct
+    ):
         return candidates
     taken: set[str] = set()
     result: dict[str, str] = {}
