@@ -32,8 +32,16 @@ def test_the_collection_s_own_key_decides_identity_by_its_wire_name() -> None:
     assert all_distinct([a, Pet(petId=2, name="x")], key="petId")
 
 
-def test_an_id_is_identity_when_no_key_is_known() -> None:
-    assert not all_distinct([{"id": 3, "v": 1}, {"id": 3, "v": 2}])
+def test_without_a_key_only_the_whole_item_is_identity() -> None:
+    assert all_distinct([{"id": 3, "v": 1}, {"id": 3, "v": 2}])
+    assert not all_distinct([{"id": 3, "v": 1}, {"v": 1, "id": 3}])
+    assert not all_distinct([Pet(petId=1, name="x"), Pet(petId=1, name="x")])
+
+
+def test_existing_id_of_plain_values_and_integral_numbers() -> None:
+    assert existing_id(["Actionscript", "Go"], "name") == "Actionscript"
+    assert existing_id([{"id": 1.0}], "id") == 1
+    assert existing_id([{"id": 1.5}], "id") == 1.5
 
 
 def test_plain_values_are_not_repeats_of_each_other() -> None:

@@ -84,6 +84,7 @@ def find_collections(api: Api) -> dict[str, CollectionBinding]:
             _json_schema_of(item_ops["get"], ("200",)) if "get" in item_ops else None
         ) or (_json_schema_of(collection_ops["post"], ()) if "post" in collection_ops else None)
         id_prop, id_schema = _id_property(api, item_schema, param)
+        id_schema = _stricter(api, id_schema, _path_param_schema(item_ops, param))
         roles = {
             (parent, "get"): "list",
             (parent, "post"): "create",
@@ -100,6 +101,37 @@ def find_collections(api: Api) -> dict[str, CollectionBinding]:
                     role, parent or "/", param, item_schema, id_prop, id_schema, items_path
                 )
     return bindings
+
+
+def _path_param_schema(ops: dict[str, Operation], name: str) -> Schema | None:
+    for op in ops.values():
+        for param in op.parameters:
+            if param.location == "path" and param.name == name:
+                return param.schema
+    return None
+
+
+def _constrained(schema: Schema) -> bool:
+    return bool(
+        schema.pattern
+        or schema.enum
+        or schema.min_length
+        or schema.max_length is not None
+        or schema.format in ("uuid", "date", "date-time")
+    )
+
+
+def _stricter(api: Api, id_schema: Schema | None, param_schema: Schema | None) -> Schema | None:
+    """The schema new ids are made from. An id travels in the item's path, so when the path
+    parameter constrains its text (a pattern, a length, an enum) and the id property does not,
+    ids follow the parameter's schema: a counter such as `21` can fail its `minLength: 3` or
+    its pattern, and the mock would then refuse its own ids with 422."""
+    if param_schema is None or id_schema is None or _constrained(id_schema):
+        return id_schema
+    resolved = api.resolve(param_schema)
+    if _constrained(resolved) and "string" in (id_schema.types or ("string",)):
+        return resolved
+    return id_schema
 
 
 def list_items_path(api: Api, op: Operation) -> tuple[str, ...] | None:

@@ -73,8 +73,6 @@ class CallDef:
     item_call: str = ""
     """With `known_id`: the call passing `known_id` for the item's identifier. The other
     tests keep `call` (they need no item the server holds)."""
-    identity: str | None = None
-    """The wire name of the property that identifies one item of a paged list, when known."""
 
     @property
     def reads_first(self) -> bool:
@@ -251,8 +249,7 @@ def _link_collections(api: Api, calls: list[CallDef]) -> None:
     A generated identifier names no item the server holds (the mock's collections are seeded
     with their own), so an item test that used one could only be skipped on the 404. Instead it
     lists the collection first, with the same parent path arguments, and uses the first item's
-    identifier; an API with only a create creates one. Paged lists learn which property
-    identifies an item, so "each item exactly once" compares identities, not look-alikes.
+    identifier; an API with only a create creates one.
     """
     from apiweld.mock._state import find_collections
 
@@ -267,8 +264,6 @@ def _link_collections(api: Api, calls: list[CallDef]) -> None:
             # A list whose answer has no place for the collection's items (the mock answers
             # it from the schema alone) names no item the server holds.
             sources[(bound.collection_template, bound.role)] = source
-            if bound.role == "list" and bound.id_property is not None:
-                source.identity = bound.id_property
     for call in calls:
         binding = bindings.get(call.op.id)
         if binding is None or binding.id_property is None:

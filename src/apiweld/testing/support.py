@@ -165,17 +165,14 @@ def _wire_value(item: Any, name: str) -> Any:
     return None
 
 
-_IDENTITY_PROPERTIES = ("id", "uuid")
-
-
 def identity(item: Any, key: str | None = None) -> str:
-    """A stable identity of a paged item: its `key` property when the collection names one,
-    else an `id`/`uuid` it carries, else its whole JSON dump (never a look-alike such as a
-    `name`, which two different generated items may share)."""
-    for name in (key,) if key else _IDENTITY_PROPERTIES:
-        value = _wire_value(item, name)
+    """A stable identity of a paged item: its `key` property when one is given, else its whole
+    JSON dump. Nothing narrower is guessed: two different items may share a `name`, and a
+    generated collection may even repeat an `id` while no two items are the same."""
+    if key:
+        value = _wire_value(item, key)
         if value is not None:
-            return f"{name}={value!r}"
+            return f"{key}={value!r}"
     dump = getattr(item, "model_dump_json", None)
     if callable(dump):
         return str(dump(by_alias=True))
@@ -236,8 +233,12 @@ def existing_id(result: Any, name: str, within: Sequence[str] = ()) -> Any:
     item = _first_item(result, name)
     if item is None:
         pytest.skip(f"the server holds no item to read its {name!r} from")
-    value = _wire_value(item, name)
+    # A list of plain values (`["Python", "Go"]`) lists the identifiers themselves.
+    value = item if _is_plain(item) else _wire_value(item, name)
     assert value is not None, f"the item the server returned has no {name!r}: {item!r}"[:500]
+    if isinstance(value, float) and value.is_integer():
+        # An id the description types as `number` comes back as 7.0; in a path it is 7.
+        return int(value)
     return value
 
 
