@@ -100,25 +100,57 @@ class SecurityEnforcer:
         reasons: list[str] = []
         for requirement in requirements:
             keys: list[str] = []
-            for name, _scopes in requirement:
-                scheme = self._schemes.get(name)
-                if scheme is None:
-                    # An undeclared scheme was reported by the loader; it cannot be enforced.
-                    continue
-                presented, reason = self._presented(scheme, headers, query, cookies)
-                if presented is not None and _matches(presented, self._credentials.get(name)):
-                    keys.append(_digest(f"{name}:{presented}"))
-                    continue
-                if presented is not None:
-                    reason = f"credentials for {name!r} were not accepted"
-                challenge = _challenge(scheme, error=presented is not None)
-                if challenge not in challenges:
-                    challenges.append(challenge)
-                reasons.append(reason)
-                break
+            for sharing in self._by_slot(requirement):
+                key = self._one_of(sharing, headers, query, cookies, challenges, reasons)
+                if key is None:
+                    break
+                keys.append(key)
             else:
                 return AuthOutcome(ok=True, key="+".join(keys) or None)
         return AuthOutcome(ok=False, challenges=tuple(challenges), reason="; ".join(reasons))
+
+    def _by_slot(self, requirement: SecurityRequirement) -> list[list[tuple[str, SecurityScheme]]]:
+        """The declared schemes of one AND-set, grouped by the request slot they are sent in.
+
+        A request has one `Authorization` header (one `X-Key`, one `?key=`). When an AND-set
+        puts two schemes in the same slot (an API key named `Authorization` beside a bearer
+        token), no request can carry both, and a client sending both keeps the last; a real
+        server must be reading either one there. So the schemes of one slot are
+        alternatives, and schemes in different slots are still all required.
+        """
+        groups: dict[tuple[str, str], list[tuple[str, SecurityScheme]]] = {}
+        for name, _scopes in requirement:
+            scheme = self._schemes.get(name)
+            if scheme is None:
+                # An undeclared scheme was reported by the loader; it cannot be enforced.
+                continue
+            groups.setdefault(_slot(scheme), []).append((name, scheme))
+        return list(groups.values())
+
+    def _one_of(
+        self,
+        schemes: list[tuple[str, SecurityScheme]],
+        headers: Mapping[str, str],
+        query: Mapping[str, list[str]],
+        cookies: Mapping[str, str],
+        challenges: list[str],
+        reasons: list[str],
+    ) -> str | None:
+        """The identity of the first scheme whose credential is accepted, else None (with
+        each scheme's challenge and reason recorded)."""
+        failures: list[tuple[str, str]] = []
+        for name, scheme in schemes:
+            presented, reason = self._presented(scheme, headers, query, cookies)
+            if presented is not None and _matches(presented, self._credentials.get(name)):
+                return _digest(f"{name}:{presented}")
+            if presented is not None:
+                reason = f"credentials for {name!r} were not accepted"
+            failures.append((_challenge(scheme, error=presented is not None), reason))
+        for challenge, reason in failures:
+            if challenge not in challenges:
+                challenges.append(challenge)
+            reasons.append(reason)
+        return None
 
     def _presented(
         self,
@@ -158,3 +190,16 @@ class SecurityEnforcer:
         if not token:
             return None, f"{word.capitalize()} token is missing (security scheme {scheme.name!r})"
         return token, ""
+
+
+def _slot(scheme: SecurityScheme) -> tuple[str, str]:
+    """Where a scheme's credential travels: (location, name); HTTP and OAuth schemes all use
+    the `Authorization` header. Header names are case-insensitive, query and cookie names not.
+    """
+    if scheme.type == "apiKey":
+        where = scheme.location or "header"
+        name = scheme.param_name or ""
+        return where, name.lower() if where == "header" else name
+    if scheme.type == "mutualTLS":
+        return "tls", scheme.name
+    return "header", "authorization"
