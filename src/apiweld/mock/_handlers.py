@@ -12,6 +12,7 @@ import orjson
 
 from apiweld.mock import _responses as responses
 from apiweld.mock._delivery import Reply
+from apiweld.mock._params import coerce
 from apiweld.mock._state import (
     CollectionBinding,
     CollectionStore,
@@ -31,7 +32,7 @@ from apiweld.mock._validation import (
 )
 from apiweld.mock.datagen import DataGenerator
 from apiweld.mock.faults import FaultPlan
-from apiweld.spec.ir import Api, MediaType, Operation, Response
+from apiweld.spec.ir import Api, MediaType, Operation, Response, Schema
 
 if TYPE_CHECKING:
     from apiweld.mock._app import MockSettings
@@ -86,6 +87,7 @@ class Handlers:
     idempotency: IdempotencyStore
     bodies: responses.BodyFactory = field(init=False)
     pools: dict[str, list[Any]] = field(default_factory=dict)
+    cursors: dict[str, responses.CursorCodec] = field(default_factory=dict)
 
     def __post_init__(self) -> None:
         self.bodies = responses.BodyFactory(
@@ -325,22 +327,43 @@ class Handlers:
         pagination = op.pagination
         assert pagination is not None and media.schema is not None
         # The mock's own paging parameters (`cursor` behind a next URL) need not be declared.
-        raw = {k: int(v[-1]) if v[-1].isdigit() else v[-1] for k, v in request.query.items()}
+        raw: dict[str, Any] = {}
+        for key, values in request.query.items():
+            number = responses.parse_whole(values[-1])
+            raw[key] = values[-1] if number is None else number
         start, size, next_query = responses.page_window(
-            pagination, raw | decoded.query, len(pool), self.settings.page_size
+            pagination,
+            raw | decoded.query,
+            len(pool),
+            self.settings.page_size,
+            self._cursor_codec(op),
         )
+        stop = min(start + size, len(pool))
         items = (
-            pool[start : start + size]
+            pool[start:stop]
             if isinstance(pool, list)
-            else list(itertools.islice(pool.values(), start, start + size))
+            else list(itertools.islice(pool.values(), start, stop))
         )
+        if next_query is not None and not self._accepts(op, next_query):
+            # A next page the mock would refuse (a page number past the parameter's maximum)
+            # is not linked: the listing ends here rather than at a 422.
+            next_query = None
         next_url = None
         next_value: str | None = None
         if next_query is not None:
-            merged = {k: v[-1] for k, v in request.query.items()} | next_query
-            next_url = f"{request.base_url}{request.path}?{urlencode(merged)}"
+            merged = {k: list(v) for k, v in request.query.items()}
+            merged.update((k, [v]) for k, v in next_query.items())
+            next_url = f"{request.base_url}{request.path}?{urlencode(merged, doseq=True)}"
             cursor_key = pagination.cursor_param or ""
             next_value = next_query.get(cursor_key) if pagination.style == "cursor" else next_url
+        echoes = {
+            name: value
+            for name, value in (
+                (pagination.size_param or pagination.limit_param, size),
+                (pagination.offset_param, start),
+            )
+            if name
+        }
         pagination = responses.refine_paths(self.generator, media.schema, pagination)
         schema = media.schema
         body = responses.paged_body(
@@ -351,6 +374,7 @@ class Handlers:
             len(pool),
             next_query is not None,
             lambda candidate: self.bodies.valid(schema, candidate),
+            echoes,
         )
         if body is not responses.NO_BODY:
             if pagination.style == "link" and next_url is not None:
@@ -358,6 +382,43 @@ class Handlers:
             if pagination.next_cursor_header and next_value is not None:
                 headers.append((pagination.next_cursor_header, next_value))
         return body
+
+    def _query_schemas(self, op: Operation) -> dict[str, Schema]:
+        return {p.name: p.schema for p in op.parameters if p.location == "query"}
+
+    def _accepts(self, op: Operation, query: Mapping[str, str]) -> bool:
+        """Whether the mock's validation takes these query values for their declared
+        parameters (undeclared ones, the mock's own `cursor`, are its to read)."""
+        declared = self._query_schemas(op)
+        for name, text in query.items():
+            schema = declared.get(name)
+            if schema is None:
+                continue
+            value = coerce(text, schema, self.api.resolve)
+            if self.validators.get(schema, "request").errors(value):
+                return False
+        return True
+
+    def _cursor_codec(self, op: Operation) -> responses.CursorCodec:
+        """How this operation's next cursors are written: to fit its cursor parameter's
+        schema (an integer `after` gets a number, a uuid one a UUID), with every format
+        asserted, so what a client sends back is what the parameter takes."""
+        codec = self.cursors.get(op.id)
+        if codec is None:
+            pagination = op.pagination
+            schema = self._query_schemas(op).get(
+                (pagination.cursor_param if pagination else None) or "cursor"
+            )
+            codec = responses.OPAQUE_CURSOR
+            if schema is not None:
+
+                def accepts(text: str, schema: Schema = schema) -> bool:
+                    value = coerce(text, schema, self.api.resolve)
+                    return not self.validators.get(schema, "conformance").errors(value)
+
+                codec = responses.cursor_codec(self.api.resolve(schema), accepts)
+            self.cursors[op.id] = codec
+        return codec
 
     def _item_pool(
         self, op: Operation, item_schema: Any, request: IncomingRequest
@@ -443,8 +504,11 @@ def _preferred_code(prefer: str | None) -> int | None:
     for part in prefer.split(","):
         for item in part.split(";"):
             key, _, value = item.strip().partition("=")
-            if key.strip().lower() == "code" and value.strip().isdigit():
-                return int(value.strip())
+            code = responses.parse_whole(value.strip())
+            # Only a status HTTP can carry as a final answer: `code=999` or `code=²` is
+            # no request for a status, and must not become a malformed response line.
+            if key.strip().lower() == "code" and code is not None and 200 <= code <= 599:
+                return code
     return None
 
 

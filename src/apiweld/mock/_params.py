@@ -33,7 +33,7 @@ def coerce(raw: Any, schema: Schema, resolve: Resolve) -> Any:
         item_schema = target.items or Schema()
         return [coerce(item, item_schema, resolve) for item in raw]
     if isinstance(raw, dict):
-        props = {p.name: p.schema for p in target.properties}
+        props = object_properties(target, resolve)
         extra = target.additional_properties
         fallback = extra if isinstance(extra, Schema) else Schema()
         return {k: coerce(v, props.get(k, fallback), resolve) for k, v in raw.items()}
@@ -68,9 +68,26 @@ def shape_of(schema: Schema, resolve: Resolve) -> str:
     types = target.non_null_types
     if "array" in types or (not types and target.items is not None):
         return "array"
-    if "object" in types or (not types and target.properties):
+    if "object" in types or (not types and object_properties(target, resolve)):
         return "object"
     return "primitive"
+
+
+def object_properties(
+    schema: Schema, resolve: Resolve, _seen: frozenset[int] = frozenset()
+) -> dict[str, Schema]:
+    """The properties an object may carry: its own, then those of its allOf/oneOf/anyOf
+    parts (the union; the first declaration of a name wins), as the data generator merges
+    them. Only the top level counts when nothing is composed."""
+    target = resolve(schema)
+    if id(target) in _seen:
+        return {}
+    seen = _seen | {id(target)}
+    found = {p.name: p.schema for p in target.properties}
+    for branch in (*target.all_of, *target.one_of, *target.any_of):
+        for name, prop in object_properties(branch, resolve, seen).items():
+            found.setdefault(name, prop)
+    return found
 
 
 def _pairs_to_object(parts: Sequence[str]) -> dict[str, str]:

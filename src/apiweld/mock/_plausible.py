@@ -2,14 +2,19 @@
 
 Descriptions often carry `example: 5555551234` for a string, a date-time for a `date`, or a
 number outside the bounds; the generator uses an example only when this cheap check passes (the
-full check is the caller's validator, which leaves `format` unasserted where clients parse it).
+full check is the caller's validator). Formats are checked as the contract checks assert them:
+an example breaking its own format (a relative path for a `uri`) would fail them.
 """
 
 from __future__ import annotations
 
 import uuid
+from collections.abc import Callable
 from datetime import date, datetime
+from functools import cache
 from typing import Any
+
+import jsonschema_rs
 
 from apiweld.spec.ir import Schema
 
@@ -59,7 +64,20 @@ def _format_holds(text: str, fmt: str | None) -> bool:
             uuid.UUID(text)
     except ValueError:
         return False
-    return True
+    return fmt is None or _format_checker(fmt)(text)
+
+
+@cache
+def _format_checker(fmt: str) -> Callable[[str], bool]:
+    """Whether a string has a format, as the contract checks judge it (jsonschema-rs with
+    formats asserted; formats it does not know pass)."""
+    try:
+        validator = jsonschema_rs.validator_for(
+            {"type": "string", "format": fmt}, validate_formats=True
+        )
+    except Exception:  # a format name it refuses to compile: not checked
+        return lambda _text: True
+    return lambda text: bool(validator.is_valid(text))
 
 
 def _within_bounds(number: float, schema: Schema) -> bool:

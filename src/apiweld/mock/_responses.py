@@ -9,10 +9,13 @@ costs a dict lookup.
 from __future__ import annotations
 
 import base64
+import json
+import math
 import random
+import uuid
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, replace
-from typing import Any
+from typing import Any, Literal
 from urllib.parse import urlencode
 from xml.sax.saxutils import escape
 
@@ -158,14 +161,22 @@ class Rendered:
     body: bytes
 
 
+def _json(value: Any) -> bytes:
+    try:
+        return orjson.dumps(value)
+    except TypeError:
+        # orjson stops at 64-bit integers; JSON does not (a client's huge number echoed back).
+        return json.dumps(value, separators=(",", ":"), ensure_ascii=False).encode()
+
+
 def render(value: Any, media_type: str) -> Rendered:
     essence = media_type.split(";", 1)[0].strip().lower()
     if "json" in essence or essence == "*/*":
-        return Rendered(essence if essence != "*/*" else "application/json", orjson.dumps(value))
+        return Rendered(essence if essence != "*/*" else "application/json", _json(value))
     if "xml" in essence:
         return Rendered(essence, _to_xml("root", value).encode())
     if essence.startswith("text/"):
-        text = value if isinstance(value, str) else orjson.dumps(value).decode()
+        text = value if isinstance(value, str) else _json(value).decode()
         return Rendered(f"{essence}; charset=utf-8", text.encode())
     if essence == "application/x-www-form-urlencoded" and isinstance(value, dict):
         return Rendered(essence, urlencode({k: str(v) for k, v in value.items()}).encode())
@@ -174,7 +185,7 @@ def render(value: Any, media_type: str) -> Rendered:
             return Rendered(essence, base64.b64decode(value, validate=True))
         except ValueError:
             return Rendered(essence, value.encode())
-    return Rendered(essence, orjson.dumps(value))
+    return Rendered(essence, _json(value))
 
 
 def _to_xml(tag: str, value: Any) -> str:
@@ -218,7 +229,7 @@ class BodyFactory:
         for example in media.examples:
             if example.external_value is None:
                 value = _json_text_example(example.value, media.media_type)
-                if schema is None or self.valid(schema, value):
+                if schema is None or self.conforms(schema, value):
                     return value
         if schema is None:
             return NO_BODY if not media.examples else media.examples[0].value
@@ -226,6 +237,11 @@ class BodyFactory:
 
     def valid(self, schema: Schema, value: Any) -> bool:
         return not self._validators.get(schema, "response").errors(value)
+
+    def conforms(self, schema: Schema, value: Any) -> bool:
+        """Valid with every format asserted, as the contract checks judge an answer: the test
+        for values taken from the description (its examples and defaults are often wrong)."""
+        return not self._validators.get(schema, "conformance").errors(value)
 
     def generate_valid(
         self, schema: Schema, salt: str | random.Random, *, examples: bool = True
@@ -237,23 +253,46 @@ class BodyFactory:
         required properties only.
         """
         candidate: Any = None
+        fullest: Any = None
         for attempt in range(0 if examples else self.ATTEMPTS // 2, self.ATTEMPTS):
             if isinstance(salt, random.Random):
                 rng = salt
             else:
                 rng = random.Random(f"{self._seed}:{salt}:{attempt}")
-            if attempt < self.ATTEMPTS // 2:
+            with_examples = attempt < self.ATTEMPTS // 2
+            if with_examples:
                 generator = self._generator
             elif attempt < self.ATTEMPTS - 3:
                 generator = self._no_examples
             else:
                 generator = self._required_only
             candidate = generator.generate(schema, rng)
-            if self.valid(schema, candidate):
+            # A draw may carry the description's examples: those must pass the checks' formats.
+            check = self.conforms if with_examples else self.valid
+            if check(schema, candidate):
+                if generator is self._required_only and isinstance(fullest, dict):
+                    # Only the required properties made a valid object: put back each optional
+                    # one of a full draw that keeps it valid, so objects are not all `{}` when
+                    # a single property defeats the generator.
+                    return self._filled(schema, candidate, fullest)
                 return candidate
+            if generator is not self._required_only:
+                fullest = candidate
         if isinstance(salt, str):
             self._unsatisfied.add(salt.split(":", 1)[0])
         return candidate
+
+    def _filled(self, schema: Schema, minimal: Any, full: dict[str, Any]) -> Any:
+        if not isinstance(minimal, dict):
+            return minimal
+        filled = dict(minimal)
+        for key, value in full.items():
+            if key in filled:
+                continue
+            trial = {**filled, key: value}
+            if self.conforms(schema, trial):
+                filled = trial
+        return filled
 
     def generate_item(self, schema: Schema, salt: str | random.Random, index: int) -> Any:
         """The `index`th item of a generated collection: the first from the description's
@@ -372,9 +411,17 @@ class Page:
 
 
 def page_window(
-    pagination: Pagination, query: Mapping[str, Any], total: int, default_size: int
+    pagination: Pagination,
+    query: Mapping[str, Any],
+    total: int,
+    default_size: int,
+    cursor: CursorCodec | None = None,
 ) -> tuple[int, int, dict[str, str] | None]:
-    """(start, size, query overrides for the next page or None) for one request."""
+    """(start, size, query overrides for the next page or None) for one request.
+
+    `start` is at most `total`: a page, offset or cursor past the end (any integer is
+    schema-valid unless bounded, and clients send huge ones) is an empty last page.
+    """
     size_param = pagination.size_param or pagination.limit_param
     size = _whole(query.get(size_param)) if size_param else None
     size = size if size is not None and size > 0 else default_size
@@ -391,24 +438,40 @@ def page_window(
         start = offset if offset is not None and offset >= 0 else 0
         next_query[pagination.offset_param or "offset"] = str(start + size)
     else:
-        start = decode_cursor(query.get(pagination.cursor_param or "cursor"))
-        next_query[pagination.cursor_param or "cursor"] = encode_cursor(start + size)
+        codec = cursor or OPAQUE_CURSOR
+        start = codec.decode(query.get(pagination.cursor_param or "cursor"))
+        next_query[pagination.cursor_param or "cursor"] = codec.encode(min(start, total) + size)
     if size_param and size_param in query:
-        next_query[size_param] = str(size)
+        # The size as sent (a 0 the mock read as its default stays 0, which the parameter's
+        # schema took), so the next page is exactly as acceptable as this one.
+        next_query[size_param] = str(query[size_param])
+    start = min(start, total)
     return start, size, (next_query if start + size < total else None)
 
 
 def _whole(value: Any) -> int | None:
-    """A paging number as sent: an int, or a string of digits (a parameter typed string)."""
+    """A paging number as sent: an int, or a string of ASCII digits (a parameter typed
+    string); anything else, a digit string too long for `int()` included, is no number."""
     if isinstance(value, bool):
         return None
     if isinstance(value, int):
         return value
     if isinstance(value, float) and value.is_integer():
         return int(value)
-    if isinstance(value, str) and value.strip().isdigit():
-        return int(value.strip())
+    if isinstance(value, str):
+        return parse_whole(value.strip())
     return None
+
+
+def parse_whole(text: str) -> int | None:
+    """A non-negative integer written in ASCII digits, else None (never an exception: `²`
+    passes `str.isdigit()` and a 5,000-digit string exceeds `int()`'s limit)."""
+    if not text.isascii() or not text.isdigit():
+        return None
+    try:
+        return int(text)
+    except ValueError:
+        return None
 
 
 def encode_cursor(offset: int) -> str:
@@ -424,7 +487,67 @@ def decode_cursor(value: Any) -> int:
     except ValueError:
         return 0
     kind, _, number = text.partition(":")
-    return int(number) if kind == "o" and number.isdigit() else 0
+    offset = parse_whole(number) if kind == "o" else None
+    return offset or 0
+
+
+@dataclass(frozen=True, slots=True)
+class CursorCodec:
+    """How the offset behind a next-page cursor is written into the cursor parameter.
+
+    `opaque` is base64 of `o:<offset>`; `number` is `base + offset` in decimal, for a numeric
+    cursor (a timestamp `after`) or a string one whose pattern takes digits only; `uuid` is
+    the offset as a UUID's 128-bit integer. The mock picks the first whose values its own
+    validation of the parameter accepts, so it never refuses a next page it linked to.
+    """
+
+    kind: Literal["opaque", "number", "uuid"] = "opaque"
+    base: int = 0
+
+    def encode(self, offset: int) -> str:
+        if self.kind == "number":
+            return str(self.base + offset)
+        if self.kind == "uuid":
+            return str(uuid.UUID(int=offset % (1 << 128)))
+        return encode_cursor(offset)
+
+    def decode(self, value: Any) -> int:
+        if self.kind == "number":
+            number = _whole(value)
+            return max(number - self.base, 0) if number is not None else 0
+        if self.kind == "uuid":
+            try:
+                return uuid.UUID(str(value)).int
+            except ValueError:
+                return 0
+        return decode_cursor(value)
+
+
+OPAQUE_CURSOR = CursorCodec()
+_CURSOR_SAMPLES = (0, 1, 10, 1000)
+
+
+def cursor_codec(schema: Schema, accepts: Callable[[str], bool]) -> CursorCodec:
+    """The cursor encoding for a parameter of this (resolved) schema that `accepts` takes."""
+    candidates: list[CursorCodec] = []
+    base = _lowest_whole(schema)
+    if {"integer", "number"} & set(schema.non_null_types):
+        candidates.append(CursorCodec("number", base))
+    candidates += [OPAQUE_CURSOR, CursorCodec("number", base), CursorCodec("uuid")]
+    for codec in candidates:
+        if all(accepts(codec.encode(n)) for n in _CURSOR_SAMPLES):
+            return codec
+    return OPAQUE_CURSOR
+
+
+def _lowest_whole(schema: Schema) -> int:
+    """The smallest non-negative whole number the schema's bounds allow (0 when unbounded)."""
+    low = 0
+    if schema.minimum is not None:
+        low = max(low, math.ceil(schema.minimum))
+    if schema.exclusive_minimum is not None:
+        low = max(low, math.floor(schema.exclusive_minimum) + 1)
+    return low
 
 
 def paged_body(
@@ -435,35 +558,65 @@ def paged_body(
     total: int,
     has_more: bool,
     valid: Callable[[Any], bool],
+    echoes: Mapping[str, int] | None = None,
 ) -> Any:
     """The page body, or NO_BODY when no valid one can be made: the items placed at
     `items_path`, then each paging field the hint names, each kept only where the body stays
     valid with it. On the last page a next field the schema will not take as null is removed:
-    the wrapper's generated value would send the client to a page that does not exist."""
+    the wrapper's generated value would send the client to a page that does not exist.
+    `echoes` are the paging parameters as the mock read them (`limit`, `offset`): a field of
+    that name beside the items says what this page is, not a generated number."""
     if not pagination.items_path:
         return items if valid(items) else NO_BODY
     body = dict(wrapper) if isinstance(wrapper, dict) else {}
     _set_path(body, pagination.items_path, items)
     if not valid(body):
         return NO_BODY
-    fields = (
+    container = pagination.items_path[:-1]
+    beside = _node(body, container)
+    fields: list[tuple[tuple[str, ...], Any]] = [
+        ((*container, name), value)
+        for name, value in (echoes or {}).items()
+        if isinstance(beside, dict) and name in beside
+    ]
+    fields += [
         (pagination.next_cursor_path, next_value),
         (pagination.next_url_path, next_value),
         (pagination.has_more_path, has_more),
         (pagination.total_path, total),
-    )
+    ]
     for path, value in fields:
         if not path:
             continue
-        candidate = _copy_path(body, path)
-        _set_path(candidate, path, value)
-        if valid(candidate):
-            body = candidate
-        elif value is None:
+        for option in _spellings(value):
+            candidate = _copy_path(body, path)
+            _set_path(candidate, path, option)
+            if valid(candidate):
+                body = candidate
+                break
+        else:
+            if value is not None:
+                continue
             candidate = _copy_path(body, path)
             _drop(candidate, path)
             if valid(candidate):
                 body = candidate
+    return body
+
+
+def _spellings(value: Any) -> tuple[Any, ...]:
+    """A paging value, then the number it spells when the body's field is numeric (a cursor
+    written into an integer `after`)."""
+    if isinstance(value, str):
+        number = parse_whole(value)
+        if number is not None:
+            return (value, number)
+    return (value,)
+
+
+def _node(body: Any, path: tuple[str, ...]) -> Any:
+    for key in path:
+        body = body.get(key) if isinstance(body, dict) else None
     return body
 
 

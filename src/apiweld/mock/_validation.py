@@ -114,11 +114,15 @@ def _only_formats(node: Any, kept: frozenset[str]) -> Any:
     return node
 
 
+ALL_FORMATS: frozenset[str] = frozenset({"*"})
+"""Assert every format the validator knows (as the contract checks do), not a chosen few."""
+
+
 def compile_validator(
     document: dict[str, Any], *, where: str = "", asserted_formats: frozenset[str] = frozenset()
 ) -> Validator:
     """A validator for `document`; `asserted_formats` are checked, other formats annotate."""
-    if asserted_formats:
+    if asserted_formats and asserted_formats is not ALL_FORMATS:
         document = _only_formats(document, asserted_formats)
     for candidate in (document, _without_patterns(document)):
         for build in (_RustValidator, _PythonValidator):
@@ -130,8 +134,26 @@ def compile_validator(
     return _AcceptAll()
 
 
+_ASSERTED_FORMATS = {
+    # Answers must survive the client's parsing; requests are judged as JSON Schema does.
+    "request": frozenset(),
+    "response": CLIENT_PARSED_FORMATS,
+    # Values the mock takes from the description (examples, defaults) or makes up for the
+    # client to send back (next-page cursors) are held to every format, as the contract
+    # checks (`apiweld.testing.checks`) hold answers: descriptions' own examples break their
+    # formats (a relative path for a `uri`), and the checks would then fail the mock's answer.
+    "conformance": ALL_FORMATS,
+}
+_EXPORT_MODE = {"request": "request", "response": "response", "conformance": "response"}
+
+
 class ValidatorCache:
-    """One compiled validator per (schema, direction), built on first use."""
+    """One compiled validator per (schema, mode), built on first use.
+
+    Modes: `request` (a request as JSON Schema judges it), `response` (an answer, with the
+    formats clients parse asserted) and `conformance` (an answer with every format asserted,
+    for values taken from the description rather than generated).
+    """
 
     def __init__(self, api: Api) -> None:
         self._exporters = {
@@ -144,10 +166,10 @@ class ValidatorCache:
         hit = self._cache.get(key)
         if hit is not None:
             return hit[1]
-        document = self._exporters[mode].export(schema)
-        # Answers must survive the client's parsing; requests are judged as JSON Schema does.
-        asserted = CLIENT_PARSED_FORMATS if mode == "response" else frozenset()
-        validator = compile_validator(document, where=where, asserted_formats=asserted)
+        document = self._exporters[_EXPORT_MODE[mode]].export(schema)
+        validator = compile_validator(
+            document, where=where, asserted_formats=_ASSERTED_FORMATS[mode]
+        )
         # Keep the schema alive with its validator so its id() is never reused by another.
         self._cache[key] = (schema, validator)
         return validator
@@ -179,8 +201,10 @@ class RequestValidator:
             for p in operation.parameters
             if not (p.location == "header" and p.name.lower() in _IGNORED_HEADERS)
         ]
+        # Properties under allOf/oneOf/anyOf count too: an exploded form object whose
+        # alternatives each carry one key (`user_id` or `email`) spreads whichever is sent.
         self._object_keys = {
-            p.name: tuple(prop.name for prop in api.resolve(p.schema).properties)
+            p.name: tuple(_params.object_properties(p.schema, api.resolve))
             for p in operation.parameters
         }
 

@@ -180,8 +180,25 @@ class _Walk:
             tag = next((wire for wire, name in disc.mapping if name == choice.ref), None)
             if tag is None:
                 tag = self.gen.resolve(choice).source_name or choice.ref
-            value[disc.property_name] = tag
+            value[disc.property_name] = self._tag(choice, disc.property_name, tag, value)
         return value
+
+    def _tag(self, choice: Schema, tag_property: str, name: str, value: dict[str, Any]) -> Any:
+        """The tag of a branch: its mapped value or schema name, as OpenAPI says, unless the
+        branch pins the tag property to other values (`type: {enum: [track]}` on a
+        `TrackObject` with no mapping, as the API really answers); then the branch's own
+        value, the only one that validates."""
+        prop = next(
+            (p for p in self.gen.flatten(choice).properties if p.name == tag_property), None
+        )
+        if prop is None:
+            return name
+        pinned = self.gen.flatten(prop.schema)
+        allowed = (pinned.const,) if pinned.has_const else tuple(pinned.enum or ())
+        if not allowed or name in allowed:
+            return name
+        current = value.get(tag_property)
+        return current if current in allowed else allowed[0]
 
     def _too_deep(self, schema: Schema, stack: tuple[str, ...], *, optional: bool = False) -> bool:
         names = _names(schema)
