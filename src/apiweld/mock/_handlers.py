@@ -10,6 +10,7 @@ from urllib.parse import urlencode
 
 import orjson
 
+from apiweld.mock import _paging as paging
 from apiweld.mock import _responses as responses
 from apiweld.mock._delivery import Reply
 from apiweld.mock._params import coerce
@@ -87,7 +88,7 @@ class Handlers:
     idempotency: IdempotencyStore
     bodies: responses.BodyFactory = field(init=False)
     pools: dict[str, list[Any]] = field(default_factory=dict)
-    cursors: dict[str, responses.CursorCodec] = field(default_factory=dict)
+    cursors: dict[str, paging.CursorCodec] = field(default_factory=dict)
 
     def __post_init__(self) -> None:
         self.bodies = responses.BodyFactory(
@@ -297,7 +298,7 @@ class Handlers:
         pagination = op.pagination
         if pagination is None or media.schema is None or static is responses.NO_BODY:
             return static
-        item_schema = responses.items_schema(
+        item_schema = paging.items_schema(
             self.api, self.generator, media.schema, pagination.items_path
         )
         if item_schema is None:
@@ -329,9 +330,9 @@ class Handlers:
         # The mock's own paging parameters (`cursor` behind a next URL) need not be declared.
         raw: dict[str, Any] = {}
         for key, values in request.query.items():
-            number = responses.parse_whole(values[-1])
+            number = paging.parse_whole(values[-1])
             raw[key] = values[-1] if number is None else number
-        start, size, next_query = responses.page_window(
+        start, size, next_query = paging.page_window(
             pagination,
             raw | decoded.query,
             len(pool),
@@ -364,9 +365,9 @@ class Handlers:
             )
             if name
         }
-        pagination = responses.refine_paths(self.generator, media.schema, pagination)
+        pagination = paging.refine_paths(self.generator, media.schema, pagination)
         schema = media.schema
-        body = responses.paged_body(
+        body = paging.paged_body(
             pagination,
             static,
             items,
@@ -399,7 +400,7 @@ class Handlers:
                 return False
         return True
 
-    def _cursor_codec(self, op: Operation) -> responses.CursorCodec:
+    def _cursor_codec(self, op: Operation) -> paging.CursorCodec:
         """How this operation's next cursors are written: to fit its cursor parameter's
         schema (an integer `after` gets a number, a uuid one a UUID), with every format
         asserted, so what a client sends back is what the parameter takes."""
@@ -409,14 +410,14 @@ class Handlers:
             schema = self._query_schemas(op).get(
                 (pagination.cursor_param if pagination else None) or "cursor"
             )
-            codec = responses.OPAQUE_CURSOR
+            codec = paging.OPAQUE_CURSOR
             if schema is not None:
 
                 def accepts(text: str, schema: Schema = schema) -> bool:
                     value = coerce(text, schema, self.api.resolve)
                     return not self.validators.get(schema, "conformance").errors(value)
 
-                codec = responses.cursor_codec(self.api.resolve(schema), accepts)
+                codec = paging.cursor_codec(self.api.resolve(schema), accepts)
             self.cursors[op.id] = codec
         return codec
 
@@ -504,7 +505,7 @@ def _preferred_code(prefer: str | None) -> int | None:
     for part in prefer.split(","):
         for item in part.split(";"):
             key, _, value = item.strip().partition("=")
-            code = responses.parse_whole(value.strip())
+            code = paging.parse_whole(value.strip())
             # Only a status HTTP can carry as a final answer: `code=999` or `code=²` is
             # no request for a status, and must not become a malformed response line.
             if key.strip().lower() == "code" and code is not None and 200 <= code <= 599:
