@@ -18,8 +18,10 @@ names match the generated methods and every string from the description is escap
 
 from __future__ import annotations
 
+import datetime
 import random
 import re
+import uuid
 import zlib
 from collections.abc import Mapping
 from dataclasses import dataclass, field
@@ -180,7 +182,7 @@ def _call_arguments(
             else:
                 value = values.value(param.schema, seed + index, non_empty=True)
             key = f"{param.location}:{param.name}"
-            parts.append((key, by_key[key], names.py_literal(value)))
+            parts.append((key, by_key[key], _typed_literal(api, param.schema, value)))
         body = operation.request_body
         if body is not None and body_name is not None and body.required:
             media = min(body.content, key=lambda m: (_media_rank(m.media_type), m.media_type))
@@ -191,6 +193,33 @@ def _call_arguments(
     except (ValueError, RecursionError):
         return None
     return parts
+
+
+# String formats the generated methods type as Python objects (see codegen's STRING_FORMATS):
+# the argument is written as that object, so the generated tests type-check as the user's would.
+_FORMAT_CONSTRUCTORS = {
+    "uuid": "uuid.UUID",
+    "date-time": "datetime.datetime.fromisoformat",
+    "date": "datetime.date.fromisoformat",
+}
+
+
+def _typed_literal(api: Api, schema: Schema, value: Any) -> str:
+    names = _names()
+    resolved = api.resolve(schema)
+    constructor = _FORMAT_CONSTRUCTORS.get(resolved.format or "")
+    if constructor is None or not isinstance(value, str) or resolved.enum:
+        return str(names.py_literal(value))
+    try:  # the value must parse as the type does (fromisoformat is stricter than RFC 3339)
+        if resolved.format == "uuid":
+            uuid.UUID(value)
+        elif resolved.format == "date":
+            datetime.date.fromisoformat(value)
+        else:
+            datetime.datetime.fromisoformat(value)
+    except ValueError:
+        return str(names.py_literal(value))
+    return f"{constructor}({names.py_literal(value)})"
 
 
 def _render_arguments(
@@ -456,6 +485,8 @@ def render_suite(
         "create": _create(api, calls),
         "paged": [c for c in calls if c.paged and not c.may_be_missing],
         "collection_size": _COLLECTION_SIZE,
+        "needs_uuid": any("uuid.UUID(" in c.call or "uuid.UUID(" in c.item_call for c in calls),
+        "needs_datetime": any("datetime." in c.call or "datetime." in c.item_call for c in calls),
         "webhooks": webhooks,
         "untyped_events": untyped_events,
     }
