@@ -325,6 +325,12 @@ def _probe(calls: list[CallDef]) -> CallDef | None:
     return min(reads, key=lambda c: (len(c.call), c.test_name)) if reads else None
 
 
+def _literal_prefix(path: str) -> str:
+    """The part of a path template every request to it starts with: up to the first parameter,
+    and never a `#...`/`?...` suffix (AWS writes query keys there; they are sent as a query)."""
+    return re.split(r"[{#?]", path, maxsplit=1)[0]
+
+
 def _create(api: Api, calls: list[CallDef]) -> CallDef | None:
     """A POST the API takes an idempotency key on, for the retry-without-duplicate test."""
     for call in calls:
@@ -482,6 +488,7 @@ def render_suite(
         "untested": untested,
         "probe": probe,
         "probe_needs_auth": probe is not None and _requires_auth(api, probe.op),
+        "probe_prefix": _literal_prefix(probe.op.path) if probe is not None else "",
         "create": _create(api, calls),
         "paged": [c for c in calls if c.paged and not c.may_be_missing],
         "collection_size": _COLLECTION_SIZE,
