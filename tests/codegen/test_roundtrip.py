@@ -247,8 +247,9 @@ def test_discriminated_examples_round_trip(
 ) -> None:
     """Each tagged payload comes back as its own member (Dog would accept a cat's fields too),
     and a tag the description does not know still parses and round-trips."""
-    examples = {
-        "cat": {"value": {"petType": "cat", "name": "Tom"}},
+    cat = {"petType": "cat", "name": "Tom"}
+    examples: dict[str, dict[str, Any]] = {
+        "cat": {"value": cat},
         "dog": {"value": {"petType": "dog", "barks": True}},
         "ferret": {"value": {"petType": "ferret", "name": "F", "sneaky": True}},
     }
@@ -288,5 +289,5 @@ def test_discriminated_examples_round_trip(
     client = package.Pets(base_url=canned_server, retry=None)
     resource, method = report.methods["get_pet"].split(".")
     _Canned.status, _Canned.content_type = 200, "application/json"
-    _Canned.body = json.dumps(examples["cat"]["value"]).encode()
+    _Canned.body = json.dumps(cat).encode()
     assert type(getattr(getattr(client, resource), method)()).__name__ == "Cat"
