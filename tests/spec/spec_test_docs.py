@@ -45,8 +45,8 @@ def children(schema: Schema) -> Iterator[Schema]:
     yield from schema.all_of
     yield from schema.one_of
     yield from schema.any_of
-    for _, sub in schema.pattern_properties:
-        yield sub
+    for _, pattern_schema in schema.pattern_properties:
+        yield pattern_schema
     for sub in (schema.items, schema.not_, schema.additional_properties):
         if isinstance(sub, Schema):
             yield sub

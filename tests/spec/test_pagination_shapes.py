@@ -1,8 +1,10 @@
 """Pagination detection on the shapes real APIs use for "the next page", each written small.
 
-The rules: a next-page URL is a string that says it is one (format, or a url/link/href name), or
-an object holding such a string; a numeric `next` is a cursor only when a query parameter can carry
-it back; a cursor object is followed to its field named like the cursor parameter.
+The rules: a next-page URL is in a field named like "next" (beside the items or in a paging
+container) and is a string that says it is one (format, or a url/link/href name), or an object
+holding such a string; a bare `href`/`url`/`self` is the object's own address, never a next
+page; a numeric `next` is a cursor only when a query parameter can carry it back; a cursor
+object is followed to its field named like the cursor parameter.
 """
 
 from __future__ import annotations
@@ -252,4 +254,99 @@ def test_a_url_is_followed_not_sent_back_as_a_cursor() -> None:
     }
     assert detect(body, ["next"]) == Pagination(
         style="next_url", items_path=("data",), next_url_path=("next",)
+    )
+
+
+def spotify_image_list() -> dict[str, Any]:
+    return {"type": "array", "items": {"type": "object", "properties": {"url": {"type": "string"}}}}
+
+
+@pytest.mark.parametrize(
+    "self_link",
+    [
+        {"href": {"type": "string", "format": "uri"}},
+        {"href": {"type": "string"}},
+        {"url": {"type": "string", "format": "uri"}},
+        {"self": {"type": "string", "format": "uri"}},
+        {"links": {"type": "object", "properties": {"href": {"type": "string"}}}},
+        {
+            "_links": {
+                "type": "object",
+                "properties": {
+                    "self": {"type": "object", "properties": {"href": {"type": "string"}}}
+                },
+            }
+        },
+    ],
+    ids=["href-uri", "href", "url", "self", "links.href", "_links.self.href"],
+)
+def test_a_self_link_beside_an_array_is_not_a_next_page(self_link: dict[str, Any]) -> None:
+    # Spotify's playlist and user objects: `{href, id, images: [...]}`, read by id, no paging.
+    body = {
+        "type": "object",
+        "properties": {"id": {"type": "string"}, "images": spotify_image_list(), **self_link},
+    }
+    assert detect(body, []) is None
+    assert detect(body, ["fields", "market"]) is None
+
+
+def test_a_page_object_with_its_own_href_follows_next_not_href() -> None:
+    # Spotify's paging object: `href` is this page, `next` the following one.
+    page = {
+        "type": "object",
+        "properties": {
+            "href": {"type": "string", "format": "uri"},
+            "items": spotify_image_list(),
+            "next": {"type": "string", "format": "uri", "nullable": True},
+            "total": {"type": "integer"},
+        },
+    }
+    assert detect(page, []) == Pagination(
+        style="next_url", items_path=("items",), next_url_path=("next",), total_path=("total",)
+    )
+    offset = detect(page, ["limit", "offset"])
+    assert offset is not None and (offset.style, offset.offset_param) == ("offset", "offset")
+
+
+@pytest.mark.parametrize(
+    ("container", "expected"),
+    [("_links", ("_links", "next", "href")), ("links", ("links", "next", "href"))],
+)
+def test_a_hal_next_link_is_followed_and_its_self_link_is_not(
+    container: str, expected: tuple[str, ...]
+) -> None:
+    link = {"type": "object", "properties": {"href": {"type": "string"}}}
+    body = {
+        "type": "object",
+        "properties": {
+            "href": {"type": "string", "format": "uri"},
+            "items": {"type": "array"},
+            container: {"type": "object", "properties": {"self": link, "next": link}},
+        },
+    }
+    found = detect(body, [])
+    assert found is not None and (found.style, found.next_url_path) == ("next_url", expected)
+
+
+def test_every_next_url_field_is_named_like_next() -> None:
+    from apiweld.spec._pagination import _NEXT_URL_FIELDS
+
+    assert all("next" in name for name in _NEXT_URL_FIELDS)
+
+
+@pytest.mark.parametrize(
+    ("field", "expected"),
+    [
+        ("nextLink", ("nextLink",)),
+        ("@odata.nextLink", ("@odata.nextLink",)),
+        ("next_url", ("next_url",)),
+    ],
+)
+def test_next_link_fields_of_common_apis(field: str, expected: tuple[str, ...]) -> None:
+    body = {
+        "type": "object",
+        "properties": {"value": {"type": "array"}, field: {"type": "string"}},
+    }
+    assert detect(body, []) == Pagination(
+        style="next_url", items_path=("value",), next_url_path=expected
     )

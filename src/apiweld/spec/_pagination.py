@@ -5,8 +5,12 @@ success body is (or holds) a list *and* something says how to get the next page:
 parameter, a `Link` response header, or a next-page URL in the body. A wrong hint is worse than
 none, because the generated client would loop on it; `apiweld.toml` can add what is missed.
 
-What counts: a next-page URL is a string that says it is one (a URI format, or `url`/`link`/`href`
-in its name or its container's), or an object holding such a string (`links.next.href`); a
+What counts: a next-page URL sits in a field named like "next" (`next`, `next_url`, `nextLink`,
+`@odata.nextLink`, in the body beside the items or in its paging container: `links.next`,
+`paging.next`), and is a string that says it is a URL (a URI format, or `url`/`link`/`href` in its
+name or its container's), or an object holding such a string (`links.next.href`). A bare
+`href`, `url` or `self` is the resource's own address (HAL, Spotify), never the next page: a
+single object with a self link and some array must not become a pager over that array. A
 numeric `next` (Vercel's timestamp) is a cursor, and only when a query parameter can carry it
 back (`until`, `since`, `from`...); a cursor object (HubSpot's `paging.next: {after, link}`) is
 followed to its field named like the cursor parameter.
@@ -120,9 +124,9 @@ _NEXT_URL_FIELDS = (
     "nextpageurl",
     "next_page",
     "next",
-    "href",
 )
-# Inside an object found where a next URL was expected (`links.next: {href: ...}`).
+# Inside an object found where a next URL was expected (`links.next: {href: ...}`); only there,
+# because a bare `href`/`url` beside the data is the object's own address.
 _LINK_LEAF_FIELDS = ("href", "url", "link", "uri")
 _URL_FORMATS = frozenset({"uri", "uri-reference", "url", "iri", "iri-reference"})
 _URL_WORDS = ("url", "link", "href", "uri")
@@ -281,9 +285,10 @@ def _format_of(schema: Schema | None, schemas: Mapping[str, Schema]) -> str | No
 
 
 def _next_url_path(body: Schema | None, schemas: Mapping[str, Schema]) -> tuple[str, ...]:
-    """A body field holding the next page's URL: a string that says it is a URL (by format, or by
-    its own or its container's name), or an object holding one (`links.next.href`). A `next`
-    that is a number or an opaque string is a cursor, never a URL to follow."""
+    """A body field named like "next" holding the next page's URL: a string that says it is a URL
+    (by format, or by its own or its container's name), or an object holding one
+    (`links.next.href`). A `next` that is a number or an opaque string is a cursor, never a URL
+    to follow; a self link (`href`, `links.self.href`) is never a next page."""
     for path, schema in _candidates(body, schemas, _NEXT_URL_FIELDS):
         types = _scalar_types(schema, schemas)
         if "object" in types:
