@@ -170,7 +170,11 @@ class _Walk:
         ]
         if not usable:
             usable = [b for b in branches if not self._too_deep(b, stack)] or list(branches)
+        # A branch requiring a name its closed parent does not define cannot be met.
+        usable = [b for b in usable if not _forbidden(parent, self.gen.flatten(b))] or usable
         choice = self.rng.choice(usable)
+        if parent.properties and _narrows(choice, self.gen.flatten(choice)):
+            return self._required_branch(parent, branches, choice, stack)
         value = self.value(choice, stack)
         if parent.properties and isinstance(value, dict):
             base = self._object(dataclasses.replace(parent, one_of=(), any_of=()), stack)
@@ -181,6 +185,29 @@ class _Walk:
             if tag is None:
                 tag = self.gen.resolve(choice).source_name or choice.ref
             value[disc.property_name] = self._tag(choice, disc.property_name, tag, value)
+        return value
+
+    def _required_branch(
+        self,
+        parent: Schema,
+        branches: tuple[Schema, ...],
+        choice: Schema,
+        stack: tuple[str, ...],
+    ) -> dict[str, Any]:
+        """`anyOf`/`oneOf` of bare `required` lists ("at least one / exactly one of these"):
+        the parent's object with the chosen names required; for `oneOf`, without the names only
+        the other branches require (an object matching two branches fails a oneOf)."""
+        host = dataclasses.replace(parent, one_of=(), any_of=())
+        value = self._object(_merge(host, self.gen.flatten(choice)), stack)
+        if parent.one_of:
+            keep = {
+                *self.gen.flatten(choice).required_extra,
+                *(p.name for p in parent.properties if p.required),
+            }
+            others = {
+                n for b in branches if b is not choice for n in self.gen.flatten(b).required_extra
+            }
+            value = {k: v for k, v in value.items() if k in keep or k not in others}
         return value
 
     def _tag(self, choice: Schema, tag_property: str, name: str, value: dict[str, Any]) -> Any:
@@ -222,7 +249,7 @@ class _Walk:
             return self.rng.choice(types) if len(types) > 1 else types[0]
         if schema.types == ("null",):
             return "null"
-        if schema.properties or schema.additional_properties is not None:
+        if schema.properties or schema.required_extra or schema.additional_properties is not None:
             return "object"
         if schema.items is not None or schema.prefix_items:
             return "array"
@@ -265,6 +292,13 @@ class _Walk:
                 continue
             out[prop.name] = self.value(prop.schema, stack)
         extra = schema.additional_properties
+        for name in schema.required_extra:
+            if name not in out:  # required with no property here: the extras' schema, or a word
+                out[name] = (
+                    self.value(extra, stack)
+                    if isinstance(extra, Schema)
+                    else self.rng.choice(_WORDS)
+                )
         wanted = schema.min_properties or 0
         index = 0
         while len(out) < wanted and index < wanted + 8:
@@ -275,6 +309,7 @@ class _Walk:
             out[key] = self.value(extra, stack) if isinstance(extra, Schema) else index
         if schema.max_properties is not None and len(out) > schema.max_properties:
             required = {p.name for p in schema.properties if p.required}
+            required.update(schema.required_extra)
             for key in [k for k in out if k not in required]:
                 if len(out) <= schema.max_properties:
                     break
@@ -521,6 +556,27 @@ def _names(schema: Schema) -> tuple[str, ...]:
     return tuple(part.ref for part in schema.all_of if part.ref is not None)
 
 
+def _narrows(choice: Schema, flat: Schema) -> bool:
+    """An inline branch that requires names (`anyOf: [{required: [a]}, {required: [b]}]`,
+    "at least one of these"), maybe narrowing some: read with the parent's properties."""
+    return bool(flat.required_extra) and choice.ref is None and not (flat.one_of or flat.any_of)
+
+
+def _forbidden(parent: Schema, branch: Schema) -> bool:
+    """Whether the branch requires a name that the parent's `additionalProperties: false` bars."""
+    if parent.additional_properties is not False:
+        return False
+    defined = {p.name for p in parent.properties}
+    return any(name not in defined for name in branch.required_extra)
+
+
+def _both_enums(first: tuple[Any, ...] | None, second: tuple[Any, ...] | None) -> Any:
+    """The values both enums allow (the first alone when they share none)."""
+    if first is None or second is None:
+        return first if second is None else second
+    return tuple(v for v in first if v in second) or first
+
+
 def _is_null(schema: Schema) -> bool:
     return schema.types == ("null",)
 
@@ -540,6 +596,13 @@ def _merge(base: Schema, extra: Schema) -> Schema:
             )
         elif prop.required and not existing.required:
             props[prop.name] = dataclasses.replace(existing, required=True)
+    unplaced: list[str] = []
+    for name in dict.fromkeys((*base.required_extra, *extra.required_extra)):
+        found = props.get(name)
+        if found is None:
+            unplaced.append(name)
+        elif not found.required:
+            props[name] = dataclasses.replace(found, required=True)
     types = base.types
     if extra.types:
         types = tuple(t for t in base.types if t in extra.types) if base.types else extra.types
@@ -552,9 +615,10 @@ def _merge(base: Schema, extra: Schema) -> Schema:
         base,
         types=types,
         properties=tuple(props.values()),
+        required_extra=tuple(unplaced),
         additional_properties=additional,
         format=base.format or extra.format,
-        enum=base.enum if base.enum is not None else extra.enum,
+        enum=_both_enums(base.enum, extra.enum),
         has_const=base.has_const or extra.has_const,
         const=base.const if base.has_const else extra.const,
         items=base.items or extra.items,

@@ -160,6 +160,9 @@ class JsonSchemaExporter:
             ]
             if required:
                 out["required"] = required
+        if schema.required_extra:
+            # Names required here whose property another allOf part defines (or none does).
+            out["required"] = [*out.get("required", ()), *schema.required_extra]
         if (
             schema.additional_properties is False
             and self._policy.closed_composition
