@@ -168,7 +168,7 @@ def _accept_header(op: Operation) -> str | None:
     """
     written: dict[str, str] = {}
     for response in op.success_responses:
-        for media in response.content:
+        for media in _body_content(response):
             kind = media.media_type.strip()
             if _MEDIA_TYPE.match(kind):
                 written.setdefault(kind.lower(), kind)
@@ -196,6 +196,17 @@ def _media_rank_of(kind: str) -> int:
 def _is_json(media_type: str) -> bool:
     kind = media_type.lower().split(";")[0].strip()
     return kind in _JSON_TYPES or kind.endswith("+json") or kind == "*/*"
+
+
+# Statuses HTTP defines as carrying no body (RFC 9110 15.3.5, 15.3.6, 15.4.5): whatever content a
+# description gives them (AWS CodeGuru Profiler's DELETE, 42 SendGrid operations), a conforming
+# server sends nothing, so the client must not expect (or ask for) a model.
+_BODILESS_STATUSES = frozenset({"204", "205", "304"})
+
+
+def _body_content(response: Response) -> tuple[MediaType, ...]:
+    """The media types a response can actually carry: none for a bodiless status."""
+    return () if response.status in _BODILESS_STATUSES else response.content
 
 
 def _status_rank(response: Response) -> tuple[int, str]:
@@ -364,11 +375,14 @@ class OperationBuilder:
         runtime_refs: set[str] = set()
         parts: list[str] = []
         for response in sorted(op.success_responses, key=_status_rank):
-            if not response.content:
+            content = _body_content(response)
+            if not content:
+                # With a body-carrying success beside it, `Model | None`: the runtime casts an
+                # empty body to None when the type admits it.
                 parts.append("None")
                 continue
             json_media = sorted(
-                (m for m in response.content if _is_json(m.media_type)),
+                (m for m in content if _is_json(m.media_type)),
                 # On a tie pydantic's smart union keeps the first member: plain JSON's goes first.
                 key=lambda m: (m.media_type.lower() != "application/json", m.media_type),
             )
@@ -388,7 +402,7 @@ class OperationBuilder:
                         )
                     )
                 continue
-            media = min(response.content, key=lambda m: (_media_rank(m), m.media_type))
+            media = min(content, key=lambda m: (_media_rank(m), m.media_type))
             if _media_rank(media) == 3:
                 parts.append(_b("str", shadow))
             else:
@@ -402,7 +416,7 @@ class OperationBuilder:
         pagination = op.pagination
         assert pagination is not None
         for response in sorted(op.success_responses, key=_status_rank):
-            for media in response.content:
+            for media in _body_content(response):
                 if not _is_json(media.media_type):
                     continue
                 item = self.types.item_type_at(

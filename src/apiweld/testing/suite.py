@@ -263,7 +263,10 @@ def _calls(
                 writes=operation.method not in ("get", "head", "options"),
                 may_be_missing=bool(operation.parameters_in("path"))
                 and _declares(operation, "404", "4XX"),
-                returns_nothing=not any(r.content for r in operation.success_responses),
+                # 204/205 carry no body whatever the description says: the method returns None.
+                returns_nothing=not any(
+                    r.content for r in operation.success_responses if r.status not in ("204", "205")
+                ),
                 op=operation,
                 arguments=arguments,
             )
