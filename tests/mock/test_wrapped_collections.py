@@ -4,6 +4,8 @@ mock's stored collection, so every id it lists can be read, changed and deleted 
 
 from __future__ import annotations
 
+import copy
+
 import httpx
 
 from apiweld.spec import load
@@ -104,3 +106,27 @@ def test_every_listed_id_is_an_item_the_mock_holds() -> None:
         # Another site is another collection.
         other = http.get(f"{url}/sites/s2/migrations").json()["migrations"]
         assert http.get(f"{url}/sites/s2/migrations/{other[0]['name']}").status_code == 200
+
+
+def test_a_paged_list_of_summaries_pages_over_the_stored_items() -> None:
+    from apiweld.mock import MockServer
+
+    paged = copy.deepcopy(DESCRIPTION)
+    listing = paged["paths"]["/sites/{site}/migrations"]
+    listing["parameters"].append(
+        {"name": "page", "in": "query", "schema": {"type": "integer", "minimum": 1}}
+    )
+    api = load(paged)
+    assert api.operation("list_migrations").pagination is not None
+    with MockServer(api, seed=5, collection_size=6) as url, httpx.Client() as http:
+        names: list[str] = []
+        page = 1
+        while page < 10:
+            body = http.get(f"{url}/sites/s1/migrations", params={"page": page}).json()
+            if not body["migrations"]:
+                break
+            names += [item["name"] for item in body["migrations"]]
+            page += 1
+        assert len(names) == 6 and len(set(names)) == 6
+        for name in names:
+            assert http.get(f"{url}/sites/s1/migrations/{name}").status_code == 200

@@ -305,10 +305,20 @@ class Handlers:
             return static
         pool = self._item_pool(op, item_schema, request)
         body = self._page(op, media, request, decoded, headers, static, pool)
-        if body is responses.NO_BODY and not isinstance(pool, list):
+        binding = self.collections.get(op.id)
+        if body is responses.NO_BODY and not isinstance(pool, list) and binding is not None:
             # The collection's stored items do not fit this list's schema (its items differ
-            # from the item path's): page over generated items, which do, rather than
-            # answering every page with the same static body.
+            # from the item path's, a summary with other required fields): page over them as
+            # the list shows them, each carrying its stored id, so every id a client reads
+            # from the list names an item the item path holds.
+            from apiweld.mock import _stateful
+
+            shown = _stateful.shown_as(self, binding, item_schema, list(pool.values()))
+            if len(shown) == len(pool):
+                body = self._page(op, media, request, decoded, headers, static, shown)
+        if body is responses.NO_BODY and not isinstance(pool, list):
+            # Not even that fits: page over generated items, which do, rather than answering
+            # every page with the same static body.
             body = self._page(
                 op, media, request, decoded, headers, static, self._distinct_pool(op, item_schema)
             )

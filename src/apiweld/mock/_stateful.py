@@ -73,7 +73,17 @@ def _listed(
     if handlers.bodies.valid(array, stored):
         return stored
     items = handlers.generator.flatten(array).items
-    if items is None or binding.id_property is None:
+    if items is None:
+        return stored
+    return shown_as(handlers, binding, items, stored)
+
+
+def shown_as(
+    handlers: Handlers, binding: CollectionBinding, items: Any, stored: list[dict[str, Any]]
+) -> list[Any]:
+    """Each stored item as a list with item schema `items` shows it: itself when it fits, else
+    a generated summary carrying its id (dropped when even that does not fit)."""
+    if binding.id_property is None:
         return stored
     shown = []
     for index, item in enumerate(stored):
