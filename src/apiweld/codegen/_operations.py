@@ -353,6 +353,8 @@ class OperationBuilder:
             annotation = self.types.type_of(media.schema, f"{hint}Body", "input", refs, shadow)
             if annotation != ANY and _names_a_class(annotation, self.types):
                 annotation = f"{annotation} | {dict_any}"
+            else:
+                annotation = self._list_of_models(media, hint, refs, shadow) or annotation
         elif rank == 2:
             parts = self.types.multipart_parts(media.schema, f"{hint}Body", media.encoding, refs)
             annotation = parts or dict_any
@@ -368,6 +370,34 @@ class OperationBuilder:
             content_type=media.media_type,
             doc=docstring_body(request_body.description),
         )
+
+    def _list_of_models(
+        self, media: MediaType, hint: str, refs: set[str], shadow: frozenset[str]
+    ) -> str | None:
+        """`list[Model | dict[str, Any]]` for a body that is an array of models, else None.
+
+        As a single-model body takes a plain mapping, so does each element: the runtime dumps
+        models and mappings alike. Length bounds are left out: the method does not enforce
+        its annotations (the server does).
+        """
+        if media.schema is None:
+            return None
+        array = self.types.api.resolve(media.schema)
+        if (
+            "array" not in array.types
+            or not set(array.types) <= {"array", "null"}
+            or array.items is None
+            or array.one_of
+            or array.any_of
+            or array.all_of
+        ):
+            return None
+        item = self.types.type_of(array.items, f"{hint}BodyItem", "input", refs, shadow)
+        if item == ANY or not _names_a_class(item, self.types):
+            return None
+        dict_any = f"{_b('dict', shadow)}[{_b('str', shadow)}, _t.Any]"
+        annotation = f"{_b('list', shadow)}[{item} | {dict_any}]"
+        return f"{annotation} | None" if "null" in array.types else annotation
 
     def _returns(
         self, op: Operation, hint: str, shadow: frozenset[str]
