@@ -378,6 +378,34 @@ def test_urls_and_remote_refs_need_allow_network(tmp_path: Path, served: str) ->
     assert "Pet" in load(local, allow_network=True).schemas
 
 
+def test_remote_operations_and_path_items_need_allow_network(tmp_path: Path, served: str) -> None:
+    write_yaml(tmp_path / "op.yaml", get_op({"$ref": "models.yaml#/Pet"}))
+    write_yaml(tmp_path / "item.yaml", {"get": {"$ref": "op.yaml"}})
+    write_yaml(tmp_path / "models.yaml", {"Pet": {"type": "object"}})
+    local = write_json(
+        tmp_path / "local" / "api.json",
+        openapi(
+            {
+                "/op": {"get": {"$ref": f"{served}/op.yaml"}},
+                "/item": {"$ref": f"{served}/item.yaml"},
+            }
+        ),
+    )
+    refused = load(local)
+    assert refused.operations == ()
+    errors = [p for p in refused.problems if p.severity == "error"]
+    assert any("network access is not allowed" in p.message for p in errors)
+    assert {p.pointer for p in errors} == {"/paths/~1op/get", "/paths/~1item"}
+    fetched = load(local, allow_network=True)
+    assert [(op.path, op.pointer) for op in fetched.operations] == [
+        ("/op", "/paths/~1op/get"),
+        ("/item", "/paths/~1item/get"),
+    ]
+    # Refs inside a fetched file are relative to its URL.
+    assert fetched.schemas["Pet"].types == ("object",)
+    assert all(p.severity == "warning" for p in fetched.problems)
+
+
 def test_relative_servers_and_swagger2_hosts_follow_the_source_url(
     tmp_path: Path, served: str
 ) -> None:

@@ -163,9 +163,18 @@ def _properties(b: SchemaBuilder, key: str, attr: str, value: Any, node: Node) -
         return
     required = node.raw.get("required")
     names = {r for r in required if isinstance(r, str)} if isinstance(required, list) else ()
+    nested = node.depth + 1
+    if "$ref" in value:
+        entries = _referenced_properties(b, value, node.at.child(key), warn=True)
+        py_names = assign_py_names([wire for wire, _, _ in entries], property_name)
+        node.fields[attr] = tuple(
+            new_property(wire, py_names[wire], b.build(sub, at, nested), wire in names)
+            for wire, sub, at in entries
+        )
+        return
     py_names = assign_py_names(list(value), property_name)
     doc, prefix = node.at.doc, node.at.pointer + "/properties/"
-    build, nested = b.build, node.depth + 1
+    build = b.build
     # A list comprehension, positional arguments: this runs once per property.
     node.fields[attr] = tuple(
         [
@@ -180,12 +189,46 @@ def _properties(b: SchemaBuilder, key: str, attr: str, value: Any, node: Node) -
     )
 
 
+def _referenced_properties(
+    b: SchemaBuilder, value: dict[str, Any], at: Location, *, warn: bool
+) -> list[tuple[str, Any, Location]]:
+    """`properties: {$ref: "attributes.yml#/x"}`: the map of properties is itself a reference.
+
+    Not JSON Schema (a `$ref` stands for a schema, and a property named `$ref` would need a
+    schema object, not a string), but DigitalOcean's files do it and bundlers resolve it; read
+    literally, it would lose the properties and invent one named `$ref`. Properties beside the
+    reference are kept and win. Returns (name, raw schema, its location) for each.
+    """
+    ref = value["$ref"]
+    if not isinstance(ref, str):
+        return [(wire, sub, at.child(wire)) for wire, sub in value.items()]
+    found: dict[str, tuple[Any, Location]] = {}
+    resolved = b.resolve_ref(ref, at)
+    if resolved is not None:
+        where, target = resolved
+        if isinstance(target, dict):
+            if warn:
+                b.warn(
+                    at,
+                    f"properties is a $ref ({ref!r}): JSON Schema has no reference to a map of "
+                    "properties; followed",
+                )
+            found = {wire: (sub, where.child(wire)) for wire, sub in target.items()}
+        elif warn:
+            b.warn(at, f"properties $ref {ref!r} is not an object of properties; ignored")
+    found.update((wire, (sub, at.child(wire))) for wire, sub in value.items() if wire != "$ref")
+    return [(wire, sub, where) for wire, (sub, where) in found.items()]
+
+
 def _required(b: SchemaBuilder, key: str, attr: str, value: Any, node: Node) -> None:
     """Names with a property here are `Property.required`; the rest are kept in `attr`."""
     if isinstance(value, list):
         declared = node.raw.get("properties")
         if not isinstance(declared, dict):
             declared = {}
+        elif "$ref" in declared:
+            at = node.at.child("properties")
+            declared = {e[0]: e for e in _referenced_properties(b, declared, at, warn=False)}
         extra = [n for n in value if isinstance(n, str) and n not in declared]
         if extra:
             node.fields[attr] = tuple(dict.fromkeys(extra))

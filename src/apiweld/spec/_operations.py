@@ -147,7 +147,17 @@ class OperationBuilder:
     def path_item(
         self, path: str, raw: Any, location: Location, *, check_path_parameters: bool = True
     ) -> list[Operation]:
+        """The operations of one path item, which may be a `$ref` (standard since 3.0).
+
+        Operations keep the pointer of the place that names them (`/paths/~1pets/get`), as in
+        the bundled document, even when their text is in another file: that pointer is unique,
+        while a shared or external path item's own pointer is not.
+        """
+        origin = location
         item, location, _ = self.deref(raw, location)
+        if item is None and raw is not None:
+            self._error(origin, "the path item's $ref cannot be resolved; its operations are lost")
+            return []
         item = self.expect_object(item, location, "a path item")
         if item is None:
             return []
@@ -165,10 +175,47 @@ class OperationBuilder:
                     servers,
                     item,
                     check_path_parameters,
+                    named_at=origin.child(method).pointer,
                 )
                 if op is not None:
                     operations.append(op)
         return operations
+
+    def _operation_object(
+        self, method: HttpMethod, raw: Any, location: Location
+    ) -> tuple[dict[str, Any], Location] | None:
+        """The operation's object and where its text is; None (reported) when it is lost.
+
+        An operation given as `{"$ref": ...}` is not OpenAPI (only path items may be references)
+        but is a common multi-file layout (DigitalOcean's), which bundlers accept: it is followed,
+        with a warning, rather than read as an operation with no fields.
+        """
+        what = f"the {method.upper()} operation"
+        if raw is None:
+            self._warn(location, f"{what} is empty (null); skipped")
+            return None
+        if isinstance(raw, dict) and "$ref" in raw:
+            ref = raw["$ref"]
+            if not isinstance(ref, str):
+                self._error(location.child("$ref"), f"{what}'s $ref must be a string; it is lost")
+                return None
+            self._warn(
+                location,
+                f"{what} is a $ref ({ref!r}): OpenAPI allows $ref on a path item, not on an "
+                "operation; followed",
+            )
+            target, where, overrides = self.deref(raw, location)
+            if target is None:
+                self._error(location, f"{what}'s $ref {ref!r} cannot be resolved; it is lost")
+                return None
+            if not isinstance(target, dict):
+                self._error(where, f"{what} ($ref {ref!r}) must be an object; it is lost")
+                return None
+            return ({**target, **overrides} if overrides else target), where
+        if not isinstance(raw, dict):
+            self._error(location, f"{what} must be an object; it is lost")
+            return None
+        return raw, location
 
     def operation(
         self,
@@ -180,10 +227,14 @@ class OperationBuilder:
         path_servers: tuple[Server, ...],
         item: dict[str, Any],
         check_path_parameters: bool = True,
+        *,
+        named_at: str | None = None,
     ) -> Operation | None:
-        op = self.expect_object(raw, location, f"the {method.upper()} operation")
-        if op is None:
+        found = self._operation_object(method, raw, location)
+        if found is None:
             return None
+        op, location = found
+        pointer = location.pointer if named_at is None else named_at
         self._check_field_types(op, location, _OPERATION_FIELD_TYPES)
         own = self._parameter_list(op.get("parameters"), location.child("parameters"))
         merged: dict[tuple[str, str], tuple[dict[str, Any], Location]] = {}
@@ -193,7 +244,7 @@ class OperationBuilder:
             list(merged.values()), path if check_path_parameters else "", location
         )
         if "callbacks" in op:
-            self.callbacks.append((location.pointer, op["callbacks"], location.child("callbacks")))
+            self.callbacks.append((pointer, op["callbacks"], location.child("callbacks")))
         body = self.request_body(op.get("requestBody"), location.child("requestBody"))
         if body is not None:
             taken = {p.py_name for p in parameters}
@@ -239,7 +290,7 @@ class OperationBuilder:
             idempotent=method in IDEMPOTENT_METHODS,
             idempotency_header=idempotency_header,
             extensions={k: v for k, v in op.items() if k[:2] == "x-"},
-            pointer=location.pointer,
+            pointer=pointer,
         )
 
     # -- parameters ---------------------------------------------------------------------------

@@ -213,6 +213,10 @@ class SchemaBuilder:
         )
         return new_schema(pointer=location.pointer)
 
+    def resolve_ref(self, ref: str, at: Location) -> tuple[Location, Any] | None:
+        """A non-schema `$ref` inside a schema (a map of properties); None when reported."""
+        return self._resolver.resolve(ref, at)
+
     def warn(self, location: Location, message: str) -> None:
         self._problems.warn(location.pointer, message, self._resolver.file_of(location.doc))
 
