@@ -375,6 +375,7 @@ def _context(api: Api, package: str, resources: list[ResourceDef]) -> dict[str, 
         "resources": resources,
         "example": example,
         "client_defaults": defaults,
+        "operation_servers": any(o.base_url for r in resources for o in r.operations),
         "client_runtime_names": _client_runtime_names(auth, defaults),
     }
 

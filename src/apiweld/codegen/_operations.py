@@ -10,8 +10,9 @@ import functools
 import re
 from collections.abc import Callable
 from dataclasses import dataclass, field
+from urllib.parse import urljoin, urlsplit
 
-from apiweld.spec.ir import Api, MediaType, Operation, Pagination, Response
+from apiweld.spec.ir import Api, MediaType, Operation, Pagination, Response, Server
 
 from ._client_surface import client_attributes, retry_policy_expression
 from ._names import (
@@ -86,6 +87,8 @@ class OperationDef:
     """Classes the pager's `item_type` needs at run time (paged operations)."""
     cast_imports: list[str] = field(default_factory=list)
     item_imports: list[str] = field(default_factory=list)
+    base_url: str | None = None
+    """The operation's own server, when it differs from the API's first one."""
 
     @functools.cached_property
     def signature_lines(self) -> str:
@@ -316,10 +319,11 @@ class OperationBuilder:
         else:
             refs.update(runtime_refs)
         const_name = unique("_" + upper_snake(op.id, "OPERATION"), self._const_names)
+        base_url = self._own_server(op)
         return OperationDef(
             method_name=method_name,
             const_name=const_name,
-            spec=self._spec_expression(op, params),
+            spec=self._spec_expression(op, params, base_url),
             params=params,
             body=body,
             return_annotation=return_annotation,
@@ -331,6 +335,7 @@ class OperationBuilder:
             refs=refs,
             runtime_refs=runtime_refs,
             item_refs=item_refs,
+            base_url=base_url,
         )
 
     def _body(
@@ -457,12 +462,38 @@ class OperationBuilder:
         self._warn(op.pointer, "pagination items could not be typed; items are Any")
         return ANY
 
-    def _spec_expression(self, op: Operation, params: list[ParamDef]) -> str:
+    def _own_server(self, op: Operation) -> str | None:
+        """The URL of the operation's first server (its own or its path's), variables at their
+        defaults and a relative one resolved against the API's first server; None when it is the
+        API's own or cannot be made absolute (then the client's base URL serves it)."""
+        if not op.servers:
+            return None
+        api_url = _filled(self.api.servers[0]) if self.api.servers else None
+        own = _filled(op.servers[0])
+        if api_url is not None and _is_absolute(api_url):
+            own = urljoin(api_url, own)
+        if not _is_absolute(own):
+            self._warn(
+                op.pointer,
+                f"server {op.servers[0].url!r} is not an absolute http(s) URL; "
+                "the client's base URL serves this operation",
+            )
+            return None
+        own = own.rstrip("/")
+        if api_url is not None and own == api_url.rstrip("/"):
+            return None
+        return own
+
+    def _spec_expression(
+        self, op: Operation, params: list[ParamDef], base_url: str | None = None
+    ) -> str:
         args = [
             f"id={py_literal(op.operation_id or op.id)}",
             f"method={py_literal(op.method.upper())}",
             f"path={py_literal(op.path)}",
         ]
+        if base_url is not None:
+            args.append(f"base_url={py_literal(base_url)}")
         if params:
             table = "".join(f"        {py_literal(p.py_name)}: {p.spec},\n" for p in params)
             args.append(f"params={{\n{table}    }}")
@@ -487,6 +518,22 @@ class OperationBuilder:
             args.append(f"accept={py_literal(accept)}")
         # Exploded with trailing commas: the layout ruff format gives (and keeps).
         return "OperationSpec(\n" + "".join(f"    {arg},\n" for arg in args) + ")"
+
+
+def _filled(server: Server) -> str:
+    """A server's URL with each variable at its default."""
+    url = server.url
+    for variable in server.variables:
+        url = url.replace("{" + variable.name + "}", variable.default)
+    return url
+
+
+def _is_absolute(url: str) -> bool:
+    try:
+        parts = urlsplit(url)
+    except ValueError:
+        return False
+    return parts.scheme.lower() in ("http", "https") and bool(parts.netloc) and "{" not in url
 
 
 def _b(name: str, shadow: frozenset[str]) -> str:

@@ -90,6 +90,12 @@ class PreparedCall:
 
 
 class BaseClient:
+    operation_servers: bool = True
+    """Whether an operation's own server (`OperationSpec.base_url`) replaces `base_url` for it.
+    Generated clients clear it when built with a base URL other than the description's default
+    (a mock, a staging host): that host must then serve every operation, or those calls would
+    leave for the production server the description names."""
+
     def __init__(
         self,
         *,
@@ -178,6 +184,9 @@ class BaseClient:
     ) -> PreparedCall:
         """`absolute_url` (a next-page link) replaces the operation's path and query."""
         template, compiled = op._compiled
+        base_url = self.base_url
+        if op.base_url is not None and self.operation_servers:
+            base_url = op.base_url
         if absolute_url is not None:
             url = absolute_url
         elif template.fields:
@@ -200,9 +209,9 @@ class BaseClient:
                         serialize_path(spec.wire_name, value, spec.style, spec.explode, spec.encode)
                     )
                 pieces.append(template.pieces[index + 1])
-            url = self.base_url + "".join(pieces)
+            url = base_url + "".join(pieces)
         else:
-            url = self.base_url + template.pieces[0]
+            url = base_url + template.pieces[0]
 
         query_parts: list[str] = []
         for arg, value in query.items() if query and absolute_url is None else ():

@@ -6,6 +6,7 @@ import re
 from collections.abc import ItemsView, Iterable, Iterator, KeysView, Mapping, ValuesView
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any, Final, Literal
+from urllib.parse import urlsplit
 
 from ._params import Encoder, check_style, default_style, encoder
 
@@ -170,6 +171,9 @@ class OperationSpec:
     """The `Accept` header this operation sends, e.g. `"application/pdf"` or
     `"application/json, text/csv"`: the media types its success responses declare. None: the
     client's default (`application/json`). A per-request `extra_headers` Accept still wins."""
+    base_url: str | None = None
+    """The operation's own server (its `servers` in the description, when they differ from the
+    API's), used instead of the client's `base_url` while `BaseClient.operation_servers` is set."""
     _compiled: tuple[_PathTemplate, dict[str, _CompiledParam]] = field(
         init=False, repr=False, compare=False
     )
@@ -191,6 +195,8 @@ class OperationSpec:
                 )
             if accept != self.accept:
                 object.__setattr__(self, "accept", accept)
+        if self.base_url is not None:
+            object.__setattr__(self, "base_url", _absolute_url(self.base_url, where))
         compiled = {
             arg: _compile_param(spec, f"{where}, parameter {arg!r}")
             for arg, spec in self.params.items()
@@ -322,3 +328,19 @@ class Headers(Mapping[str, str]):
 
     def __repr__(self) -> str:
         return f"Headers({len(self.raw)} fields)"
+
+
+def _absolute_url(url: str, where: str) -> str:
+    """An absolute http(s) URL with no trailing `/` (paths are appended to it)."""
+    try:
+        parts = urlsplit(url) if isinstance(url, str) else None
+    except ValueError:  # a malformed netloc, such as an unclosed IPv6 bracket
+        parts = None
+    if (
+        parts is None
+        or parts.scheme.lower() not in ("http", "https")
+        or not parts.netloc
+        or any(c in url for c in "\r\n\x00 ")
+    ):
+        raise ValueError(f"{where}: base_url must be an absolute http(s) URL, got {url!r}")
+    return url.rstrip("/")
