@@ -23,7 +23,7 @@ from apiweld.spec._operations import OperationBuilder
 from apiweld.spec._pagination import detect_pagination
 from apiweld.spec._refs import MAIN_DOCUMENT, Location, RefResolver
 from apiweld.spec._schemas import Dialect, SchemaBuilder
-from apiweld.spec._security import security_schemes
+from apiweld.spec._security import describe_slot, schemes_sharing_a_slot, security_schemes
 from apiweld.spec._source import (
     ParsedDocument,
     as_plain_json,
@@ -450,6 +450,16 @@ class _Assembler:
                         self.problems.warn(
                             f"{pointer}/{index}", f"security scheme {name!r} is not defined"
                         )
+                for slot, names in schemes_sharing_a_slot(requirement, schemes):
+                    listed = ", ".join(repr(n) for n in names[:-1]) + f" and {names[-1]!r}"
+                    both = "both" if len(names) == 2 else "all"
+                    self.problems.warn(
+                        f"{pointer}/{index}",
+                        f"security schemes {listed} are required together but {both} use "
+                        f"{describe_slot(slot, schemes, names[0])}, with different "
+                        f"credentials: a request carries only one, so they cannot {both} be "
+                        "sent (list them as separate requirements if any one of them will do)",
+                    )
 
         check(security, "/security")
         for op in operations:

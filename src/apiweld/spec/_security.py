@@ -2,15 +2,20 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from typing import Any, cast
 
 from apiweld.spec._errors import Problems
 from apiweld.spec._refs import Location
-from apiweld.spec.ir import OAuthFlow, SecurityScheme
+from apiweld.spec.ir import OAuthFlow, SecurityRequirement, SecurityScheme
 from apiweld.spec.names import to_snake, unique_name
 
-__all__ = ["security_schemes"]
+__all__ = [
+    "credential_slot",
+    "describe_slot",
+    "schemes_sharing_a_slot",
+    "security_schemes",
+]
 
 _SCHEME_TYPES: frozenset[str] = frozenset(
     {"apiKey", "http", "oauth2", "openIdConnect", "mutualTLS"}
@@ -112,3 +117,62 @@ def _flows(raw: Any, pointer: str, problems: Problems) -> tuple[OAuthFlow, ...]:
             )
         )
     return tuple(flows)
+
+
+def credential_slot(scheme: SecurityScheme) -> tuple[str, str]:
+    """Where a scheme's credential travels: (location, name). HTTP, OAuth2 and OpenID Connect
+    credentials all go in the `Authorization` header; header names are case-insensitive, query
+    and cookie names not; a TLS client certificate is its own slot."""
+    if scheme.type == "apiKey":
+        where = scheme.location or "header"
+        name = scheme.param_name or ""
+        return where, name.lower() if where == "header" else name
+    if scheme.type == "mutualTLS":
+        return "tls", scheme.name
+    return "header", "authorization"
+
+
+def _credential_form(scheme: SecurityScheme) -> str:
+    """What is written in the slot: one bearer token serves every bearer, OAuth2 and OpenID
+    Connect scheme (the flows say how to get it, not how to send it); one API key serves every
+    API key scheme naming the same slot; Basic and other HTTP schemes are each their own."""
+    if scheme.type in ("oauth2", "openIdConnect") or (
+        scheme.type == "http" and scheme.scheme == "bearer"
+    ):
+        return "bearer"
+    if scheme.type == "http":
+        return f"http {scheme.scheme}"
+    return scheme.type
+
+
+def schemes_sharing_a_slot(
+    requirement: SecurityRequirement, schemes: Mapping[str, SecurityScheme]
+) -> list[tuple[tuple[str, str], list[str]]]:
+    """The slots where one AND-set needs two different credentials (undefined schemes left out).
+
+    A request has one `Authorization` header (one `X-Key`, one `?key=`): an API key named
+    `Authorization` beside a bearer token, or Basic beside OAuth2, cannot both be sent, whatever
+    the client does. Two OAuth2 schemes (Google's implicit and code flows) can: one token is both.
+    """
+    by_slot: dict[tuple[str, str], list[SecurityScheme]] = {}
+    for name, _scopes in requirement:
+        scheme = schemes.get(name)
+        if scheme is not None:
+            by_slot.setdefault(credential_slot(scheme), []).append(scheme)
+    return [
+        (slot, [scheme.name for scheme in sharing])
+        for slot, sharing in by_slot.items()
+        if len({_credential_form(scheme) for scheme in sharing}) > 1
+    ]
+
+
+def describe_slot(slot: tuple[str, str], schemes: Mapping[str, SecurityScheme], name: str) -> str:
+    """`the Authorization header`, `the query parameter 'key'`, as the description spells it."""
+    where, _ = slot
+    scheme = schemes[name]
+    if where == "header":
+        shown = scheme.param_name if scheme.type == "apiKey" else "Authorization"
+        return f"the {shown} header"
+    if where == "tls":
+        return "the TLS client certificate"
+    return f"the {where} parameter {scheme.param_name!r}"
