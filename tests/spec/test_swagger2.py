@@ -2,7 +2,10 @@
 
 from __future__ import annotations
 
+from pathlib import Path
 from typing import Any
+
+import yaml
 
 from apiweld.spec import load
 
@@ -236,3 +239,57 @@ def test_problems_in_swagger2_parameters_and_headers_point_at_the_swagger_text()
         "/paths/~1x/get/parameters/0/minimum",
         "/paths/~1x/get/responses/200/headers/X-N/maximum",
     }
+
+
+def test_path_items_operations_and_responses_in_other_files(tmp_path: Path) -> None:
+    """The converter sees only the main document: Swagger 2.0 text reached through a `$ref` to
+    another file keeps its response bodies and plain parameters, and says what it drops."""
+    files: dict[str, Any] = {
+        "things.yaml": {
+            "get": {
+                "operationId": "listThings",
+                "parameters": [{"name": "page", "in": "query", "type": "integer"}],
+                "responses": {"200": {"$ref": "responses.yaml#/Things"}},
+            },
+            "post": {
+                "operationId": "addThing",
+                "parameters": [{"name": "thing", "in": "body", "schema": {"type": "object"}}],
+                "responses": {"201": {"description": "created"}},
+            },
+        },
+        "responses.yaml": {
+            "Things": {
+                "description": "things",
+                "schema": {"type": "array", "items": {"$ref": "#/Thing"}},
+            },
+            "Thing": {"type": "string"},
+        },
+        "op.yaml": {
+            "operationId": "getOther",
+            "responses": {"200": {"description": "ok", "schema": {"type": "integer"}}},
+        },
+    }
+    for name, doc in files.items():
+        (tmp_path / name).write_text(yaml.safe_dump(doc))
+    main = {
+        "swagger": "2.0",
+        "info": {"title": "t", "version": "1"},
+        "paths": {"/things": {"$ref": "things.yaml"}, "/other": {"get": {"$ref": "op.yaml"}}},
+    }
+    (tmp_path / "main.yaml").write_text(yaml.safe_dump(main))
+    api = load(tmp_path / "main.yaml")
+    listing, add = api.operation("list_things"), api.operation("add_thing")
+    other = api.operation("get_other")
+    assert [p.name for p in listing.parameters] == ["page"]
+    (media,) = listing.responses[0].content
+    assert media.schema is not None and media.schema.types == ("array",)
+    assert media.schema.items is not None and media.schema.items.ref == "Thing"
+    assert api.schemas["Thing"].types == ("string",)  # relative to responses.yaml
+    assert media.pointer == "/Things" and media.schema.pointer == "/Things/schema"
+    (other_media,) = other.responses[0].content
+    assert other_media.schema is not None and other_media.schema.types == ("integer",)
+    assert add.request_body is None
+    dropped = [p for p in api.problems if p.pointer == "/post/parameters/0"]
+    assert [(p.file, "not converted" in p.message) for p in dropped] == [
+        (str(tmp_path / "things.yaml"), True)
+    ]

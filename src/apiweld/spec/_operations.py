@@ -314,7 +314,14 @@ class OperationBuilder:
                 continue
             name, place = param.get("name"), param.get("in")
             if not isinstance(name, str) or place not in _LOCATIONS:
-                if place in ("body", "formData"):
+                if place in ("body", "formData") and self._dialect == "2.0":
+                    # The converter turns these into a request body only in the main document.
+                    self._warn(
+                        where,
+                        f"an `in: {place}` parameter in another file is not converted to a "
+                        "request body; ignored (the operation is read without it)",
+                    )
+                elif place in ("body", "formData"):
                     self._warn(where, f"`in: {place}` is Swagger 2.0, not OpenAPI 3; ignored")
                 else:
                     self._warn(
@@ -535,11 +542,18 @@ class OperationBuilder:
     ) -> Response:
         if not isinstance(response.get("description"), str) and "description" not in overrides:
             self._warn(here, "a response needs a description (a required field)")
+        content = response.get("content")
+        if content is None and self._dialect == "2.0" and "schema" in response:
+            # A Swagger 2.0 response in another file: the converter saw only the main document,
+            # so its body schema is read here (as JSON; `produces` is not known at this point).
+            content = {
+                "application/json": {"schema": response["schema"], POINTER_KEY: here.pointer}
+            }
         return new_response(
             status=status,
             description=_str_or_none(overrides.get("description", response.get("description"))),
             headers=self.headers(response.get("headers"), here.child("headers")),
-            content=self.content(response.get("content"), here.child("content")),
+            content=self.content(content, here.child("content")),
             pointer=here.pointer,
         )
 
