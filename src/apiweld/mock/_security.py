@@ -124,7 +124,7 @@ class SecurityEnforcer:
             if scheme is None:
                 # An undeclared scheme was reported by the loader; it cannot be enforced.
                 continue
-            groups.setdefault(_slot(scheme), []).append((name, scheme))
+            groups.setdefault(scheme.credential_slot, []).append((name, scheme))
         return list(groups.values())
 
     def _one_of(
@@ -190,16 +190,3 @@ class SecurityEnforcer:
         if not token:
             return None, f"{word.capitalize()} token is missing (security scheme {scheme.name!r})"
         return token, ""
-
-
-def _slot(scheme: SecurityScheme) -> tuple[str, str]:
-    """Where a scheme's credential travels: (location, name); HTTP and OAuth schemes all use
-    the `Authorization` header. Header names are case-insensitive, query and cookie names not.
-    """
-    if scheme.type == "apiKey":
-        where = scheme.location or "header"
-        name = scheme.param_name or ""
-        return where, name.lower() if where == "header" else name
-    if scheme.type == "mutualTLS":
-        return "tls", scheme.name
-    return "header", "authorization"

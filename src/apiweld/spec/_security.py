@@ -11,7 +11,6 @@ from apiweld.spec.ir import OAuthFlow, SecurityRequirement, SecurityScheme
 from apiweld.spec.names import to_snake, unique_name
 
 __all__ = [
-    "credential_slot",
     "describe_slot",
     "schemes_sharing_a_slot",
     "security_schemes",
@@ -119,19 +118,6 @@ def _flows(raw: Any, pointer: str, problems: Problems) -> tuple[OAuthFlow, ...]:
     return tuple(flows)
 
 
-def credential_slot(scheme: SecurityScheme) -> tuple[str, str]:
-    """Where a scheme's credential travels: (location, name). HTTP, OAuth2 and OpenID Connect
-    credentials all go in the `Authorization` header; header names are case-insensitive, query
-    and cookie names not; a TLS client certificate is its own slot."""
-    if scheme.type == "apiKey":
-        where = scheme.location or "header"
-        name = scheme.param_name or ""
-        return where, name.lower() if where == "header" else name
-    if scheme.type == "mutualTLS":
-        return "tls", scheme.name
-    return "header", "authorization"
-
-
 def _credential_form(scheme: SecurityScheme) -> str:
     """What is written in the slot: one bearer token serves every bearer, OAuth2 and OpenID
     Connect scheme (the flows say how to get it, not how to send it); one API key serves every
@@ -158,7 +144,7 @@ def schemes_sharing_a_slot(
     for name, _scopes in requirement:
         scheme = schemes.get(name)
         if scheme is not None:
-            by_slot.setdefault(credential_slot(scheme), []).append(scheme)
+            by_slot.setdefault(scheme.credential_slot, []).append(scheme)
     return [
         (slot, [scheme.name for scheme in sharing])
         for slot, sharing in by_slot.items()

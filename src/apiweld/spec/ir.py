@@ -250,6 +250,19 @@ class SecurityScheme:
     description: str | None = None
     pointer: str = ""
 
+    @property
+    def credential_slot(self) -> tuple[str, str]:
+        """Where the credential travels: (location, name). HTTP, OAuth2 and OpenID Connect
+        credentials all go in the `Authorization` header; header names are case-insensitive,
+        query and cookie names not; a TLS client certificate is its own slot."""
+        if self.type == "apiKey":
+            where = self.location or "header"
+            name = self.param_name or ""
+            return where, name.lower() if where == "header" else name
+        if self.type == "mutualTLS":
+            return "tls", self.name
+        return "header", "authorization"
+
 
 @dataclass(frozen=True, slots=True)
 class ServerVariable:
