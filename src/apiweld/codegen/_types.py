@@ -145,6 +145,8 @@ class _Merged:
     properties: list[Property]
     additional: Schema | bool | None
     description: str | None
+    required_extra: tuple[str, ...] = ()
+    """Names required by some part that no part defines (passed up to the enclosing allOf)."""
 
 
 def _is_objectish(schema: Schema) -> bool:
@@ -489,6 +491,7 @@ class TypeBuilder:
         by_name: dict[str, Property] = {}
         additional: Schema | bool | None = schema.additional_properties
         description = schema.description
+        required_names = list(schema.required_extra)
         for part in schema.all_of:
             target = part
             if part.ref is not None:
@@ -498,6 +501,7 @@ class TypeBuilder:
                 sub = self._merge(target, seen | {part.ref})
             else:
                 sub = self._merge(target, seen)
+            required_names.extend(sub.required_extra)
             for prop in sub.properties:
                 previous = by_name.get(prop.name)
                 if previous is not None and previous.required and not prop.required:
@@ -511,7 +515,15 @@ class TypeBuilder:
             if previous is not None and previous.required and not prop.required:
                 prop = Property(prop.name, prop.py_name, prop.schema, True)
             by_name[prop.name] = prop
-        return _Merged(list(by_name.values()), additional, description)
+        # A name required in one part and defined in another is a required field.
+        unplaced: list[str] = []
+        for name in dict.fromkeys(required_names):
+            found = by_name.get(name)
+            if found is None:
+                unplaced.append(name)
+            elif not found.required:
+                by_name[name] = Property(found.name, found.py_name, found.schema, True)
+        return _Merged(list(by_name.values()), additional, description, tuple(unplaced))
 
     # --- type expressions --------------------------------------------------------------------
 

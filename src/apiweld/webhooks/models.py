@@ -59,15 +59,31 @@ def merge_all_of(api: Api, schema: Schema, depth: int = 0) -> Schema:
     from dataclasses import replace
 
     merged: dict[str, Property] = {p.name: p for p in schema.properties}
+    required_names = list(schema.required_extra)
     for part in schema.all_of:
         resolved = api.resolve(part)
         if resolved.all_of and depth < _MAX_DEPTH:
             resolved = merge_all_of(api, resolved, depth + 1)
+        required_names.extend(resolved.required_extra)
         for prop in resolved.properties:
             earlier = merged.get(prop.name)
             required = prop.required or (earlier is not None and earlier.required)
             merged[prop.name] = replace(prop, required=required)
-    return replace(schema, all_of=(), properties=tuple(merged.values()), types=("object",))
+    # A name required in one part and defined in another is a required property.
+    unplaced: list[str] = []
+    for name in dict.fromkeys(required_names):
+        found = merged.get(name)
+        if found is None:
+            unplaced.append(name)
+        elif not found.required:
+            merged[name] = replace(found, required=True)
+    return replace(
+        schema,
+        all_of=(),
+        properties=tuple(merged.values()),
+        required_extra=tuple(unplaced),
+        types=("object",),
+    )
 
 
 class _Builder:
