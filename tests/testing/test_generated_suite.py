@@ -16,6 +16,7 @@ from apiweld.spec import load
 from apiweld.testing.suite import render_suite
 
 EXAMPLES = Path(__file__).resolve().parents[2] / "examples"
+CORPUS = Path(__file__).resolve().parents[3] / "shared" / "corpus"
 
 # Failures of the generated suite caused elsewhere, each with its reason; the test below fails
 # if one of them starts passing, so this list cannot go stale. (Empty since the mock's idempotent
@@ -151,3 +152,36 @@ def test_the_plugin_costs_nothing_when_unused() -> None:
         [sys.executable, "-c", probe], capture_output=True, text=True, timeout=60, check=True
     )
     assert result.stdout.strip() == "[]"
+
+
+def test_github_webhooks_reach_typed_handlers_through_github_s_own_scheme(
+    tmp_path: Path,
+) -> None:
+    """A description that declares itself GitHub's (`x-github`) gets a receiver on the `github`
+    scheme keyed `issues.opened`; its generated suite delivers with X-Hub-Signature-256 and
+    X-GitHub-Event and every delivered event is parsed into its payload class."""
+    description = CORPUS / "github" / "webhooks.api.github.com.json"
+    report = generate_package(load(description), tmp_path, package="ghwh")
+    assert report.events["issues.opened"][0] == "ISSUES_OPENED"
+    webhooks_module = (tmp_path / "ghwh" / "webhooks.py").read_text()
+    assert 'scheme: SchemeName = "github"' in webhooks_module
+    ran = subprocess.run(
+        [
+            sys.executable,
+            "-m",
+            "pytest",
+            "-q",
+            "-p",
+            "no:cacheprovider",
+            "-k",
+            "issues_opened or push or ping or pull_request_closed",
+            "ghwh/tests/test_webhooks.py",
+        ],
+        cwd=tmp_path,
+        capture_output=True,
+        text=True,
+        timeout=600,
+        check=False,
+    )
+    assert ran.returncode == 0, ran.stdout[-3000:]
+    assert "4 passed" in ran.stdout, ran.stdout[-500:]

@@ -19,7 +19,12 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 
 from apiweld.spec.ir import Api
-from apiweld.webhooks.models import event_sources, event_type_field
+from apiweld.webhooks.models import (
+    ProviderRouting,
+    event_sources,
+    event_type_field,
+    provider_routing,
+)
 
 from ._names import (
     ANNOTATION_BUILTINS,
@@ -87,6 +92,8 @@ class WebhooksDef:
     """Literal: the receiver's name in the inbox."""
     event_type: str
     """Literal: the default `event_type` field source (`None` for the scheme's own)."""
+    scheme: str = "'standard'"
+    """Literal: the default scheme (the provider's own when the description declares one)."""
     roots: list[EventDef] = field(default_factory=list)
 
 
@@ -98,10 +105,13 @@ class WebhookBuilder:
         self.types = types
         self._events: list[EventDef] = []
         self._field: str | None = None
+        self._routing: ProviderRouting | None = None
 
     def plan(self) -> bool:
         """Ask the `TypeBuilder` for every payload type; False when there is no event."""
-        sources = event_sources(self.api)
+        self._routing = provider_routing(self.api)
+        key = self._routing.key if self._routing is not None else None
+        sources = event_sources(self.api, key=key)
         taken: set[str] = set(_MODULE_NAMES)
         for source in sources:
             refs: set[str] = set()
@@ -121,7 +131,8 @@ class WebhookBuilder:
                     hint=hint,
                 )
             )
-        self._field = event_type_field(sources)
+        # A provider's scheme reads event types where that provider sends them.
+        self._field = event_type_field(sources) if self._routing is None else None
         return bool(self._events)
 
     def finish(
@@ -149,5 +160,6 @@ class WebhookBuilder:
             inbox=py_literal(f".apiweld/{package}/webhooks.sqlite3"),
             name=py_literal(package),
             event_type=py_literal(field_source) if field_source else "None",
+            scheme=py_literal(self._routing.scheme if self._routing else "standard"),
             roots=roots,
         )

@@ -126,6 +126,7 @@ class _Values:
         self.api = api
         self.generator = DataGenerator(api, GenerationOptions(direction="request"))
         self.validator = StrategyBuilder(api)
+        self._server_side: tuple[Any, Any] | None = None
 
     def value(self, schema: Schema, seed: int, *, non_empty: bool = False) -> Any:
         rng = random.Random(seed)
@@ -134,6 +135,26 @@ class _Values:
             if non_empty and candidate in ("", [], {}, None):
                 continue
             if self.validator.is_valid(schema, candidate):
+                return candidate
+        raise ValueError(f"no valid value found for the schema at {schema.pointer or '?'}")
+
+    def sent_by_server(self, schema: Schema, seed: int) -> Any:
+        """A value as the server sends it (a webhook payload): readOnly properties included,
+        writeOnly ones left out, valid as the contract checks read responses."""
+        from apiweld.mock.datagen import DataGenerator, GenerationOptions
+        from apiweld.testing._validate import SchemaValidator, contract_exporter
+
+        if self._server_side is None:
+            self._server_side = (
+                DataGenerator(self.api, GenerationOptions(direction="response")),
+                contract_exporter(self.api, "response"),
+            )
+        generator, exporter = self._server_side
+        validator = SchemaValidator(exporter.export(schema))
+        rng = random.Random(seed)
+        for _ in range(_VALUE_ATTEMPTS):
+            candidate = generator.generate(schema, rng)
+            if validator.is_valid(candidate):
                 return candidate
         raise ValueError(f"no valid value found for the schema at {schema.pointer or '?'}")
 
@@ -353,6 +374,8 @@ class WebhookDef:
     """The event type, escaped for a docstring."""
     body: str
     """The body as a Python literal."""
+    delivery: str = ""
+    """`, scheme=..., headers=...` for a provider's own scheme; empty for Standard Webhooks."""
 
 
 def _routing_property(sources: list[Any]) -> str | None:
@@ -373,10 +396,11 @@ def _webhooks(
     """One delivery test per event the package's `webhooks.py` types (3.1 `webhooks`)."""
     if not events:
         return []
-    from apiweld.webhooks.models import event_sources
+    from apiweld.webhooks.models import event_sources, provider_routing
 
     names = _names()
-    sources = event_sources(api)
+    provider = provider_routing(api)
+    sources = event_sources(api, key=provider.key if provider else None)
     routing = _routing_property(sources)
     taken: set[str] = set()
     defs = []
@@ -385,6 +409,23 @@ def _webhooks(
         if generated is None:
             continue
         label = names.comment_text(source.event_type, limit=80)
+        if provider is not None:
+            made = _provider_delivery(provider, source, values)
+            if made is None:
+                skipped.append(label)
+                continue
+            body, delivery = made
+            defs.append(
+                WebhookDef(
+                    test_name=names.unique(_webhook_test_name(source.event_type), taken),
+                    constant=generated[0],
+                    model=generated[1],
+                    label=names.docstring_body(label),
+                    body=names.py_literal(body),
+                    delivery=delivery,
+                )
+            )
+            continue
         if routing is None or source.type_property != routing:
             # The receiver reads an event's type from one body property; an event whose type
             # is only its webhook's name travels without it and cannot reach a typed handler
@@ -392,19 +433,16 @@ def _webhooks(
             skipped.append(label)
             continue
         try:
-            value = values.value(source.schema, zlib.crc32(source.event_type.encode()))
+            value = values.sent_by_server(source.schema, zlib.crc32(source.event_type.encode()))
         except (ValueError, RecursionError):
             skipped.append(label)
             continue
         if not isinstance(value, dict) or value.get(routing) != source.event_type:
             skipped.append(label)
             continue
-        stem = names.safe_identifier(source.event_type.replace(".", "_").lower(), "event")
         defs.append(
             WebhookDef(
-                test_name=names.unique(
-                    f"test_webhook_{stem}_is_signed_delivered_and_parsed", taken
-                ),
+                test_name=names.unique(_webhook_test_name(source.event_type), taken),
                 constant=generated[0],
                 model=generated[1],
                 label=names.docstring_body(label),
@@ -412,6 +450,36 @@ def _webhooks(
             )
         )
     return defs
+
+
+def _webhook_test_name(event_type: str) -> str:
+    stem = _names().safe_identifier(event_type.replace(".", "_").lower(), "event")
+    return f"test_webhook_{stem}_is_signed_delivered_and_parsed"
+
+
+def _provider_delivery(provider: Any, source: Any, values: _Values) -> tuple[Any, str] | None:
+    """A body and the delivery arguments for an event a provider's scheme routes (GitHub:
+    `X-GitHub-Event: issues` and the body's `action: opened` make `issues.opened`); None when
+    no generated body can carry it."""
+    names = _names()
+    head, _, qualifier = source.event_type.partition(".")
+    try:
+        body = values.sent_by_server(source.schema, zlib.crc32(source.event_type.encode()))
+    except (ValueError, RecursionError):
+        return None
+    if not isinstance(body, dict) or provider.qualifier is None:
+        return None
+    if qualifier:
+        if body.get(provider.qualifier) != qualifier:
+            return None
+    elif provider.qualifier in body:
+        # No qualifier in the type: a stray `action` would make the receiver read another.
+        resolved = values.api.resolve(source.schema)
+        if any(p.name == provider.qualifier and p.required for p in resolved.properties):
+            return None
+        body = {k: v for k, v in body.items() if k != provider.qualifier}
+    headers = names.py_literal({provider.event_header: head})
+    return body, f", scheme={names.py_literal(provider.scheme)}, headers={headers}"
 
 
 def _schemes(api: Api) -> list[str]:

@@ -270,26 +270,35 @@ def serve_asgi(app: Any) -> Iterator[str]:
 
 
 def deliver_webhook(
-    make_receiver: Callable[..., Any], event_type: str, body: Any, folder: Path
+    make_receiver: Callable[..., Any],
+    event_type: str,
+    body: Any,
+    folder: Path,
+    *,
+    scheme: str = "standard",
+    headers: Mapping[str, str] | None = None,
 ) -> Any:
-    """Sign `body` (Standard Webhooks), POST it over loopback to a receiver made by
+    """Sign `body` with `scheme` (Standard Webhooks unless the provider has its own), POST it
+    over loopback (with `headers`, e.g. `X-GitHub-Event`) to a receiver made by
     `make_receiver` (a generated package's `webhooks.receiver`), with its inbox a SQLite file in
-    `folder`; let it verify, store and dispatch; return the typed payload its handler got."""
+    `folder`; let it verify, store and dispatch; return the typed event its handler got."""
     from apiweld.webhooks import WebhookSender, scheme_from_name
 
     secret = "whsec_" + base64.b64encode(os.urandom(24)).decode("ascii")
     received: list[Any] = []
     receiver = make_receiver(
         secret_env="APIWELD_SUITE_WEBHOOK_SECRET",  # noqa: S106 - a variable's name
-        scheme="standard",
+        scheme=scheme,
         inbox=str(Path(folder) / "inbox.sqlite3"),
         environ={"APIWELD_SUITE_WEBHOOK_SECRET": secret},
     )
     receiver.on(event_type)(received.append)
-    sender = WebhookSender(scheme_from_name("standard", [secret]), max_attempts=1)
+    sender = WebhookSender(scheme_from_name(scheme, [secret]), max_attempts=1)
     try:
         with serve_asgi(receiver) as url:
-            sender.send(url + receiver.settings.path, json.dumps(body).encode())
+            sender.send(
+                url + receiver.settings.path, json.dumps(body).encode(), extra_headers=headers
+            )
         receiver.dispatcher().drain()
     finally:
         sender.close()

@@ -209,6 +209,31 @@ def github_event_key(
 
 
 @dataclass(frozen=True, slots=True)
+class ProviderRouting:
+    """How a provider's own webhook scheme names the events of a description that says (by a
+    vendor extension) it is that provider's: the receiver's scheme and the `key` naming events
+    the way that scheme reports them."""
+
+    scheme: str
+    key: EventKey
+    event_header: str
+    """The header the scheme reads the event's first part from (`X-GitHub-Event`)."""
+    qualifier: str | None
+    """The body property that qualifies it (`action`: `issues.opened`), if any."""
+
+
+def provider_routing(api: Api) -> ProviderRouting | None:
+    """The provider routing a description declares: GitHub's (`x-github` on its webhook
+    operations, as in GitHub's published descriptions); None for any other description."""
+    for webhook in api.webhooks:
+        for operation in webhook.operations:
+            meta = operation.extensions.get("x-github")
+            if isinstance(meta, dict) and isinstance(meta.get("subcategory"), str):
+                return ProviderRouting("github", github_event_key, "X-GitHub-Event", "action")
+    return None
+
+
+@dataclass(frozen=True, slots=True)
 class EventSource:
     """One event type of a description and the webhook body its model is built from."""
 
@@ -304,8 +329,13 @@ class EventModels(Mapping[str, type[BaseModel]]):
 def models_from_api(api: Api, *, key: EventKey | None = None) -> EventModels:
     """Event type -> model for every 3.1 webhook with a JSON body (built lazily).
 
-    The event type follows `event_sources` (with `key`, when given).
+    The event type follows `event_sources` with `key`; without one, with the key of the
+    provider the description declares (`provider_routing`: GitHub's `issues.opened`, as its
+    scheme reports them), so these models and a generated package's `EVENTS` agree.
     """
+    if key is None:
+        routing = provider_routing(api)
+        key = routing.key if routing is not None else None
     sources: dict[str, tuple[Schema, str]] = {}
     names: dict[str, str] = {}
     for source in event_sources(api, key=key):
