@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import importlib
 import itertools
+import os
 import subprocess
 import sys
 import textwrap
@@ -108,3 +109,62 @@ def fresh_import() -> Callable[[Path, str], subprocess.CompletedProcess[str]]:
 @pytest.fixture
 def make_openapi() -> Callable[..., dict[str, Any]]:
     return openapi
+
+
+def _ruff_clean(out: Path, *, formatting: bool = True) -> None:
+    """`ruff check` (and `ruff format --check`) pass on a generated folder, with its own config."""
+    from apiweld.codegen._render import ruff_binary
+
+    for command in (["check"], ["format", "--check"]) if formatting else (["check"],):
+        done = subprocess.run(
+            [
+                *ruff_binary(),
+                *command,
+                "--no-cache",
+                "--config",
+                str(out / "pyproject.toml"),
+                str(out),
+            ],
+            capture_output=True,
+            text=True,
+            check=False,
+        )
+        assert done.returncode == 0, done.stdout[-3000:]
+
+
+def _mypy_strict(targets: list[tuple[Path, list[str]]], scratch: Path) -> None:
+    """One strict mypy run; `targets` are (folder on MYPYPATH, mypy `-p`/`-m` arguments)."""
+    config = scratch / "mypy.ini"
+    config.write_text("[mypy]\nstrict = True\n")
+    env = {**os.environ, "MYPYPATH": os.pathsep.join(str(out) for out, _ in targets)}
+    done = subprocess.run(
+        [
+            sys.executable,
+            "-m",
+            "mypy",
+            "--config-file",
+            str(config),
+            "--cache-dir",
+            str(scratch / ".mypy_cache"),
+            *(argument for _, arguments in targets for argument in arguments),
+        ],
+        capture_output=True,
+        text=True,
+        cwd=scratch,
+        env=env,
+        timeout=1800,
+        check=False,
+    )
+    assert done.returncode == 0, done.stdout[-5000:] + done.stderr[-2000:]
+
+
+@pytest.fixture
+def ruff_clean() -> Callable[..., None]:
+    """`ruff_clean(folder)`: ruff check and format --check pass on generated output."""
+    return _ruff_clean
+
+
+@pytest.fixture
+def mypy_strict() -> Callable[[list[tuple[Path, list[str]]], Path], None]:
+    """`mypy_strict([(folder, ["-p", package])], scratch)`: one strict mypy run passes."""
+    return _mypy_strict

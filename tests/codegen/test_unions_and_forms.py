@@ -11,7 +11,6 @@ to apiweld's mock and read back from what it received.
 from __future__ import annotations
 
 import json
-import os
 import subprocess
 import sys
 import textwrap
@@ -28,7 +27,6 @@ from typing import Any
 import pytest
 
 from apiweld.codegen import GenerationReport, generate_package
-from apiweld.codegen._render import ruff_binary
 from apiweld.mock import MockServer
 from apiweld.spec import load
 
@@ -476,53 +474,19 @@ def pets(client: Unions) -> Dog | Cat:
 """
 
 
-def test_generated_unions_and_bodies_pass_ruff_and_mypy_strict(tmp_path: Path) -> None:
-    folders = []
+def test_generated_unions_and_bodies_pass_ruff_and_mypy_strict(
+    tmp_path: Path,
+    ruff_clean: Callable[..., None],
+    mypy_strict: Callable[[list[tuple[Path, list[str]]], Path], None],
+) -> None:
+    targets: list[tuple[Path, list[str]]] = []
     for description, package in ((FORMS, "uploads"), (PETS, "unions")):
         out = tmp_path / package
         _generate(description, out, package)
-        folders.append(out)
-        checked = subprocess.run(
-            [
-                *ruff_binary(),
-                "check",
-                "--no-cache",
-                "--config",
-                str(out / "pyproject.toml"),
-                str(out),
-            ],
-            capture_output=True,
-            text=True,
-            check=False,
-        )
-        assert checked.returncode == 0, checked.stdout[-3000:]
+        ruff_clean(out, formatting=False)
+        targets.append((out, ["-p", package]))
     user = tmp_path / "user"
     user.mkdir()
     (user / "user_code.py").write_text(USER_CODE)
-    folders.append(user)
-    config = tmp_path / "mypy.ini"
-    config.write_text("[mypy]\nstrict = True\n")
-    done = subprocess.run(
-        [
-            sys.executable,
-            "-m",
-            "mypy",
-            "--config-file",
-            str(config),
-            "--cache-dir",
-            str(tmp_path / ".mypy_cache"),
-            "-p",
-            "uploads",
-            "-p",
-            "unions",
-            "-m",
-            "user_code",
-        ],
-        capture_output=True,
-        text=True,
-        cwd=tmp_path,
-        env={**os.environ, "MYPYPATH": os.pathsep.join(str(f) for f in folders)},
-        timeout=900,
-        check=False,
-    )
-    assert done.returncode == 0, done.stdout[-5000:] + done.stderr[-2000:]
+    targets.append((user, ["-m", "user_code"]))
+    mypy_strict(targets, tmp_path)

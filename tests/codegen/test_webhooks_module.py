@@ -15,6 +15,7 @@ import os
 import subprocess
 import sys
 import textwrap
+from collections.abc import Callable
 from pathlib import Path
 from types import ModuleType
 from typing import Any
@@ -22,7 +23,6 @@ from typing import Any
 import pytest
 
 from apiweld.codegen import generate_package
-from apiweld.codegen._render import ruff_binary
 from apiweld.spec import load
 from apiweld.testing.support import serve_asgi
 from apiweld.webhooks import WebhookSender, scheme_from_name
@@ -197,50 +197,6 @@ def _lazy_check(out: Path, package: str) -> dict[str, Any]:
     return result
 
 
-def _ruff_clean(out: Path) -> None:
-    for command in (["check"], ["format", "--check"]):
-        done = subprocess.run(
-            [
-                *ruff_binary(),
-                *command,
-                "--no-cache",
-                "--config",
-                str(out / "pyproject.toml"),
-                str(out),
-            ],
-            capture_output=True,
-            text=True,
-            check=False,
-        )
-        assert done.returncode == 0, done.stdout[-3000:]
-
-
-def _mypy_strict(targets: list[tuple[Path, list[str]]], scratch: Path) -> None:
-    """One strict mypy run; `targets` are (folder on MYPYPATH, mypy `-p`/`-m` arguments)."""
-    config = scratch / "mypy.ini"
-    config.write_text("[mypy]\nstrict = True\n")
-    env = {**os.environ, "MYPYPATH": os.pathsep.join(str(out) for out, _ in targets)}
-    done = subprocess.run(
-        [
-            sys.executable,
-            "-m",
-            "mypy",
-            "--config-file",
-            str(config),
-            "--cache-dir",
-            str(scratch / ".mypy_cache"),
-            *(argument for _, arguments in targets for argument in arguments),
-        ],
-        capture_output=True,
-        text=True,
-        cwd=scratch,
-        env=env,
-        timeout=1800,
-        check=False,
-    )
-    assert done.returncode == 0, done.stdout[-5000:] + done.stderr[-2000:]
-
-
 @pytest.fixture(scope="module")
 def petstore(tmp_path_factory: pytest.TempPathFactory) -> Path:
     return _generate(PETSTORE, tmp_path_factory.mktemp("petstore") / "out", "wh_petstore")
@@ -376,14 +332,16 @@ def test_awkward_payloads_are_typed_and_names_are_safe(
 
 
 @pytest.mark.parametrize("name", ["train-travel", "webhooks"])
-def test_readme_31_examples_generate_typed_events(name: str, tmp_path: Path) -> None:
+def test_readme_31_examples_generate_typed_events(
+    name: str, tmp_path: Path, ruff_clean: Callable[..., None]
+) -> None:
     path = README_31 / f"{name}.json"
     package = f"wh_readme_{name.replace('-', '_')}"
     out = _generate(path, tmp_path / "out", package)
     found = _lazy_check(out, package)
     assert found["events"] == list(models_from_api(load(path)))
     assert found["after_import"] == []
-    _ruff_clean(out)
+    ruff_clean(out)
 
 
 def test_github_webhooks_module_is_lazy_and_keyed_like_the_runtime(github: Path) -> None:
@@ -400,10 +358,15 @@ def test_github_webhooks_module_is_lazy_and_keyed_like_the_runtime(github: Path)
 
 
 def test_generated_webhooks_pass_ruff_and_mypy_strict(
-    petstore: Path, awkward: Path, github: Path, tmp_path: Path
+    petstore: Path,
+    awkward: Path,
+    github: Path,
+    tmp_path: Path,
+    ruff_clean: Callable[..., None],
+    mypy_strict: Callable[[list[tuple[Path, list[str]]], Path], None],
 ) -> None:
     for out in (petstore, awkward, github):
-        _ruff_clean(out)
+        ruff_clean(out)
     # GitHub's whole package is checked under `corpus_full`; here its `webhooks` module and the
     # payload modules it generated of its own (mypy follows their imports into the models).
     github_payloads = [
@@ -412,7 +375,7 @@ def test_generated_webhooks_pass_ruff_and_mypy_strict(
         if "RootModel[" in p.read_text()
     ]
     assert github_payloads
-    _mypy_strict(
+    mypy_strict(
         [
             (petstore, ["-p", "wh_petstore"]),
             (awkward, ["-p", "wh_awkward"]),
@@ -426,5 +389,9 @@ def test_generated_webhooks_pass_ruff_and_mypy_strict(
 
 
 @pytest.mark.corpus_full
-def test_github_webhooks_package_passes_mypy_strict(github: Path, tmp_path: Path) -> None:
-    _mypy_strict([(github, ["-p", "wh_github"])], tmp_path)
+def test_github_webhooks_package_passes_mypy_strict(
+    github: Path,
+    tmp_path: Path,
+    mypy_strict: Callable[[list[tuple[Path, list[str]]], Path], None],
+) -> None:
+    mypy_strict([(github, ["-p", "wh_github"])], tmp_path)
