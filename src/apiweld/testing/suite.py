@@ -409,44 +409,23 @@ def _webhooks(
         if generated is None:
             continue
         label = names.comment_text(source.event_type, limit=80)
-        if provider is not None:
-            made = _provider_delivery(provider, source, values)
-            if made is None:
-                skipped.append(label)
-                continue
-            body, delivery = made
-            defs.append(
-                WebhookDef(
-                    test_name=names.unique(_webhook_test_name(source.event_type), taken),
-                    constant=generated[0],
-                    model=generated[1],
-                    label=names.docstring_body(label),
-                    body=names.py_literal(body),
-                    delivery=delivery,
-                )
-            )
-            continue
-        if routing is None or source.type_property != routing:
-            # The receiver reads an event's type from one body property; an event whose type
-            # is only its webhook's name travels without it and cannot reach a typed handler
-            # (the provider's own scheme, with its event header, routes those).
+        made = (
+            _provider_delivery(provider, source, values)
+            if provider is not None
+            else _standard_delivery(routing, source, values)
+        )
+        if made is None:
             skipped.append(label)
             continue
-        try:
-            value = values.sent_by_server(source.schema, zlib.crc32(source.event_type.encode()))
-        except (ValueError, RecursionError):
-            skipped.append(label)
-            continue
-        if not isinstance(value, dict) or value.get(routing) != source.event_type:
-            skipped.append(label)
-            continue
+        body, delivery = made
         defs.append(
             WebhookDef(
                 test_name=names.unique(_webhook_test_name(source.event_type), taken),
                 constant=generated[0],
                 model=generated[1],
                 label=names.docstring_body(label),
-                body=names.py_literal(value),
+                body=names.py_literal(body),
+                delivery=delivery,
             )
         )
     return defs
@@ -455,6 +434,21 @@ def _webhooks(
 def _webhook_test_name(event_type: str) -> str:
     stem = _names().safe_identifier(event_type.replace(".", "_").lower(), "event")
     return f"test_webhook_{stem}_is_signed_delivered_and_parsed"
+
+
+def _standard_delivery(routing: str | None, source: Any, values: _Values) -> tuple[Any, str] | None:
+    """A body for a Standard Webhooks delivery: it must carry its type where the receiver reads
+    it. An event whose type is only its webhook's name travels without it and cannot reach a
+    typed handler (None: the test file lists it instead)."""
+    if routing is None or source.type_property != routing:
+        return None
+    try:
+        body = values.sent_by_server(source.schema, zlib.crc32(source.event_type.encode()))
+    except (ValueError, RecursionError):
+        return None
+    if not isinstance(body, dict) or body.get(routing) != source.event_type:
+        return None
+    return body, ""
 
 
 def _provider_delivery(provider: Any, source: Any, values: _Values) -> tuple[Any, str] | None:
