@@ -579,7 +579,16 @@ class TypeBuilder:
         if schema.properties:
             name = self._inline_model(schema, hint, variant)
             refs.add(name)
-            return [name, "None"] if nullable else [name]
+            parts = [name]
+            if schema.items is not None and (
+                not schema.non_null_types or "array" in schema.non_null_types
+            ):
+                # `properties` apply to objects only and `items` to arrays only: an untyped
+                # schema with both (a common slip) takes either shape, and servers send arrays.
+                parts.append(
+                    self._primitive(schema, "array", hint, variant, refs, shadow, constraints)
+                )
+            return [*parts, "None"] if nullable else parts
         types = schema.non_null_types
         if not types:
             return ["None"] if schema.types == ("null",) else [ANY]

@@ -346,7 +346,8 @@ def _probe(calls: list[CallDef]) -> CallDef | None:
     """The operation the resilience tests lean on: a read with no path parameters."""
     reads = [c for c in calls if not c.writes and not c.may_be_missing and not c.paged]
     reads = reads or [c for c in calls if not c.writes and not c.may_be_missing]
-    return min(reads, key=lambda c: (len(c.call), c.test_name)) if reads else None
+    # One that returns something checks more (its typed result) than one that returns None.
+    return min(reads, key=lambda c: (c.returns_nothing, len(c.call), c.test_name), default=None)
 
 
 def _literal_prefix(path: str) -> str:
