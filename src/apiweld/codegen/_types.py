@@ -435,8 +435,10 @@ class TypeBuilder:
         annotation = self.type_of(
             schema, f"{owner}{pascal_case(prop.name, 'Field')}", variant, refs, shadow
         )
-        # Servers never send writeOnly fields, so in responses they cannot be required.
-        required = prop.required and not (variant == "output" and schema.write_only)
+        # Servers never send writeOnly fields, so in responses they cannot be required (the
+        # flag may sit on the property or on the schema it refers to, as the mock reads it).
+        write_only = schema.write_only or self.api.resolve(schema).write_only
+        required = prop.required and not (variant == "output" and write_only)
         default: str | None = None
         if not required:
             default = self._default_literal(schema, annotation)

@@ -179,7 +179,17 @@ class _Walk:
             return self._required_branch(parent, branches, choice, stack)
         value = self.value(choice, stack)
         if parent.properties and isinstance(value, dict):
-            base = self._object(dataclasses.replace(parent, one_of=(), any_of=()), stack)
+            # Names the parent requires but only the branches define are the branches' to
+            # give (`required: [shipment_id, shipment]` beside `oneOf` of one each): filling in
+            # the others' would match no branch, or every one.
+            defined = {p.name for b in branches for p in self.gen.flatten(b).properties}
+            host = dataclasses.replace(
+                parent,
+                one_of=(),
+                any_of=(),
+                required_extra=tuple(n for n in parent.required_extra if n not in defined),
+            )
+            base = self._object(host, stack)
             value = {**base, **value}
         disc = parent.discriminator or self.gen.resolve(choice).discriminator
         if disc is not None and isinstance(value, dict) and choice.ref is not None:

@@ -70,6 +70,7 @@ class JsonSchemaExporter:
         self._policy = policy
         self._defs: dict[str, JsonSchema] = {}
         self._refs_of: dict[str, frozenset[str]] = {}
+        self._inlining: set[str] = set()
 
     def export(self, schema: Schema) -> JsonSchema:
         """The schema as a standalone document: `$schema`, its keywords and the `$defs` it needs."""
@@ -102,7 +103,9 @@ class JsonSchemaExporter:
             pending.extend(r for r in self._refs_of.get(name, ()) if r not in seen)
         return seen
 
-    def _convert(self, schema: Schema, refs: set[str]) -> JsonSchema:
+    def _convert(self, schema: Schema, refs: set[str], *, as_part: bool = False) -> JsonSchema:
+        """`as_part`: the schema is an `allOf` part under the closed-composition reading; its
+        own `additionalProperties: false` is left to the whole (see `_part`)."""
         if schema.ref is not None:
             if schema.ref not in self._schemas:
                 # A dangling reference was already reported by the loader; accept anything.
@@ -128,7 +131,7 @@ class JsonSchemaExporter:
             out["enum"] = values
         if schema.has_const:
             out["const"] = schema.const
-        self._convert_object(schema, refs, out)
+        self._convert_object(schema, refs, out, as_part=as_part)
         self._convert_array(schema, refs, out)
         # With a discriminator, OpenAPI picks the branch by the tag, so a request that also
         # fits a sibling branch is still valid; responses keep the strict `oneOf`.
@@ -141,7 +144,15 @@ class JsonSchemaExporter:
             (one_of_keyword, schema.one_of),
             ("anyOf", schema.any_of),
         ):
-            if branches:
+            if (
+                branches
+                and keyword == "allOf"
+                and policy.closed_composition
+                and (schema.properties or len(branches) > 1)
+            ):
+                # Parts beside properties or other parts: each part's closure is the whole's.
+                out[keyword] = [self._part(b, refs) for b in branches]
+            elif branches:
                 out[keyword] = [self._convert(b, refs) for b in branches]
         if schema.not_ is not None:
             out["not"] = self._convert(schema.not_, refs)
@@ -152,7 +163,26 @@ class JsonSchemaExporter:
         _copy_bounds(schema, out, python_patterns_only=policy.python_patterns_only)
         return out
 
-    def _convert_object(self, schema: Schema, refs: set[str], out: JsonSchema) -> None:
+    def _part(self, part: Schema, refs: set[str]) -> JsonSchema:
+        """An `allOf` part. A closed part (`additionalProperties: false`) would forbid the
+        properties its siblings add, so no object could ever match the whole (an `address`
+        closed over its own fields inside a `shipping_address` that adds `instructions`); as
+        with `additionalProperties: false` beside `allOf`, authors mean the whole to be closed,
+        not each part. Such a part is inlined open; the whole closes itself if it says so."""
+        if part.ref is None or part.ref not in self._schemas or part.ref in self._inlining:
+            return self._convert(part, refs, as_part=part.ref is None)
+        target = resolve_ref(part, self._schemas)
+        if target.additional_properties is not False:
+            return self._convert(part, refs)
+        self._inlining.add(part.ref)
+        try:
+            return self._convert(target, refs, as_part=True)
+        finally:
+            self._inlining.discard(part.ref)
+
+    def _convert_object(
+        self, schema: Schema, refs: set[str], out: JsonSchema, *, as_part: bool = False
+    ) -> None:
         if schema.properties:
             out["properties"] = {p.name: self._convert(p.schema, refs) for p in schema.properties}
             required = [
@@ -161,9 +191,16 @@ class JsonSchemaExporter:
             if required:
                 out["required"] = required
         if schema.required_extra:
-            # Names required here whose property another allOf part defines (or none does).
-            out["required"] = [*out.get("required", ()), *schema.required_extra]
-        if (
+            # Names required here whose property another allOf part defines (or none does);
+            # one hidden in this direction there (writeOnly in a response, readOnly in a
+            # request) is no more required than it would be beside its property.
+            hidden = self._hidden_in_parts(schema, 0)
+            extra = [name for name in schema.required_extra if name not in hidden]
+            if extra:
+                out["required"] = [*out.get("required", ()), *extra]
+        if schema.additional_properties is False and as_part:
+            pass  # closed by the whole it is a part of, not by itself
+        elif (
             schema.additional_properties is False
             and self._policy.closed_composition
             and (schema.all_of or schema.one_of or schema.any_of)
@@ -189,6 +226,18 @@ class JsonSchemaExporter:
             out["minProperties"] = schema.min_properties
         if schema.max_properties is not None:
             out["maxProperties"] = schema.max_properties
+
+    def _hidden_in_parts(self, schema: Schema, depth: int) -> set[str]:
+        """Names of the properties the allOf parts of `schema` (through refs and nested allOf)
+        define with a schema hidden in this direction."""
+        hidden: set[str] = set()
+        if depth > 16:
+            return hidden
+        for part in schema.all_of:
+            resolved = resolve_ref(part, self._schemas)
+            hidden.update(p.name for p in resolved.properties if self._skipped(p.schema))
+            hidden.update(self._hidden_in_parts(resolved, depth + 1))
+        return hidden
 
     def _convert_array(self, schema: Schema, refs: set[str], out: JsonSchema) -> None:
         if schema.prefix_items:

@@ -313,6 +313,10 @@ def _link_collections(api: Api, calls: list[CallDef]) -> None:
         source = by_id.get(op_id)
         if source is None or bound.role not in ("list", "create"):
             continue
+        if bound.role == "create" and not _answers_with(api, source.op, bound.id_property):
+            # A POST that answers with something else (a search answering a list) creates
+            # no item whose id the test could read.
+            continue
         if bound.role == "create" or bound.items_path is not None:
             # A list whose answer has no place for the collection's items (the mock answers
             # it from the schema alone) names no item the server holds.
@@ -348,6 +352,21 @@ def _probe(calls: list[CallDef]) -> CallDef | None:
     reads = reads or [c for c in calls if not c.writes and not c.may_be_missing]
     # One that returns something checks more (its typed result) than one that returns None.
     return min(reads, key=lambda c: (c.returns_nothing, len(c.call), c.test_name), default=None)
+
+
+def _answers_with(api: Api, operation: Operation, name: str | None) -> bool:
+    """Whether the operation's JSON success answer is an object with property `name`."""
+    from apiweld.mock.datagen import DataGenerator
+
+    if name is None:
+        return False
+    generator = DataGenerator(api)
+    for response in operation.success_responses:
+        for media in response.content:
+            if media.schema is not None and _media_rank(media.media_type) == 0:
+                shape = generator.flatten(media.schema)
+                return any(p.name == name for p in shape.properties)
+    return False
 
 
 def _literal_prefix(path: str) -> str:
