@@ -462,6 +462,13 @@ class Handlers:
                 item = self.bodies.generate_valid(
                     item_schema, f"{op.id}:pool:{index}:{retry}", examples=False
                 )
+            if _fingerprint(item) in seen and isinstance(item, dict):
+                # A free-form object (`type: object`, no properties) generates as `{}` every
+                # time; where the schema takes other properties, a key of its own tells the
+                # items (and so the pages) apart.
+                marked = {**item, "apiweld_item": index + 1}
+                if self.bodies.valid(item_schema, marked):
+                    item = marked
             seen.add(_fingerprint(item))
             pool.append(item)
         return pool
