@@ -225,19 +225,20 @@ def _compile_param(spec: ParamSpec, where: str) -> _CompiledParam:
     )
 
 
-def _without_fragment(template: str, compiled: Mapping[str, _CompiledParam]) -> str:
-    """AWS descriptions tell operations on one path apart by a `#key` or `#key=value` suffix
-    (`/tags/{resourceArn}#tagKeys`, `/{Bucket}#uploads`). A fragment is never sent, so the
-    suffix must not reach the URL as one: keys that are declared query or header parameters
-    travel as those; any other key is the operation's literal query (`?uploads`)."""
+def path_without_fragment(template: str, declared: Iterable[str]) -> str:
+    """The path key as it is sent: AWS descriptions tell operations on one path apart by a
+    `#key` or `#key=value` suffix (`/tags/{resourceArn}#tagKeys`, `/{Bucket}#uploads`). A
+    fragment is never sent, so the suffix must not reach the URL as one: keys in `declared`
+    (the wire names of the operation's query and header parameters, any case) travel as those;
+    any other key is the operation's literal query (`?uploads`). A `?k=v` already in the key
+    stays, and the literal query joins it. Public for the contract checks, which must send
+    what a generated client sends."""
     base, _, fragment = template.partition("#")
-    declared = {
-        spec.wire_name.lower() for spec in compiled.values() if spec.location in ("query", "header")
-    }
+    lowered = {name.lower() for name in declared}
     literal = [
         item
         for item in fragment.split("&")
-        if item and item.partition("=")[0].lower() not in declared
+        if item and item.partition("=")[0].lower() not in lowered
     ]
     if not literal:
         return base
@@ -246,7 +247,8 @@ def _without_fragment(template: str, compiled: Mapping[str, _CompiledParam]) -> 
 
 def _compile_path(template: str, compiled: Mapping[str, _CompiledParam]) -> _PathTemplate:
     if "#" in template:
-        template = _without_fragment(template, compiled)
+        declared = [s.wire_name for s in compiled.values() if s.location in ("query", "header")]
+        template = path_without_fragment(template, declared)
     by_wire = {
         spec.wire_name: (arg, spec) for arg, spec in compiled.items() if spec.location == "path"
     }

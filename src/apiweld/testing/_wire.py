@@ -148,9 +148,10 @@ def expand_path(template: str, values: Mapping[str, str]) -> str:
 
 
 def join_url(base_url: str, path: str, query: Sequence[tuple[str, str]]) -> str:
+    """`path` may already hold a literal query (`/responses?beta=true`): the parameters join it."""
     url = base_url.rstrip("/") + "/" + path.lstrip("/")
     if query:
-        url += "?" + urlencode(list(query), doseq=False, quote_via=quote)
+        url += ("&" if "?" in path else "?") + urlencode(list(query), doseq=False, quote_via=quote)
     return url
 
 
