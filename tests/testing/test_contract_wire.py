@@ -125,3 +125,91 @@ def test_operations_told_apart_by_path_key_suffixes_pass_against_the_mock(
     assert _failures(report) == []
     assert report.ok
     assert all(op.status == "passed" for op in report.operations)
+
+
+FORM_BODIES = """
+openapi: 3.0.0
+info: {title: FormBodies, version: "1"}
+paths:
+  /apps/{sid}:
+    post:
+      operationId: update_app
+      parameters:
+        - {name: sid, in: path, required: true, schema: {type: string}}
+      requestBody:
+        required: true
+        content:
+          application/x-www-form-urlencoded:
+            schema:
+              type: object
+              required: [Permissions]
+              properties:
+                Permissions:
+                  type: array
+                  minItems: 1
+                  items: {type: string, enum: [get-all, post-all]}
+                FriendlyName: {type: string, nullable: true}
+            examples:
+              update: {value: {Permissions: [get-all, post-all], FriendlyName: null}}
+      responses:
+        "200":
+          description: ok
+          content:
+            application/json:
+              schema: {type: object, properties: {sid: {type: string}}}
+  /audio/transcriptions:
+    post:
+      operationId: create_transcription
+      requestBody:
+        required: true
+        content:
+          multipart/form-data:
+            schema:
+              type: object
+              required: [model, timestamp_granularities]
+              properties:
+                model: {type: string, minLength: 1}
+                timestamp_granularities:
+                  type: array
+                  minItems: 1
+                  items: {type: string, enum: [word, segment]}
+                prompt: {type: string, nullable: true}
+            examples:
+              one: {value: {model: whisper, timestamp_granularities: [word, segment], prompt: null}}
+      responses:
+        "200":
+          description: ok
+          content:
+            application/json:
+              schema: {type: object, properties: {text: {type: string}}}
+"""
+
+
+def test_a_form_body_repeats_array_fields_and_leaves_null_out(tmp_path: Path) -> None:
+    api = _api(tmp_path, FORM_BODIES)
+    operation = next(op for op in api.operations if op.id == "update_app")
+    case = positive_cases(api, operation, max_examples=1, seed=0)[0][0]
+    assert case.label == "examples"
+    request = build_request("http://127.0.0.1:1", case, None, {})
+    assert request.body is not None
+    assert parse_qs(request.body.decode(), keep_blank_values=True) == {
+        "Permissions": ["get-all", "post-all"]
+    }
+
+
+def test_a_multipart_body_repeats_array_fields_and_leaves_null_out(tmp_path: Path) -> None:
+    api = _api(tmp_path, FORM_BODIES)
+    operation = next(op for op in api.operations if op.id == "create_transcription")
+    case = positive_cases(api, operation, max_examples=1, seed=0)[0][0]
+    request = build_request("http://127.0.0.1:1", case, None, {})
+    assert request.body is not None
+    body = request.body.decode()
+    assert body.count('name="timestamp_granularities"') == 2
+    assert 'name="prompt"' not in body
+    assert "[" not in body and "null" not in body
+
+
+def test_form_and_multipart_bodies_pass_against_the_mock(tmp_path: Path) -> None:
+    report = _run(_api(tmp_path, FORM_BODIES), writes=True)
+    assert _failures(report) == []
+    assert [op.status for op in report.operations] == ["passed", "passed"]

@@ -8,9 +8,11 @@ import zlib
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
-from typing import Any
 
 from apiweld.mock.jsonschema import is_json_media_type
+from apiweld.runtime._bodies import FORM as FORM_MEDIA_TYPE
+from apiweld.runtime._bodies import MULTIPART as MULTIPART_MEDIA_TYPE
+from apiweld.runtime._bodies import encode_body
 from apiweld.runtime._models import path_without_fragment
 from apiweld.spec.ir import IDEMPOTENT_METHODS, Api, Operation, Parameter
 from apiweld.testing._auth import (
@@ -163,27 +165,14 @@ def _encode_body(case: Case, headers: dict[str, str]) -> bytes | None:
     if is_json_media_type(media):
         headers["Content-Type"] = media
         return json.dumps(value, ensure_ascii=False).encode()
-    if essence == "application/x-www-form-urlencoded":
-        from urllib.parse import urlencode
-
-        headers["Content-Type"] = media
-        pairs = value.items() if isinstance(value, dict) else []
-        return urlencode([(k, _form_text(v)) for k, v in pairs]).encode()
-    if essence == "multipart/form-data":
-        import urllib3
-
-        fields = {k: _form_text(v) for k, v in value.items()} if isinstance(value, dict) else {}
-        data, content_type = urllib3.encode_multipart_formdata(fields)
-        headers["Content-Type"] = content_type
+    if essence in (FORM_MEDIA_TYPE, MULTIPART_MEDIA_TYPE) and isinstance(value, dict):
+        # The runtime's encoder, so a generated client, the mock's decoder and these checks
+        # share one reading: arrays as repeated fields, null left out, objects as JSON.
+        data, content_type = encode_body(value, media, None)
+        headers["Content-Type"] = content_type or media
         return data
     headers["Content-Type"] = media
     return value.encode() if isinstance(value, str) else json.dumps(value).encode()
-
-
-def _form_text(value: Any) -> str:
-    if isinstance(value, str):
-        return value
-    return json.dumps(value, separators=(",", ":"))
 
 
 class ContractRunner:
