@@ -213,3 +213,61 @@ def test_form_and_multipart_bodies_pass_against_the_mock(tmp_path: Path) -> None
     report = _run(_api(tmp_path, FORM_BODIES), writes=True)
     assert _failures(report) == []
     assert [op.status for op in report.operations] == ["passed", "passed"]
+
+
+NULLABLE_ENUM = """
+openapi: 3.0.3
+info: {title: NullableEnum, version: "1"}
+paths:
+  /decisions:
+    post:
+      operationId: report_decision
+      requestBody:
+        required: true
+        content:
+          application/json:
+            schema: {$ref: "#/components/schemas/Decision"}
+            examples:
+              undecided: {value: {outcome: null}}
+      responses:
+        "200":
+          description: ok
+          content:
+            application/json:
+              schema: {$ref: "#/components/schemas/Decision"}
+components:
+  schemas:
+    Decision:
+      type: object
+      required: [outcome]
+      properties:
+        outcome: {type: string, nullable: true, enum: [APPROVE, REVIEW, REJECT]}
+"""
+
+
+def test_requests_never_carry_null_for_a_nullable_enum_that_does_not_list_it(
+    tmp_path: Path,
+) -> None:
+    api = _api(tmp_path, NULLABLE_ENUM)
+    cases, notes = positive_cases(api, api.operations[0], max_examples=10, seed=3)
+    assert {case.body["outcome"] for case in cases} <= {"APPROVE", "REVIEW", "REJECT"}
+    # The example sends null: it is reported and replaced, not sent.
+    assert "examples" not in [case.label for case in cases]
+    assert any("invalid against its schema" in note for note in notes)
+
+
+def test_responses_with_null_for_a_nullable_enum_are_still_accepted(tmp_path: Path) -> None:
+    from apiweld.testing.checks import ValidatorCache
+
+    api = _api(tmp_path, NULLABLE_ENUM)
+    media = api.operations[0].responses[0].content[0]
+    assert media.schema is not None
+    validator = ValidatorCache(api).validator(media.schema)
+    assert validator.is_valid({"outcome": None})
+    assert not validator.is_valid({"outcome": "MAYBE"})
+
+
+def test_a_nullable_enum_request_passes_against_the_mock(tmp_path: Path) -> None:
+    report = _run(_api(tmp_path, NULLABLE_ENUM), writes=True, examples=10)
+    assert _failures(report) == []
+    assert report.operations[0].status == "passed"

@@ -60,7 +60,9 @@ class StrategyBuilder:
         if schema.has_const:
             return st.just(schema.const)
         if schema.enum is not None:
-            values = list(schema.enum) + ([None] if schema.nullable else [])
+            # `nullable` does not add null to an enum that does not list it (OpenAPI 3.0.3);
+            # servers (and the mock) answer such a null with 422.
+            values = list(schema.enum)
             return st.sampled_from(values) if values else st.nothing()
         if schema.one_of or schema.any_of:
             branches = [self._strategy(s, stack) for s in (*schema.one_of, *schema.any_of)]

@@ -9,6 +9,7 @@ over for that schema with its `pattern` keywords removed, for the same reason.
 
 from __future__ import annotations
 
+from dataclasses import replace
 from typing import Any, Literal
 
 from apiweld.mock.jsonschema import ExportPolicy, JsonSchemaExporter
@@ -21,17 +22,25 @@ CONTRACT_POLICY = ExportPolicy(
     discriminator_picks_branch=False,
     typed_by_shape=False,
     closed_composition=False,
-    # The data generators draw null for a nullable enum; the validator filtering them admits it.
+    # Responses are read leniently: a nullable enum admits null even when `enum` does not list
+    # it. OpenAPI 3.0.3 says it does not, but many authors (Plaid, PagerDuty) clearly mean null
+    # as allowed, and a server that sends it breaks no generated client (the field is typed
+    # `| None`). Requests take the strict reading (REQUEST_POLICY below): a server may reject
+    # null there, as the mock does, so the checks never send it.
     null_extends_enum=True,
     # An ECMA-262-only pattern is dropped rather than making every validation an error about it.
     python_patterns_only=True,
 )
-"""How the contract checks and their data generators export IR schemas."""
+"""How the contract checks export IR schemas to judge responses."""
+
+REQUEST_POLICY = replace(CONTRACT_POLICY, null_extends_enum=False)
+"""How the request data generators export them: null only where an enum lists it (OAS 3.0.3)."""
 
 
 def contract_exporter(api: Api, direction: Literal["request", "response"]) -> JsonSchemaExporter:
     """The exporter for the checks (`"response"`) or the request data (`"request"`) of one API."""
-    return JsonSchemaExporter(api, mode=direction, policy=CONTRACT_POLICY)
+    policy = REQUEST_POLICY if direction == "request" else CONTRACT_POLICY
+    return JsonSchemaExporter(api, mode=direction, policy=policy)
 
 
 _BACKTRACK_LIMIT = 100_000
