@@ -67,6 +67,17 @@ def test_status_code_conformance_accepts_ranges_and_skips_with_default() -> None
     assert status_code_conformance(_context(with_default, 418, b"")) is NOT_APPLICABLE
 
 
+def test_status_code_conformance_does_not_judge_success_when_none_is_documented() -> None:
+    failures_only = _operation(Response("400"), Response("404"))
+    ctx = _context(failures_only, 200, b"")
+    assert status_code_conformance(ctx) is NOT_APPLICABLE
+    assert ctx.notes and "documents no success response" in ctx.notes[0]
+    # Still judged: an undocumented failure, and a 2xx beside a documented success.
+    assert isinstance(status_code_conformance(_context(failures_only, 409, b"")), CheckFailure)
+    with_success = _operation(Response("201"), Response("400"))
+    assert isinstance(status_code_conformance(_context(with_success, 200, b"")), CheckFailure)
+
+
 def test_content_type_conformance_matches_wildcards_and_parameters() -> None:
     op = _operation(Response("200", content=(MediaType("application/*"),)))
     ok = _context(op, 200, b"{}", ("Content-Type", "application/json; charset=utf-8"))

@@ -271,3 +271,26 @@ def test_a_nullable_enum_request_passes_against_the_mock(tmp_path: Path) -> None
     report = _run(_api(tmp_path, NULLABLE_ENUM), writes=True, examples=10)
     assert _failures(report) == []
     assert report.operations[0].status == "passed"
+
+
+NO_SUCCESS = """
+openapi: 3.0.0
+info: {title: NoSuccess, version: "1"}
+paths:
+  /revocation_requests/status:
+    get:
+      operationId: get_revocation_status
+      responses:
+        "400": {description: bad}
+        "404": {description: missing}
+"""
+
+
+def test_no_documented_success_makes_the_status_check_not_applicable(tmp_path: Path) -> None:
+    report = _run(_api(tmp_path, NO_SUCCESS), examples=1)
+    operation = report.operations[0]
+    assert _failures(report) == []
+    assert operation.status == "passed"
+    tally = operation.checks["status_code_conformance"]
+    assert (tally.passed, tally.failed, tally.not_applicable) == (0, 0, 1)
+    assert any("documents no success response" in note for note in operation.notes)

@@ -140,6 +140,16 @@ def status_code_conformance(ctx: CheckContext) -> CheckResult:
         return NOT_APPLICABLE
     if documented_response(ctx.operation, ctx.response.status) is not None:
         return None
+    if 200 <= ctx.response.status < 300 and not any(
+        r.status.upper().startswith("2") for r in responses
+    ):
+        # The description documents only failures: no success status is right, so a server
+        # (the mock included) that succeeds cannot be judged. The description is at fault.
+        ctx.notes.append(
+            f"{STATUS_CODE_CONFORMANCE} not applicable: the operation documents no success "
+            f"response (documented: {', '.join(r.status for r in responses)})"
+        )
+        return NOT_APPLICABLE
     allowed = ", ".join(r.status for r in responses)
     return CheckFailure(
         STATUS_CODE_CONFORMANCE,

@@ -50,14 +50,18 @@ def print_summary(console: Console, report: ContractReport) -> None:
     table.add_column("check")
     table.add_column("passed", justify="right")
     table.add_column("failed", justify="right")
+    table.add_column("n/a", justify="right")
     totals: dict[str, list[int]] = {}
     for op in report.operations:
         for name, tally in op.checks.items():
-            row = totals.setdefault(name, [0, 0])
+            row = totals.setdefault(name, [0, 0, 0])
             row[0] += tally.passed
             row[1] += tally.failed
-    for name, (passed, failed) in totals.items():
-        table.add_row(name, str(passed), f"[red]{failed}[/]" if failed else "0")
+            row[2] += tally.not_applicable
+    for name, (passed, failed, not_applicable) in totals.items():
+        table.add_row(
+            name, str(passed), f"[red]{failed}[/]" if failed else "0", str(not_applicable)
+        )
     console.print()
     console.print(table)
     counts = ", ".join(
