@@ -14,7 +14,7 @@ from apiweld.mock import MockServer
 from apiweld.spec import load
 from apiweld.spec.ir import Api
 from apiweld.testing import ContractConfig, run_contract_checks
-from apiweld.testing._cases import positive_cases
+from apiweld.testing._cases import Case, positive_cases
 from apiweld.testing.report import ContractReport
 from apiweld.testing.runner import build_request
 
@@ -294,3 +294,101 @@ def test_no_documented_success_makes_the_status_check_not_applicable(tmp_path: P
     tally = operation.checks["status_code_conformance"]
     assert (tally.passed, tally.failed, tally.not_applicable) == (0, 0, 1)
     assert any("documents no success response" in note for note in operation.notes)
+
+
+SURVIVES_THE_WIRE = """
+openapi: 3.0.0
+info: {title: Survives, version: "1"}
+paths:
+  /stats:
+    get:
+      operationId: get_stats
+      parameters:
+        - name: ids
+          in: query
+          required: true
+          style: form
+          explode: false
+          schema: {type: array, minItems: 1, maxItems: 3, items: {type: string}}
+        - name: tags
+          in: query
+          style: pipeDelimited
+          explode: false
+          schema: {type: array, minItems: 1, items: {type: string}}
+      responses:
+        "200":
+          description: ok
+          content:
+            application/json:
+              schema: {type: object, properties: {n: {type: integer}}}
+  /upload:
+    put:
+      operationId: upload_file
+      requestBody:
+        required: true
+        content:
+          application/octet-stream:
+            schema: {type: string, format: binary}
+      responses:
+        "200": {description: ok}
+  /notes:
+    post:
+      operationId: create_note
+      requestBody:
+        required: true
+        content:
+          application/x-www-form-urlencoded:
+            schema:
+              type: object
+              required: [labels, title]
+              properties:
+                labels: {type: array, items: {type: string, enum: [a, b]}}
+                title: {type: string, nullable: true}
+      responses:
+        "200":
+          description: ok
+          content:
+            application/json:
+              schema: {type: object}
+"""
+
+
+def _cases_of(api: Api, operation_id: str, seed: int) -> list[Case]:
+    operation = next(op for op in api.operations if op.id == operation_id)
+    return positive_cases(api, operation, max_examples=25, seed=seed)[0]
+
+
+def test_delimited_array_items_are_drawn_so_they_read_back_the_same(tmp_path: Path) -> None:
+    api = _api(tmp_path, SURVIVES_THE_WIRE)
+    drawn = [case.params for seed in range(4) for case in _cases_of(api, "get_stats", seed)]
+    ids = [params[("query", "ids")] for params in drawn]
+    tags = [params[("query", "tags")] for params in drawn if ("query", "tags") in params]
+    assert len(ids) > 20 and tags
+    assert all(item != "" and "," not in item for value in ids for item in value)
+    assert all(item != "" and "|" not in item for value in tags for item in value)
+
+
+def test_a_required_binary_body_is_never_empty(tmp_path: Path) -> None:
+    api = _api(tmp_path, SURVIVES_THE_WIRE)
+    bodies = [case.body for seed in range(4) for case in _cases_of(api, "upload_file", seed)]
+    assert len(bodies) > 20
+    assert all(isinstance(body, str) and body for body in bodies)
+
+
+def test_a_form_body_is_drawn_as_it_arrives(tmp_path: Path) -> None:
+    api = _api(tmp_path, SURVIVES_THE_WIRE)
+    bodies = [case.body for seed in range(4) for case in _cases_of(api, "create_note", seed)]
+    assert len(bodies) > 10
+    # Neither null nor [] has a field on the wire: a required one would arrive missing.
+    assert all(body["title"] is not None and body["labels"] for body in bodies)
+
+
+def test_generated_data_survives_the_wire_to_the_mock(tmp_path: Path) -> None:
+    api = _api(tmp_path, SURVIVES_THE_WIRE)
+    with MockServer(api) as base_url:
+        for seed in range(3):
+            report = run_contract_checks(
+                api, base_url, ContractConfig(max_examples=10, seed=seed, allow_writes=True)
+            )
+            assert _failures(report) == [], f"seed {seed}"
+            assert all(op.status == "passed" for op in report.operations)

@@ -29,6 +29,7 @@ _SENDABLE_BODY_TYPES = (
     "text/plain",
     "application/octet-stream",
 )
+_FORM_TYPES = frozenset({"application/x-www-form-urlencoded", "multipart/form-data"})
 _HEADER_SAFE = re.compile(r"[!-~]+(?: [!-~]+)*")
 _COOKIE_SAFE = re.compile(r"[!#-+\--:<-\[\]-~]+")
 _WRONG_TYPE_TEXT = "apiweld-wrong-type"
@@ -67,11 +68,36 @@ def pick_media_type(content: tuple[MediaType, ...]) -> MediaType | None:
 IGNORED_HEADER_PARAMETERS = frozenset({"accept", "content-type", "authorization"})
 
 
-def _wire_safe(location: str, allow_empty: bool) -> Callable[[Any], bool]:
+def _list_separator(param: Parameter) -> str | None:
+    """What joins an array parameter's items in one value (None: each item is its own value)."""
+    style = param.style or ("form" if param.location in ("query", "cookie") else "simple")
+    if style == "spaceDelimited":
+        return None if param.explode else " "
+    if style == "pipeDelimited":
+        return None if param.explode else "|"
+    if style == "label":
+        return "." if param.explode else ","
+    if style in ("form", "matrix"):
+        return None if param.explode else ","
+    return ","
+
+
+def _wire_safe(param: Parameter) -> Callable[[Any], bool]:
+    """Whether a value survives the trip: serialised, then read back by the server as it was."""
+    location = param.location
+    separator = _list_separator(param)
+
+    def item_ok(item: Any) -> bool:
+        # `ids=` reads back as [], not [""]; an item holding the separator reads back as two.
+        text = scalar_text(item)
+        return text != "" and (separator is None or separator not in text)
+
     def ok(value: Any) -> bool:
         if isinstance(value, list | dict) and not value:
             # An empty array or object has no representation on the wire: the parameter would
             # simply be absent, which is a different (possibly invalid) request.
+            return False
+        if isinstance(value, list) and not all(item_ok(item) for item in value):
             return False
         text = value if isinstance(value, str) else scalar_text(value)
         if location == "header":
@@ -81,18 +107,56 @@ def _wire_safe(location: str, allow_empty: bool) -> Callable[[Any], bool]:
         if location == "path":
             return text not in ("", ".", "..")
         if location == "query":
-            return allow_empty or text != ""
+            return param.allow_empty_value or text != ""
         return True
 
     return ok
 
 
-def _strategy_for(
-    builder: StrategyBuilder, schema: Schema, location: str, *, allow_empty: bool = False
-) -> Any:
-    strategy = builder.valid(schema)
-    if location in ("header", "cookie", "path", "query"):
-        strategy = strategy.filter(_wire_safe(location, allow_empty))
+def _is_raw(media_type: str) -> bool:
+    return not is_json_media_type(media_type) and _essence(media_type) not in _FORM_TYPES
+
+
+def _is_form(media_type: str) -> bool:
+    return _essence(media_type) in _FORM_TYPES
+
+
+def _essence(media_type: str) -> str:
+    return media_type.split(";", 1)[0].strip().lower()
+
+
+def _body_survives(media_type: str) -> Callable[[Any], bool]:
+    def ok(value: Any) -> bool:
+        if _is_raw(media_type):
+            # An empty text or binary body reads back as no body at all.
+            return not (isinstance(value, str | bytes) and not value)
+        return True
+
+    return ok
+
+
+def _as_form_sends(value: Any) -> Any:
+    """A form or multipart body as it reads back: null and empty arrays have no fields."""
+    if not isinstance(value, dict):
+        return value
+    return {k: v for k, v in value.items() if v is not None and v != []}
+
+
+def _parameter_strategy(builder: StrategyBuilder, param: Parameter) -> Any:
+    return builder.valid(param.schema).filter(_wire_safe(param))
+
+
+def _body_strategy(builder: StrategyBuilder, media: MediaType) -> Any:
+    from hypothesis import strategies as st
+
+    schema = media.schema
+    if schema is None:
+        return st.just({})
+    strategy = builder.valid(schema).filter(_body_survives(media.media_type))
+    if _is_form(media.media_type):
+        # Drawn as it will arrive, so a required nullable property or a required empty array
+        # is not sent as a request the server must reject (it is still valid as drawn).
+        strategy = strategy.map(_as_form_sends).filter(lambda v: builder.is_valid(schema, v))
     return strategy
 
 
@@ -179,18 +243,12 @@ def _operation_strategy(
     required: dict[Any, Any] = {}
     optional: dict[Any, Any] = {}
     for param in sendable_parameters(operation):
-        strategy = _strategy_for(
-            builder, param.schema, param.location, allow_empty=param.allow_empty_value
-        )
         key = (param.location, param.name)
+        strategy = _parameter_strategy(builder, param)
         (required if param.required or param.location == "path" else optional)[key] = strategy
     body = operation.request_body
     if body is not None and media is not None:
-        body_strategy = (
-            _strategy_for(builder, media.schema, "body")
-            if media.schema is not None
-            else st.just({})
-        )
+        body_strategy = _body_strategy(builder, media)
         (required if body.required else optional)[("body", "")] = body_strategy
     return st.fixed_dictionaries(required, optional=optional)
 
@@ -254,7 +312,7 @@ def _example_overlay(
         value = _parameter_example(api, param)
         if value is NOT_SET:
             continue
-        sendable = _wire_safe(param.location, param.allow_empty_value)(value)
+        sendable = _wire_safe(param)(value)
         if builder.is_valid(param.schema, value) and sendable:
             overlay[(param.location, param.name)] = value
         else:
@@ -266,7 +324,10 @@ def _example_overlay(
         value = _media_example(api, media)
         if value is NOT_SET:
             return overlay
-        if media.schema is None or builder.is_valid(media.schema, value):
+        if _is_form(media.media_type):
+            value = _as_form_sends(value)
+        valid = media.schema is None or builder.is_valid(media.schema, value)
+        if valid and _body_survives(media.media_type)(value):
             overlay[("body", "")] = value
         else:
             where = media.pointer or "the request body"
