@@ -282,7 +282,13 @@ def test_pagination_detection_of_a_next_cursor_header(header: str) -> None:
         ),
         (
             ["starting_after", "limit"],
-            {"type": "object", "properties": {"data": {"type": "array"}, "has_more": {}}},
+            {
+                "type": "object",
+                "properties": {
+                    "data": {"type": "array", "items": {"properties": {"id": {"type": "string"}}}},
+                    "has_more": {},
+                },
+            },
             {},
             Pagination(
                 style="cursor",
@@ -290,6 +296,7 @@ def test_pagination_detection_of_a_next_cursor_header(header: str) -> None:
                 cursor_param="starting_after",
                 limit_param="limit",
                 has_more_path=("has_more",),
+                cursor_item_field="id",
             ),
         ),
         (

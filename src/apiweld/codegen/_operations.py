@@ -635,6 +635,7 @@ def _pagination_expression(pagination: Pagination) -> str:
         "next_url_path",
         "has_more_path",
         "total_path",
+        "cursor_item_field",
     ):
         value = getattr(pagination, name)
         if value in (None, ()):

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import contextlib
 import itertools
 from collections.abc import AsyncGenerator, Mapping
 from dataclasses import dataclass, field
@@ -263,7 +264,11 @@ class Handlers:
                 # description's item and collection shapes differ): answer with valid data.
                 value = responses.NO_BODY
         if value is responses.NO_BODY and response is not None and media is not None:
-            value = self._paged_or_static(op, response, media, request, decoded, headers)
+            try:
+                value = self._paged_or_static(op, response, media, request, decoded, headers)
+            except paging.UnknownCursor as exc:
+                outcome.problems.append(str(exc))
+                return problem(400, "Bad Request", str(exc))
         if response is not None:
             # Headers the mock sets itself (Location of a new item, paging) win over values
             # generated from the declared schema; paging headers are left out even when the
@@ -304,7 +309,12 @@ class Handlers:
         if item_schema is None:
             return static
         pool = self._item_pool(op, item_schema, request)
-        body = self._page(op, media, request, decoded, headers, static, pool)
+        try:
+            body = self._page(op, media, request, decoded, headers, static, pool)
+        except paging.UnknownCursor:
+            if isinstance(pool, list):
+                raise
+            body = responses.NO_BODY  # the cursor may name an item of a fallback pool below
         binding = self.collections.get(op.id)
         if body is responses.NO_BODY and not isinstance(pool, list) and binding is not None:
             # The collection's stored items do not fit this list's schema (its items differ
@@ -315,7 +325,8 @@ class Handlers:
 
             shown = _stateful.shown_as(self, binding, item_schema, list(pool.values()))
             if len(shown) == len(pool):
-                body = self._page(op, media, request, decoded, headers, static, shown)
+                with contextlib.suppress(paging.UnknownCursor):
+                    body = self._page(op, media, request, decoded, headers, static, shown)
         if body is responses.NO_BODY and not isinstance(pool, list):
             # Not even that fits: page over generated items, which do, rather than answering
             # every page with the same static body.
@@ -348,6 +359,7 @@ class Handlers:
             len(pool),
             self.settings.page_size,
             self._cursor_codec(op),
+            pool if isinstance(pool, list) else list(pool.values()),
         )
         stop = min(start + size, len(pool))
         items = (
@@ -427,7 +439,14 @@ class Handlers:
                     value = coerce(text, schema, self.api.resolve)
                     return not self.validators.get(schema, "conformance").errors(value)
 
-                codec = paging.cursor_codec(self.api.resolve(schema), accepts)
+                field = paging.next_cursor_schema(self.generator, op)
+
+                def fits(text: str, field: Schema | None = field) -> bool:
+                    return field is None or any(
+                        self.bodies.valid(field, value) for value in paging.spellings(text)
+                    )
+
+                codec = paging.cursor_codec(self.api.resolve(schema), accepts, fits)
             self.cursors[op.id] = codec
         return codec
 

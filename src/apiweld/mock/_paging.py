@@ -7,13 +7,13 @@ from __future__ import annotations
 import base64
 import math
 import uuid
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, replace
 from typing import Any, Literal
 
 from apiweld.mock._responses import NO_BODY
 from apiweld.mock.datagen import DataGenerator
-from apiweld.spec.ir import Api, Pagination, Schema
+from apiweld.spec.ir import Api, Operation, Pagination, Schema
 
 
 def items_schema(
@@ -70,17 +70,57 @@ class Page:
     total: int
 
 
+class UnknownCursor(ValueError):
+    """A cursor that names no item of the list (the client answers it with 400): serving the
+    first page again would send a client round in a loop."""
+
+
+def item_cursor_field(pagination: Pagination, items: Sequence[Any]) -> str | None:
+    """The item field the next cursor is read from (`after=<last id>`), when every item of the
+    pool has a distinct scalar value there; else None and the mock's own cursor is used."""
+    name = pagination.cursor_item_field
+    if pagination.style != "cursor" or not name:
+        return None
+    seen: set[str] = set()
+    for item in items:
+        value = item.get(name) if isinstance(item, dict) else None
+        if value is None or isinstance(value, bool | dict | list) or str(value) in seen:
+            return None
+        seen.add(str(value))
+    return name
+
+
+def _item_window(
+    pagination: Pagination, name: str, items: Sequence[Any], query: Mapping[str, Any], size: int
+) -> tuple[int, str | None]:
+    """(start, next cursor or None): the page after the item the cursor names."""
+    param = pagination.cursor_param or "cursor"
+    sent = query.get(param)
+    start = 0
+    if sent is not None and sent != "":
+        wanted = str(sent)
+        found = next((i for i, item in enumerate(items) if str(item[name]) == wanted), None)
+        if found is None:
+            raise UnknownCursor(f"{param}={wanted!r} names no item of this list (its {name!r})")
+        start = found + 1
+    stop = min(start + size, len(items))
+    return start, (str(items[stop - 1][name]) if start < stop < len(items) else None)
+
+
 def page_window(
     pagination: Pagination,
     query: Mapping[str, Any],
     total: int,
     default_size: int,
     cursor: CursorCodec | None = None,
+    items: Sequence[Any] | None = None,
 ) -> tuple[int, int, dict[str, str] | None]:
     """(start, size, query overrides for the next page or None) for one request.
 
     `start` is at most `total`: a page, offset or cursor past the end (any integer is
-    schema-valid unless bounded, and clients send huge ones) is an empty last page.
+    schema-valid unless bounded, and clients send huge ones) is an empty last page. With the
+    pool's `items` and a cursor taken from an item field, the cursor is that field's value on
+    the last item served, and one naming no item raises UnknownCursor.
     """
     size_param = pagination.size_param or pagination.limit_param
     size = _whole(query.get(size_param)) if size_param else None
@@ -97,6 +137,14 @@ def page_window(
         offset = _whole(query.get(pagination.offset_param or "offset"))
         start = offset if offset is not None and offset >= 0 else 0
         next_query[pagination.offset_param or "offset"] = str(start + size)
+    elif items is not None and (name := item_cursor_field(pagination, items)):
+        start, value = _item_window(pagination, name, items, query, size)
+        if value is None:
+            return start, size, None
+        next_query[pagination.cursor_param or "cursor"] = value
+        if size_param and size_param in query:
+            next_query[size_param] = str(query[size_param])
+        return start, size, next_query
     else:
         codec = cursor or OPAQUE_CURSOR
         start = codec.decode(query.get(pagination.cursor_param or "cursor"))
@@ -187,17 +235,41 @@ OPAQUE_CURSOR = CursorCodec()
 _CURSOR_SAMPLES = (0, 1, 10, 1000)
 
 
-def cursor_codec(schema: Schema, accepts: Callable[[str], bool]) -> CursorCodec:
-    """The cursor encoding for a parameter of this (resolved) schema that `accepts` takes."""
+def cursor_codec(
+    schema: Schema, accepts: Callable[[str], bool], fits: Callable[[str], bool] | None = None
+) -> CursorCodec:
+    """The cursor encoding for a parameter of this (resolved) schema that `accepts` takes and,
+    given `fits` (the body field carrying the next cursor), that field takes too: a string
+    `marker` whose `next_marker` is an integer gets numbers. Failing both, the parameter wins."""
     candidates: list[CursorCodec] = []
     base = _lowest_whole(schema)
     if {"integer", "number"} & set(schema.non_null_types):
         candidates.append(CursorCodec("number", base))
     candidates += [OPAQUE_CURSOR, CursorCodec("number", base), CursorCodec("uuid")]
-    for codec in candidates:
-        if all(accepts(codec.encode(n)) for n in _CURSOR_SAMPLES):
-            return codec
+    for check in ((lambda text: accepts(text) and fits(text)) if fits else None, accepts):
+        for codec in candidates:
+            if check is not None and all(check(codec.encode(n)) for n in _CURSOR_SAMPLES):
+                return codec
     return OPAQUE_CURSOR
+
+
+def next_cursor_schema(generator: DataGenerator, operation: Operation) -> Schema | None:
+    """The schema of the body field carrying the next cursor, in the first JSON success body."""
+    pagination = operation.pagination
+    if pagination is None or not pagination.next_cursor_path:
+        return None
+    for response in operation.success_responses:
+        for media in response.content:
+            if media.schema is None or "json" not in media.media_type:
+                continue
+            node = generator.flatten(media.schema)
+            for key in pagination.next_cursor_path:
+                found = next((p.schema for p in node.properties if p.name == key), None)
+                if found is None:
+                    return None
+                node = generator.flatten(found)
+            return node
+    return None
 
 
 def _lowest_whole(schema: Schema) -> int:
@@ -248,7 +320,7 @@ def paged_body(
     for path, value in fields:
         if not path:
             continue
-        for option in _spellings(value):
+        for option in spellings(value):
             candidate = _copy_path(body, path)
             _set_path(candidate, path, option)
             if valid(candidate):
@@ -261,10 +333,18 @@ def paged_body(
             _drop(candidate, path)
             if valid(candidate):
                 body = candidate
+                continue
+            if path in (pagination.next_cursor_path, pagination.next_url_path):
+                # A required, non-nullable next field: "" ends the listing (Slack's
+                # `next_cursor: ""`, and every pager stops on it), a generated value would not.
+                candidate = _copy_path(body, path)
+                _set_path(candidate, path, "")
+                if valid(candidate):
+                    body = candidate
     return body
 
 
-def _spellings(value: Any) -> tuple[Any, ...]:
+def spellings(value: Any) -> tuple[Any, ...]:
     """A paging value, then the number it spells when the body's field is numeric (a cursor
     written into an integer `after`)."""
     if isinstance(value, str):

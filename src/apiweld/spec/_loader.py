@@ -272,7 +272,9 @@ class _Assembler:
         tags = self._tags(operations)
         tag_names = {tag.name: tag.py_name for tag in tags}
         self.schemas.drain()
-        paginations = [detect_pagination(op, self.schemas.schemas) for op in operations]
+        paginations = [
+            detect_pagination(op, self.schemas.schemas, self.problems.warn) for op in operations
+        ]
         operations = name_operations(operations, tag_names, paginations)
         webhooks = self._named_webhooks(
             [*webhook_entries, *self._callback_entries(callbacks, operations)], tag_names

@@ -18,7 +18,7 @@ followed to its field named like the cursor parameter.
 
 from __future__ import annotations
 
-from collections.abc import Iterator, Mapping
+from collections.abc import Callable, Iterator, Mapping
 from typing import Any
 
 from apiweld.spec.ir import Operation, Pagination, PaginationStyle, Schema
@@ -113,7 +113,14 @@ _NEXT_CURSOR_FIELDS = (
     "nextmarker",
     "after",
     "next",
+    # The last item's id, sent back as the cursor (OpenAI's and DigitalOcean's `last_id` beside
+    # `has_more`). A bare `last` is left out: JSON:API's `links.last` is the last page's URL.
+    "last_id",
+    "lastid",
+    "last_cursor",
+    "lastcursor",
 )
+_LAST_ITEM_FIELDS = frozenset({"last_id", "lastid"})
 _NEXT_URL_FIELDS = (
     "next_url",
     "nexturl",
@@ -173,6 +180,9 @@ _HAS_MORE_FIELDS = (
     "hasnextpage",
     "more",
 )
+# Item fields that name an item, for a cursor taken from the last item: `id` first (tried apart),
+# then these, then any one `*_id`/`*Id` property (DigitalOcean's `batch_id`).
+_ITEM_KEY_FIELDS = ("ts", "uuid", "key")
 _TOTAL_FIELDS = (
     "total",
     "total_count",
@@ -419,7 +429,41 @@ def _from_extension(operation: Operation) -> Pagination | None:
     )
 
 
-def detect_pagination(operation: Operation, schemas: Mapping[str, Schema]) -> Pagination | None:
+def _item_properties(
+    body: Schema | None, schemas: Mapping[str, Schema], items_path: tuple[str, ...]
+) -> dict[str, Schema]:
+    node = _resolve(body, schemas)
+    for key in items_path:
+        node = _resolve(_properties(node, schemas).get(key), schemas)
+    items = node.items if node is not None else None
+    return _properties(items, schemas)
+
+
+def _cursor_item_field(
+    body: Schema | None, schemas: Mapping[str, Schema], items_path: tuple[str, ...], cursor: str
+) -> str | None:
+    """The item field whose value on the last item is the next cursor, or None when the items
+    have no field that can be it: `id`, else the field named like the cursor parameter, else
+    the one field that names an item (`ts`, `uuid`, a single `*_id`). Only a scalar counts."""
+    props = {
+        name: schema
+        for name, schema in _item_properties(body, schemas, items_path).items()
+        if not (types := _scalar_types(schema, schemas)) or types & _CURSOR_TYPES
+    }
+    named = _find(props, ("id", cursor.lower(), *_ITEM_KEY_FIELDS))
+    if named is not None:
+        return named
+    ids = [name for name in props if name.lower().endswith("_id") or name.endswith("Id")]
+    return ids[0] if len(ids) == 1 else None
+
+
+def detect_pagination(
+    operation: Operation,
+    schemas: Mapping[str, Schema],
+    warn: Callable[[str, str], None] | None = None,
+) -> Pagination | None:
+    """How `operation` pages, or None. `warn(pointer, message)` hears of a list that looks paged
+    but whose next cursor cannot be found (it is left unpaged)."""
     extension = _from_extension(operation)
     if extension is not None or operation.method != "get":
         return extension
@@ -452,13 +496,31 @@ def detect_pagination(operation: Operation, schemas: Mapping[str, Schema]) -> Pa
         "total_path": _find_path(body, schemas, _TOTAL_FIELDS) if items_path else (),
     }
     style: PaginationStyle
-    if cursor and (next_cursor or has_more or cursor_header):
+    item_field: str | None = None
+    if cursor and has_more and not (next_cursor or cursor_header):
+        # Paging by the last item (`after=<last id>`): only with an item field to read it from.
+        item_field = _cursor_item_field(body, schemas, items_path, cursor)
+        if item_field is None:
+            if warn is not None:
+                warn(
+                    operation.pointer,
+                    f"{operation.method.upper()} {operation.path} looks cursor-paged "
+                    f"({cursor!r} and {'.'.join(has_more)!r}) but names no next cursor, and its "
+                    "items have no id field to take it from: left unpaged (set "
+                    "next_cursor_path in apiweld.toml)",
+                )
+            return None
+    elif cursor and next_cursor and next_cursor[-1].lower() in _LAST_ITEM_FIELDS:
+        # `last_id` is the last item's id: the mock serves it as such and can find the item.
+        item_field = _cursor_item_field(body, schemas, items_path, cursor)
+    if cursor and (next_cursor or item_field or cursor_header):
         style = "cursor"
         common |= {
             "cursor_param": cursor,
             "next_cursor_path": next_cursor,
             "next_cursor_header": cursor_header if not next_cursor else None,
             "limit_param": param(_LIMIT_PARAMS),
+            "cursor_item_field": item_field,
         }
     elif has_link:
         style = "link"

@@ -310,6 +310,10 @@ class Pagination:
     has_more_path: tuple[str, ...] = ()
     total_path: tuple[str, ...] = ()
     source: Literal["detected", "config", "extension"] = "detected"
+    cursor_item_field: str | None = None
+    """Cursor style: the item field whose value, on the last item of a page, is the next cursor
+    (`after=<last id>`, Slack's `ts`). Set only when the item schema has the field; the next
+    cursor path or header, when there is one, wins over it."""
 
 
 @dataclass(frozen=True, slots=True)

@@ -217,13 +217,19 @@ class Paginator:
             cursor = _dig(body, spec.next_cursor_path)
         if (cursor is None or cursor is _MISSING) and spec.next_cursor_header:
             cursor = _header(headers, spec.next_cursor_header)
-        if not spec.next_cursor_path and not spec.next_cursor_header:
+        if (cursor is None or cursor is _MISSING) and spec.cursor_item_field:
+            # `last_id` left out or null while the page says there is more: it is the last
+            # item's field all the same.
             last = items[-1]
-            cursor = last.get("id") if isinstance(last, Mapping) else None
+            cursor = last.get(spec.cursor_item_field) if isinstance(last, Mapping) else None
+        if not spec.next_cursor_path and not spec.next_cursor_header:
+            name = spec.cursor_item_field or "id"
+            last = items[-1]
+            cursor = last.get(name) if isinstance(last, Mapping) else None
             if cursor is None:
                 raise self._error(
                     "cursor pagination without next_cursor_path or next_cursor_header takes the "
-                    "cursor from the last item's 'id', and the last item has none",
+                    f"cursor from the last item's {name!r}, and the last item has none",
                     url,
                 )
         if cursor is None or cursor is _MISSING or cursor == "":

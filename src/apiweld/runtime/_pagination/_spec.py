@@ -19,7 +19,8 @@ class PaginationSpec:
 
     Paths into the response body are tuples of keys; `items_path=()` means the body is the list.
     Cursor style without `next_cursor_path` or `next_cursor_header` takes the next cursor from the
-    last item's `id` (Stripe's `starting_after` convention).
+    last item's `cursor_item_field` (`after=<last id>`, Slack's `ts`); a spec written before that
+    field existed leaves it None, which reads `id` (Stripe's `starting_after` convention).
     """
 
     style: PaginationStyle
@@ -37,6 +38,7 @@ class PaginationSpec:
     source: Literal["detected", "config", "extension"] = "detected"
     max_pages: int | None = None
     max_items: int | None = None
+    cursor_item_field: str | None = None
 
     def missing(self) -> str | None:
         """What the style needs but the spec lacks, or None. Checked when paging starts (not
