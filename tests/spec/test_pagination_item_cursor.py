@@ -11,13 +11,15 @@ from apiweld.spec import load
 from apiweld.spec.ir import Api, Pagination
 
 
-def _load(items: dict[str, Any], params: list[str], **extra_props: Any) -> Api:
+def _load(
+    items: dict[str, Any], params: list[str], path: str = "/things", **extra_props: Any
+) -> Api:
     body = {
         "type": "object",
         "properties": {"data": {"type": "array", "items": items}, **extra_props},
     }
     op = get_op(body, parameters=[{"name": n, "in": "query", "schema": {}} for n in params])
-    return load(openapi({"/things": {"get": op}}))
+    return load(openapi({path: {"get": op}}))
 
 
 def _item(**props: str) -> dict[str, Any]:
@@ -88,3 +90,10 @@ def test_a_named_next_cursor_needs_no_item_field() -> None:
     pagination = api.operations[0].pagination
     assert pagination is not None
     assert (pagination.next_cursor_path, pagination.cursor_item_field) == (("next_cursor",), None)
+
+
+def test_the_collections_own_id_wins_among_several_star_ids() -> None:
+    items = _item(input_file_id="string", batch_id="string", output_file_id="string")
+    api = _load(items, ["after"], path="/v1/batches", **HAS_MORE)
+    pagination = api.operations[0].pagination
+    assert pagination is not None and pagination.cursor_item_field == "batch_id"

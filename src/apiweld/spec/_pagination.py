@@ -439,18 +439,32 @@ def _item_properties(
     return _properties(items, schemas)
 
 
+def _collection_ids(path: str) -> tuple[str, ...]:
+    """`batch_id` for `/v1/batches`: the id named after the collection's last literal segment."""
+    segments = [part for part in path.split("/") if part and "{" not in part]
+    if not segments:
+        return ()
+    last = segments[-1].lower().replace("-", "_")
+    return tuple(dict.fromkeys(f"{stem}_id" for stem in (last[:-2], last[:-1], last) if stem))
+
+
 def _cursor_item_field(
-    body: Schema | None, schemas: Mapping[str, Schema], items_path: tuple[str, ...], cursor: str
+    body: Schema | None,
+    schemas: Mapping[str, Schema],
+    items_path: tuple[str, ...],
+    cursor: str,
+    path: str = "",
 ) -> str | None:
     """The item field whose value on the last item is the next cursor, or None when the items
     have no field that can be it: `id`, else the field named like the cursor parameter, else
-    the one field that names an item (`ts`, `uuid`, a single `*_id`). Only a scalar counts."""
+    one that names an item (`batch_id` in `/batches`, `ts`, `uuid`, a single `*_id`). Only a
+    scalar counts."""
     props = {
         name: schema
         for name, schema in _item_properties(body, schemas, items_path).items()
         if not (types := _scalar_types(schema, schemas)) or types & _CURSOR_TYPES
     }
-    named = _find(props, ("id", cursor.lower(), *_ITEM_KEY_FIELDS))
+    named = _find(props, ("id", cursor.lower(), *_collection_ids(path), *_ITEM_KEY_FIELDS))
     if named is not None:
         return named
     ids = [name for name in props if name.lower().endswith("_id") or name.endswith("Id")]
@@ -499,7 +513,7 @@ def detect_pagination(
     item_field: str | None = None
     if cursor and has_more and not (next_cursor or cursor_header):
         # Paging by the last item (`after=<last id>`): only with an item field to read it from.
-        item_field = _cursor_item_field(body, schemas, items_path, cursor)
+        item_field = _cursor_item_field(body, schemas, items_path, cursor, operation.path)
         if item_field is None:
             if warn is not None:
                 warn(
@@ -512,7 +526,7 @@ def detect_pagination(
             return None
     elif cursor and next_cursor and next_cursor[-1].lower() in _LAST_ITEM_FIELDS:
         # `last_id` is the last item's id: the mock serves it as such and can find the item.
-        item_field = _cursor_item_field(body, schemas, items_path, cursor)
+        item_field = _cursor_item_field(body, schemas, items_path, cursor, operation.path)
     if cursor and (next_cursor or item_field or cursor_header):
         style = "cursor"
         common |= {
