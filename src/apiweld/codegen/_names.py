@@ -15,6 +15,9 @@ import sys
 import unicodedata
 from collections.abc import Iterable
 
+# Re-exported for the generated suite, which reaches codegen's rules through this module.
+from ._responses import returns_nothing as returns_nothing
+
 _NON_IDENT = re.compile(r"[^0-9a-zA-Z_]+")
 _CAMEL_BOUNDARY = re.compile(r"(?<=[a-z0-9])(?=[A-Z])|(?<=[A-Z])(?=[A-Z][a-z])")
 _UNDERSCORES = re.compile(r"_+")
@@ -48,6 +51,11 @@ GENERATED_BINDINGS = frozenset(
 ANNOTATION_BUILTINS = frozenset(
     {"str", "int", "float", "bool", "bytes", "list", "dict", "object", "None"}
 )
+
+
+# Names ruff rejects anywhere (E741/E742/E743: easily confused with 1 and 0); generated code
+# must pass ruff, so they get the same trailing underscore as a keyword.
+AMBIGUOUS_NAMES = frozenset({"l", "I", "O"})
 
 
 def _ascii_words(text: str) -> list[str]:
@@ -88,7 +96,7 @@ def safe_identifier(
         cleaned = f"{fallback}_{cleaned}"
     if not cleaned.isascii() or not cleaned.isidentifier():
         cleaned = fallback
-    taboo = cleaned in reserved or cleaned in GENERATED_BINDINGS
+    taboo = cleaned in reserved or cleaned in GENERATED_BINDINGS or cleaned in AMBIGUOUS_NAMES
     if keyword.iskeyword(cleaned) or keyword.issoftkeyword(cleaned) or taboo:
         cleaned = f"{cleaned}_"
     return cleaned

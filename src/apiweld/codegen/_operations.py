@@ -27,6 +27,7 @@ from ._names import (
     unique,
     upper_snake,
 )
+from ._responses import body_content, returns_body
 from ._schema_rules import ANY
 from ._types import TypeBuilder
 
@@ -171,7 +172,7 @@ def _accept_header(op: Operation) -> str | None:
     """
     written: dict[str, str] = {}
     for response in op.success_responses:
-        for media in _body_content(response):
+        for media in body_content(response):
             kind = media.media_type.strip()
             if _MEDIA_TYPE.match(kind):
                 written.setdefault(kind.lower(), kind)
@@ -199,17 +200,6 @@ def _media_rank_of(kind: str) -> int:
 def _is_json(media_type: str) -> bool:
     kind = media_type.lower().split(";")[0].strip()
     return kind in _JSON_TYPES or kind.endswith("+json") or kind == "*/*"
-
-
-# Statuses HTTP defines as carrying no body (RFC 9110 15.3.5, 15.3.6, 15.4.5): whatever content a
-# description gives them (AWS CodeGuru Profiler's DELETE, 42 SendGrid operations), a conforming
-# server sends nothing, so the client must not expect (or ask for) a model.
-_BODILESS_STATUSES = frozenset({"204", "205", "304"})
-
-
-def _body_content(response: Response) -> tuple[MediaType, ...]:
-    """The media types a response can actually carry: none for a bodiless status."""
-    return () if response.status in _BODILESS_STATUSES else response.content
 
 
 def _status_rank(response: Response) -> tuple[int, str]:
@@ -284,6 +274,9 @@ class OperationBuilder:
                 constraints=False,
             )
             annotation = _widen_enum_class(annotation, self.types, param.schema.ref, shadow)
+            if _names_a_class(annotation, self.types):
+                # As for bodies: the runtime encodes a mapping exactly as it encodes a model.
+                annotation = _with_dict(annotation, shadow)
             spec_args = [py_literal(param.name), py_literal(param.location)]
             if param.style and param.style != _default_style(param.location):
                 spec_args.append(f"style={py_literal(param.style)}")
@@ -410,8 +403,8 @@ class OperationBuilder:
         runtime_refs: set[str] = set()
         parts: list[str] = []
         for response in sorted(op.success_responses, key=_status_rank):
-            content = _body_content(response)
-            if not content:
+            content = body_content(response)
+            if not returns_body(response, self.api.schemas):
                 # With a body-carrying success beside it, `Model | None`: the runtime casts an
                 # empty body to None when the type admits it.
                 parts.append("None")
@@ -451,7 +444,7 @@ class OperationBuilder:
         pagination = op.pagination
         assert pagination is not None
         for response in sorted(op.success_responses, key=_status_rank):
-            for media in _body_content(response):
+            for media in body_content(response):
                 if not _is_json(media.media_type):
                     continue
                 item = self.types.item_type_at(
@@ -593,6 +586,13 @@ def _names_a_class(annotation: str, types: TypeBuilder) -> bool:
             if any(word in types.class_names for word in words):
                 return True
     return False
+
+
+def _with_dict(annotation: str, shadow: frozenset[str]) -> str:
+    """`annotation` that also takes a plain `dict[str, Any]` (kept before a final `| None`)."""
+    dict_any = f"{_b('dict', shadow)}[{_b('str', shadow)}, _t.Any]"
+    head, nullable = annotation.removesuffix(" | None"), annotation.endswith(" | None")
+    return f"{head} | {dict_any}" + (" | None" if nullable else "")
 
 
 def _widen_enum_class(

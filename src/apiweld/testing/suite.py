@@ -284,10 +284,8 @@ def _calls(
                 writes=operation.method not in ("get", "head", "options"),
                 may_be_missing=bool(operation.parameters_in("path"))
                 and _declares(operation, "404", "4XX"),
-                # 204/205 carry no body whatever the description says: the method returns None.
-                returns_nothing=not any(
-                    r.content for r in operation.success_responses if r.status not in ("204", "205")
-                ),
+                # Codegen's own rule for a method typed `-> None` (bodiless status, null schema).
+                returns_nothing=_names().returns_nothing(operation, api.schemas),
                 op=operation,
                 arguments=arguments,
             )
