@@ -6,11 +6,13 @@ function of one schema or one value.
 
 from __future__ import annotations
 
+import dataclasses
 import re
 import warnings
+from collections.abc import Mapping
 from typing import Literal
 
-from apiweld.spec.ir import Schema
+from apiweld.spec.ir import ANY_SCHEMA, Schema
 
 from ._names import py_literal
 
@@ -131,14 +133,78 @@ def pattern_compiles(pattern: str) -> bool:
     return True
 
 
-def default_fits(value: object, schema: Schema) -> bool:
+# Keywords that describe a value without constraining it: a schema with only these accepts
+# anything (an `allOf` part such as `{description: ...}` beside a `$ref`).
+_ANNOTATIONS_CLEARED: dict[str, object] = {
+    "pointer": "",
+    "name": None,
+    "source_name": None,
+    "title": None,
+    "description": None,
+    "read_only": False,
+    "write_only": False,
+    "deprecated": False,
+    "has_default": False,
+    "default": None,
+    "examples": (),
+    "extensions": {},
+}
+
+
+def annotation_only(schema: Schema) -> bool:
+    """True when `schema` only annotates (description, readOnly, ...) and accepts anything."""
+    return dataclasses.replace(schema, **_ANNOTATIONS_CLEARED) == ANY_SCHEMA  # type: ignore[arg-type]
+
+
+def accepts_null(schema: Schema, schemas: Mapping[str, Schema], depth: int = 0) -> bool:
+    """Whether JSON `null` is valid for `schema`, as far as codegen types it.
+
+    Nullable schemas, references to them, annotation-only schemas, and an `allOf` whose every
+    part accepts null do; a schema with properties but no type is treated as an object.
+    """
+    if schema.nullable:
+        return True
+    if depth > 16:
+        return False
+    if schema.ref is not None:
+        target = schemas.get(schema.ref)
+        return target is not None and accepts_null(target, schemas, depth + 1)
+    if schema.enum is not None:
+        return None in schema.enum
+    if schema.has_const:
+        return schema.const is None
+    if schema.types or schema.properties or schema.one_of or schema.any_of:
+        return False
+    if schema.all_of:
+        return all(accepts_null(part, schemas, depth + 1) for part in schema.all_of)
+    return annotation_only(schema)
+
+
+def default_fits(
+    value: object, schema: Schema, schemas: Mapping[str, Schema] | None = None, depth: int = 0
+) -> bool:
+    """Whether `value` is valid for `schema` and usable as a plain Python literal default.
+
+    Array items are checked one by one, a union takes a value that fits any branch, and an
+    `allOf` one that fits every part. Values that would need constructing (a model, a parsed
+    `date-time`) do not fit: the server applies those defaults itself.
+    """
+    named = schemas or {}
+    if schema.ref is not None:
+        target = named.get(schema.ref)
+        return target is not None and depth < 16 and default_fits(value, target, named, depth + 1)
     if schema.enum is not None and value not in schema.enum:
         return False
     if schema.has_const:
         return bool(value == schema.const)
+    branches = schema.one_of or schema.any_of
+    if branches and not any(default_fits(value, b, named, depth + 1) for b in branches):
+        return False
+    if depth < 16 and not all(default_fits(value, p, named, depth + 1) for p in schema.all_of):
+        return False
     types = set(schema.non_null_types)
     if not types:
-        return not schema.properties and not schema.one_of and not schema.any_of
+        return not schema.properties
     if schema.format in STRING_FORMATS and isinstance(value, str):
         return False  # would need parsing into datetime/UUID/bytes; leave the default to the server
     checks = {
@@ -146,7 +212,16 @@ def default_fits(value: object, schema: Schema) -> bool:
         "integer": isinstance(value, int) and not isinstance(value, bool),
         "number": isinstance(value, int | float) and not isinstance(value, bool),
         "boolean": isinstance(value, bool),
-        "array": isinstance(value, list) and schema.items is None,
+        "array": isinstance(value, list) and _items_fit(value, schema, named, depth),
         "object": isinstance(value, dict) and not schema.properties,
     }
     return any(checks.get(t, False) for t in types)
+
+
+def _items_fit(
+    value: list[object], schema: Schema, schemas: Mapping[str, Schema], depth: int
+) -> bool:
+    if schema.prefix_items or depth >= 16:
+        return not value
+    items = schema.items
+    return items is None or all(default_fits(v, items, schemas, depth + 1) for v in value)

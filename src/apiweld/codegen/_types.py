@@ -21,11 +21,12 @@ This is the parser half of the generator (the templates only render what it deci
 from __future__ import annotations
 
 import keyword
+import re
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from typing import Literal
 
-from apiweld.spec.ir import Api, Encoding, Property, Schema
+from apiweld.spec.ir import Api, Encoding, JsonValue, Property, Schema
 
 from ._names import (
     ANNOTATION_BUILTINS,
@@ -39,7 +40,9 @@ from ._names import (
 from ._schema_rules import (
     ANY,
     STRING_FORMATS,
+    accepts_null,
     all_bool,
+    annotation_only,
     builtin_name,
     const_parts,
     default_fits,
@@ -55,6 +58,8 @@ from ._schema_rules import (
 from ._unions import UnionBuilder
 
 Variant = Literal["output", "input"]
+
+_IDENTIFIERS = re.compile(r"[A-Za-z_][A-Za-z0-9_]*")
 
 # Attributes of pydantic.BaseModel (and names pydantic treats specially); a field named like one
 # would break the class, so it gets a trailing underscore and keeps its wire name as an alias.
@@ -450,7 +455,7 @@ class TypeBuilder:
             alias=prop.name if prop.name != py else None,
             required=required,
             default=default,
-            doc=docstring_body(schema.description),
+            doc=docstring_body(schema.description or _annotated_description(schema)),
         )
 
     def _default_literal(self, schema: Schema, annotation: str) -> str | None:
@@ -463,7 +468,7 @@ class TypeBuilder:
             return None  # a default for a union of models would need constructing one
         if head in self.class_names and head not in self.enum_classes:
             return None  # a model default would need constructing; the server applies it anyway
-        if not default_fits(value, self._effective(target)):
+        if not default_fits(value, self._effective(target), self.api.schemas):
             self._warn(schema.pointer, "default does not match the schema's type; not used")
             return None
         try:
@@ -474,7 +479,18 @@ class TypeBuilder:
         if head in self.enum_classes:
             # An enum-typed field's default is a member, so that it type-checks as the field.
             return f"{head}({literal})"
+        if isinstance(value, list) and value:
+            return self._list_default(value, head, annotation)
         return literal
+
+    def _list_default(self, value: list[JsonValue], head: str, annotation: str) -> str | None:
+        """A non-empty list default; items of an enum class are spelled as its members."""
+        item = head.removeprefix("list[").removesuffix("]")
+        if head.startswith("list[") and item in self.enum_classes:
+            return "[" + ", ".join(f"{item}({py_literal(v)})" for v in value) + "]"
+        if set(_IDENTIFIERS.findall(annotation)) & self.class_names:
+            return None  # items of a class would need constructing; the server applies it anyway
+        return py_literal(value)
 
     def _effective(self, schema: Schema) -> Schema:
         """Through `$ref`s and single-member `allOf` wrappers to the schema that has the type."""
@@ -569,6 +585,13 @@ class TypeBuilder:
                 return [tagged, "None"] if nullable or "None" in parts else [tagged]
             return [*parts, "None"] if nullable else parts
         if schema.all_of:
+            nullable = nullable or accepts_null(schema, self.api.schemas)
+            substantive = [p for p in schema.all_of if not annotation_only(p)]
+            if len(substantive) == 1 and not _constrains_beside_all_of(schema):
+                # `allOf: [$ref, {description}]` only annotates the reference: use its type
+                # (and keep its nullability) rather than minting a merged copy of the class.
+                parts = self._parts(substantive[0], hint, variant, refs, shadow, constraints)
+                return [*parts, "None"] if nullable else parts
             merged = self._merge(schema, set())
             if merged.properties:
                 name = self._inline_model(schema, hint, variant)
@@ -620,7 +643,7 @@ class TypeBuilder:
             typed = class_name
             if class_name not in self.enum_classes:
                 typed = self._unions.subtype_union(key, class_name, variant, refs) or class_name
-            if target.nullable or (target.enum is not None and None in target.enum):
+            if accepts_null(target, self.api.schemas):
                 return [typed, "None"]
             return [typed]
         if key in self._expanding:
@@ -706,6 +729,23 @@ class TypeBuilder:
                 return base
         args = ", ".join(f"{k}={py_literal(v)}" for k, v in bounds.items())
         return f"_t.Annotated[{base}, _pyd.Field({args})]"
+
+
+def _annotated_description(schema: Schema) -> str | None:
+    """The description an annotation-only `allOf` part gives (`[$ref, {description}]`)."""
+    return next(
+        (p.description for p in schema.all_of if p.description and annotation_only(p)), None
+    )
+
+
+def _constrains_beside_all_of(schema: Schema) -> bool:
+    """Whether `schema` says more about an object than its `allOf` parts do."""
+    return bool(
+        schema.properties
+        or schema.required_extra
+        or schema.additional_properties is not None
+        or schema.pattern_properties
+    )
 
 
 def _enum_def(name: str, schema: Schema, doc: str) -> EnumDef:
