@@ -392,3 +392,49 @@ def test_generated_data_survives_the_wire_to_the_mock(tmp_path: Path) -> None:
             )
             assert _failures(report) == [], f"seed {seed}"
             assert all(op.status == "passed" for op in report.operations)
+
+
+CURSOR_PAGED = """
+openapi: 3.0.0
+info: {title: CursorPaged, version: "1"}
+paths:
+  /batches:
+    get:
+      operationId: list_batches
+      parameters:
+        - name: after
+          in: query
+          schema: {type: string}
+          example: batch_123
+        - {name: limit, in: query, schema: {type: integer, minimum: 1, maximum: 100}}
+      responses:
+        "200":
+          description: ok
+          content:
+            application/json:
+              schema:
+                type: object
+                required: [data, has_more]
+                properties:
+                  data:
+                    type: array
+                    items:
+                      type: object
+                      required: [id]
+                      properties: {id: {type: string}}
+                  last_id: {type: string, nullable: true}
+                  has_more: {type: boolean}
+"""
+
+
+def test_valid_requests_leave_an_optional_cursor_to_the_server(tmp_path: Path) -> None:
+    api = _api(tmp_path, CURSOR_PAGED)
+    operation = api.operations[0]
+    assert operation.pagination is not None and operation.pagination.cursor_param == "after"
+    cases = positive_cases(api, operation, max_examples=10, seed=0)[0]
+    assert len(cases) > 1
+    assert all(("query", "after") not in case.params for case in cases)
+    # The mock answers an invented cursor (the example's among them) with 400, as an API may.
+    report = _run(api, examples=10)
+    assert _failures(report) == []
+    assert report.operations[0].status == "passed"

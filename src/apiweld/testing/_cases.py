@@ -243,6 +243,8 @@ def _operation_strategy(
     required: dict[Any, Any] = {}
     optional: dict[Any, Any] = {}
     for param in sendable_parameters(operation):
+        if _is_free_cursor(operation, param):
+            continue
         key = (param.location, param.name)
         strategy = _parameter_strategy(builder, param)
         (required if param.required or param.location == "path" else optional)[key] = strategy
@@ -251,6 +253,19 @@ def _operation_strategy(
         body_strategy = _body_strategy(builder, media)
         (required if body.required else optional)[("body", "")] = body_strategy
     return st.fixed_dictionaries(required, optional=optional)
+
+
+def _is_free_cursor(operation: Operation, param: Parameter) -> bool:
+    """An optional cursor parameter: left out of valid requests, because only the server can
+    name a cursor it accepts (an invented or example one is rightly answered 400 or 404)."""
+    paging = operation.pagination
+    return (
+        paging is not None
+        and paging.cursor_param is not None
+        and param.name == paging.cursor_param
+        and param.location == "query"
+        and not param.required
+    )
 
 
 def _split(operation: Operation, drawn: Mapping[Any, Any]) -> tuple[dict[ParamKey, Any], Any]:
@@ -309,6 +324,8 @@ def _example_overlay(
     api = builder.api
     overlay: dict[Any, Any] = {}
     for param in sendable_parameters(operation):
+        if _is_free_cursor(operation, param):
+            continue
         value = _parameter_example(api, param)
         if value is NOT_SET:
             continue
