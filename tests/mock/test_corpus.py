@@ -96,22 +96,55 @@ def test_every_response_validates_against_the_raw_description(relative: str) -> 
     check_every_operation(relative)
 
 
-def intended_reading(node: Any) -> Any:
+def intended_reading(node: Any, schemas: dict[str, Any] | None = None) -> Any:
     """The description with `additionalProperties: false` beside `allOf`/`oneOf`/`anyOf`
     read as its authors and clients do (nothing beyond the composed properties), not as
     JSON Schema does (which forbids the composed parts' own properties, so no object is
     valid). Draft 2020-12's `unevaluatedProperties` says that; draft 4 (3.0) has no word for
-    it and is left without the constraint."""
+    it and is left without the constraint. Likewise a closed `allOf` part beside sibling
+    properties or parts closes the whole, not itself: it is inlined open."""
+    if schemas is None and isinstance(node, dict):
+        found = node.get("components", {}).get("schemas", {})
+        schemas = found if isinstance(found, dict) else {}
+    return _read(node, schemas or {}, frozenset())
+
+
+def _read(node: Any, schemas: dict[str, Any], inlining: frozenset[str]) -> Any:
     if isinstance(node, list):
-        return [intended_reading(v) for v in node]
+        return [_read(v, schemas, inlining) for v in node]
     if not isinstance(node, dict):
         return node
-    out = {k: intended_reading(v) for k, v in node.items()}
+    out = {k: _read(v, schemas, inlining) for k, v in node.items()}
+    parts = out.get("allOf")
+    if isinstance(parts, list) and (out.get("properties") or len(parts) > 1):
+        out["allOf"] = [_open_part(part, schemas, inlining) for part in parts]
     composed = any(isinstance(out.get(k), list) for k in ("allOf", "oneOf", "anyOf"))
     if composed and out.get("additionalProperties") is False:
         del out["additionalProperties"]
         out["unevaluatedProperties"] = False
     return out
+
+
+_SCHEMA_REF = "#/components/schemas/"
+
+
+def _open_part(part: Any, schemas: dict[str, Any], inlining: frozenset[str]) -> Any:
+    if not isinstance(part, dict):
+        return part
+    ref = part.get("$ref")
+    if isinstance(ref, str) and ref.startswith(_SCHEMA_REF):
+        name = ref[len(_SCHEMA_REF) :]
+        target = schemas.get(name)
+        if name in inlining or not isinstance(target, dict):
+            return part
+        if target.get("additionalProperties") is not False:
+            return part
+        part = _read(target, schemas, inlining | {name})
+    opened = dict(part)
+    if opened.get("additionalProperties") is False:
+        del opened["additionalProperties"]
+    opened.pop("unevaluatedProperties", None)
+    return opened
 
 
 def check_every_operation(relative: str) -> tuple[int, int]:
