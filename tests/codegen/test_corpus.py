@@ -79,11 +79,13 @@ def test_seeded_sample_of_the_corpus(tmp_path: Path) -> None:
 
 
 @pytest.mark.corpus_full
+@pytest.mark.heavy
 def test_whole_apis_guru_corpus(tmp_path: Path) -> None:
     _run_corpus(_descriptions(APIS_GURU), tmp_path)
 
 
 @pytest.mark.corpus_full
+@pytest.mark.heavy
 def test_whole_readme_examples_and_swagger2(tmp_path: Path) -> None:
     _run_corpus(
         _descriptions(CORPUS / "readme-oas-examples") + _descriptions(CORPUS / "swagger2"),

@@ -87,6 +87,7 @@ def _generate_and_run(description: Path, out: Path) -> tuple[str, str]:
 
 
 @pytest.mark.corpus_full
+@pytest.mark.heavy
 def test_generated_suites_pass_against_the_mock(tmp_path: Path) -> None:
     paths = sorted(CORPUS.rglob("*.json"))
     sample = random.Random(SAMPLE_SEED).sample(paths, SAMPLE_SIZE)

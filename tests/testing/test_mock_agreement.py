@@ -92,6 +92,7 @@ def test_mock_and_checks_agree_on_a_seeded_corpus_sample() -> None:
 
 
 @pytest.mark.corpus_full
+@pytest.mark.heavy
 def test_mock_and_checks_agree_on_the_whole_corpus() -> None:
     apis = _load_all(sorted(CORPUS.rglob("*.json")))
     # A seeded subset of each description's operations keeps this within minutes.
